@@ -1,0 +1,287 @@
+//! Command-line flags. One struct backs the flags and is saved as the `config` of `run.json`.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+
+/// Trains a hand-written MLP ("scratch", ndarray) and the same MLP in libtorch ("torchref") on
+/// identical MNIST batches and reports loss, accuracy and time side by side.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub run: RunConfig,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Find, download if missing, and verify the four MNIST files, then print where they are.
+    Data(DataArgs),
+    /// Reproduce the assignment's five experiments and write table.csv beside their reports
+    /// (scratch sigmoid/tanh/ReLU with SGD, torch ReLU with Adam, scratch ReLU SGD with L2 0.8).
+    Table(CommonArgs),
+}
+
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct DataArgs {
+    /// Folder holding the four MNIST IDX files (raw or .gz) [default: $MNIST_DIR, else
+    /// ~/.cache/mnist-scratch-vs-torch/mnist]; missing files are downloaded there.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Accept IDX files whose content differs from MNIST's published checksums (another 28×28,
+    /// 10-class dataset in the same format, e.g. Fashion-MNIST).
+    #[arg(long)]
+    pub no_mnist_checksums: bool,
+}
+
+/// Everything that defines a comparison run; saved verbatim in `run.json`.
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct RunConfig {
+    /// Hidden-layer activation of both models.
+    #[arg(long, value_enum, default_value_t = ActivationArg::Relu)]
+    pub activation: ActivationArg,
+    /// Hidden-layer widths, comma-separated (input 784 and output 10 are fixed).
+    #[arg(long, value_delimiter = ',', default_value = "500,250,100")]
+    pub hidden: Vec<usize>,
+    /// L2 strength λ (cost + λ/(2m)·Σ‖W‖², m the batch size; biases not regularised); 0 = off.
+    #[arg(long, default_value_t = 0.0)]
+    pub l2: f32,
+    /// Optimiser of the scratch model.
+    #[arg(long, value_enum, default_value_t = OptimizerArg::Sgd)]
+    pub scratch_optimizer: OptimizerArg,
+    /// Optimiser of the torch model.
+    #[arg(long, value_enum, default_value_t = OptimizerArg::Adam)]
+    pub torch_optimizer: OptimizerArg,
+    /// Which models to train, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "scratch,torchref")]
+    pub models: Vec<ModelArg>,
+    /// Parity gate: exit with code 3 if the final test accuracies of the two models differ by
+    /// more than this many percentage points.
+    #[arg(long, value_name = "POINTS")]
+    pub max_accuracy_gap: Option<f64>,
+    /// Parity gate: exit with code 3 if any model's final test accuracy is below this percent.
+    #[arg(long, value_name = "PERCENT")]
+    pub min_accuracy: Option<f64>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Settings shared by a comparison run and the assignment's table.
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct CommonArgs {
+    /// Passes over the training set.
+    #[arg(long, default_value_t = 15)]
+    pub epochs: usize,
+    /// Images per training step.
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    /// Learning rate of every optimiser.
+    #[arg(long, default_value_t = 0.01)]
+    pub lr: f32,
+    /// Seed of the shared initial weights and of --shuffle.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Shuffle the training set every epoch (seeded); default is the assignment's fixed order.
+    #[arg(long)]
+    pub shuffle: bool,
+    /// Drop the last, smaller batch of each epoch (60000 / 64 leaves one of 32).
+    #[arg(long)]
+    pub drop_last: bool,
+    /// Threads for each model; the models run one after the other, so each gets all of them.
+    #[arg(long, default_value_t = default_threads())]
+    pub threads: usize,
+    /// Device of the torch model: cpu, cuda or cuda:N (the scratch model always runs on CPU).
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub data: DataArgs,
+    /// Folder under which each run gets a new subfolder of reports (never overwritten).
+    #[arg(long, default_value = "results", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Train on the first N training images only (a quick run); the test set stays whole.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Without a terminal, print a progress line every N steps (and one per epoch).
+    #[arg(long, default_value_t = 200, value_name = "STEPS")]
+    pub log_every: usize,
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActivationArg {
+    Sigmoid,
+    Tanh,
+    Relu,
+}
+
+impl From<ActivationArg> for mnist::Activation {
+    fn from(a: ActivationArg) -> Self {
+        match a {
+            ActivationArg::Sigmoid => mnist::Activation::Sigmoid,
+            ActivationArg::Tanh => mnist::Activation::Tanh,
+            ActivationArg::Relu => mnist::Activation::Relu,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerArg {
+    /// Plain SGD (the assignment's scratch optimiser).
+    Sgd,
+    /// Adam with torch's defaults β1 0.9, β2 0.999, ε 1e-8 (the assignment's torch optimiser).
+    Adam,
+}
+
+impl OptimizerArg {
+    pub fn with_lr(self, lr: f32) -> mnist::Optimizer {
+        match self {
+            OptimizerArg::Sgd => mnist::Optimizer::Sgd { lr },
+            OptimizerArg::Adam => mnist::Optimizer::adam(lr),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelArg {
+    /// The hand-written ndarray MLP.
+    Scratch,
+    /// The libtorch MLP.
+    Torchref,
+}
+
+impl ModelArg {
+    /// The model's name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelArg::Scratch => "scratch",
+            ModelArg::Torchref => "torchref",
+        }
+    }
+}
+
+impl CommonArgs {
+    /// Rejects values that would make a meaningless run, each with the fix in the message.
+    pub fn validate(&self) -> Result<()> {
+        if self.epochs == 0 {
+            bail!("--epochs must be at least 1");
+        }
+        if self.batch_size == 0 {
+            bail!("--batch-size must be at least 1 (the assignment used 64)");
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            bail!(
+                "--lr must be a positive number, got {} (the assignment used 0.01)",
+                self.lr
+            );
+        }
+        if self.threads == 0 {
+            bail!("--threads must be at least 1");
+        }
+        if self.log_every == 0 {
+            bail!("--log-every must be at least 1");
+        }
+        if self.limit == Some(0) {
+            bail!("--limit must be at least 1 image (or left out for the whole training set)");
+        }
+        Ok(())
+    }
+}
+
+impl RunConfig {
+    /// Rejects values that would make a meaningless run, each with the fix in the message.
+    pub fn validate(&self) -> Result<()> {
+        self.common.validate()?;
+        if !(self.l2.is_finite() && self.l2 >= 0.0) {
+            bail!("--l2 must be 0 (off) or positive, got {}", self.l2);
+        }
+        if self.hidden.is_empty() || self.hidden.contains(&0) {
+            bail!("--hidden needs one or more widths above 0, e.g. --hidden 500,250,100");
+        }
+        if self.models.is_empty() {
+            bail!("--models needs at least one of scratch, torchref");
+        }
+        if let Some(gap) = self.max_accuracy_gap {
+            if !(gap.is_finite() && gap >= 0.0) {
+                bail!("--max-accuracy-gap must be 0 or more percentage points");
+            }
+            if self.models.len() < 2 {
+                bail!("--max-accuracy-gap compares two models: use --models scratch,torchref");
+            }
+        }
+        if let Some(floor) = self.min_accuracy {
+            if !(0.0..=100.0).contains(&floor) {
+                bail!("--min-accuracy is a percentage between 0 and 100, got {floor}");
+            }
+        }
+        Ok(())
+    }
+
+    /// The model configuration of one side of the comparison.
+    pub fn model_config(&self, optimizer: OptimizerArg) -> mnist::ModelConfig {
+        mnist::ModelConfig {
+            hidden: self.hidden.clone(),
+            activation: self.activation.into(),
+            optimizer: optimizer.with_lr(self.common.lr),
+            l2: self.l2,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<RunConfig> {
+        let cli = Cli::try_parse_from(std::iter::once("compare").chain(args.iter().copied()))?;
+        cli.run.validate()?;
+        Ok(cli.run)
+    }
+
+    #[test]
+    fn defaults_are_the_assignments_settings() {
+        let run = parse(&[]).expect("defaults are valid");
+        assert_eq!(run.common.epochs, 15);
+        assert_eq!(run.hidden, vec![500, 250, 100]);
+        assert_eq!(run.common.batch_size, 64);
+        assert_eq!(run.common.lr, 0.01);
+        assert_eq!(run.l2, 0.0);
+        assert_eq!(run.activation, ActivationArg::Relu);
+        assert_eq!(run.scratch_optimizer, OptimizerArg::Sgd);
+        assert_eq!(run.torch_optimizer, OptimizerArg::Adam);
+        assert_eq!(run.common.seed, 42);
+        assert!(!run.common.shuffle);
+        assert_eq!(run.models, vec![ModelArg::Scratch, ModelArg::Torchref]);
+    }
+
+    #[test]
+    fn each_invalid_flag_is_refused_with_its_name() {
+        for (args, flag) in [
+            (&["--batch-size", "0"][..], "--batch-size"),
+            (&["--lr", "0"][..], "--lr"),
+            (&["--lr=-0.5"][..], "--lr"),
+            (&["--epochs", "0"][..], "--epochs"),
+            (&["--hidden", "500,0"][..], "--hidden"),
+            (&["--hidden="][..], "--hidden"),
+            (&["--l2=-1"][..], "--l2"),
+            (&["--threads", "0"][..], "--threads"),
+            (&["--limit", "0"][..], "--limit"),
+            (&["--activation", "gelu"][..], "--activation"),
+            (&["--min-accuracy", "120"][..], "--min-accuracy"),
+        ] {
+            let message = format!("{:#}", parse(args).expect_err("must be refused"));
+            assert!(message.contains(flag), "{args:?}: {message}");
+        }
+    }
+}

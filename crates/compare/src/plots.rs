@@ -1,0 +1,166 @@
+//! SVG figures of a run: loss and accuracy per epoch, per-step loss, and sample digits.
+
+use std::path::Path;
+
+use anyhow::{anyhow, Result};
+use plotters::prelude::*;
+
+use crate::report::{EpochRow, StepRow};
+
+/// One line on a chart.
+struct Series {
+    name: String,
+    points: Vec<(f64, f64)>,
+    color: RGBColor,
+    dashed: bool,
+}
+
+const PALETTE: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(255, 127, 14),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+fn color(index: usize) -> RGBColor {
+    PALETTE[index % PALETTE.len()]
+}
+
+fn plot_error<E: std::fmt::Debug>(path: &Path) -> impl FnOnce(E) -> anyhow::Error + '_ {
+    move |e| anyhow!("cannot draw {}: {e:?}", path.display())
+}
+
+fn line_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series: &[Series]) -> Result<()> {
+    let all = series.iter().flat_map(|s| s.points.iter());
+    let finite: Vec<&(f64, f64)> = all.filter(|(x, y)| x.is_finite() && y.is_finite()).collect();
+    if finite.is_empty() {
+        return Ok(());
+    }
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for &&(x, y) in &finite {
+        (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
+    }
+    if x1 <= x0 {
+        (x0, x1) = (x0 - 0.5, x1 + 0.5);
+    }
+    let pad = ((y1 - y0) * 0.05).max(1e-3);
+    let root = SVGBackend::new(path, (900, 540)).into_drawing_area();
+    let fail = || plot_error(path);
+    root.fill(&WHITE).map_err(fail())?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))
+        .map_err(fail())?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .draw()
+        .map_err(fail())?;
+    for s in series {
+        let style = s.color.stroke_width(2);
+        let points = s.points.iter().copied().filter(|(x, y)| x.is_finite() && y.is_finite());
+        let drawn = if s.dashed {
+            chart.draw_series(DashedLineSeries::new(points, 8, 5, style))
+        } else {
+            chart.draw_series(LineSeries::new(points, style))
+        };
+        let color = s.color;
+        drawn
+            .map_err(fail())?
+            .label(&s.name)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(fail())?;
+    root.present().map_err(fail())?;
+    Ok(())
+}
+
+fn per_model<'a, R>(rows: &'a [R], model: impl Fn(&R) -> &str) -> Vec<(&'a str, Vec<&'a R>)> {
+    let mut groups: Vec<(&str, Vec<&R>)> = Vec::new();
+    for row in rows {
+        let name = model(row);
+        match groups.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, group)) => group.push(row),
+            None => groups.push((name, vec![row])),
+        }
+    }
+    groups
+}
+
+/// `loss.svg` (train and test loss per epoch) and `accuracy.svg` (test and train accuracy).
+pub fn epoch_charts(folder: &Path, rows: &[EpochRow]) -> Result<()> {
+    let groups = per_model(rows, |r| r.model.as_str());
+    let mut loss = Vec::new();
+    let mut accuracy = Vec::new();
+    for (index, (model, rows)) in groups.iter().enumerate() {
+        let points = |f: fn(&EpochRow) -> f64| rows.iter().map(|r| (r.epoch as f64, f(r))).collect();
+        loss.push(Series { name: format!("{model} train"), points: points(|r| r.train_loss), color: color(index), dashed: false });
+        loss.push(Series { name: format!("{model} test"), points: points(|r| r.test_loss), color: color(index), dashed: true });
+        accuracy.push(Series { name: format!("{model} test"), points: points(|r| r.test_accuracy_percent), color: color(index), dashed: false });
+        accuracy.push(Series { name: format!("{model} train"), points: points(|r| r.train_accuracy_percent), color: color(index), dashed: true });
+    }
+    line_chart(&folder.join("loss.svg"), "Cross-entropy loss per epoch", "epoch", "mean loss", &loss)?;
+    line_chart(&folder.join("accuracy.svg"), "Accuracy per epoch", "epoch", "accuracy (%)", &accuracy)
+}
+
+/// `steps_loss.svg`: the logged batch losses against images seen.
+pub fn step_chart(folder: &Path, rows: &[StepRow]) -> Result<()> {
+    let series: Vec<Series> = per_model(rows, |r| r.model.as_str())
+        .into_iter()
+        .enumerate()
+        .map(|(index, (model, rows))| Series {
+            name: model.to_owned(),
+            points: rows.iter().map(|r| (r.images_seen as f64, r.batch_loss)).collect(),
+            color: color(index),
+            dashed: false,
+        })
+        .collect();
+    line_chart(&folder.join("steps_loss.svg"), "Batch loss during training", "training images seen", "batch loss", &series)
+}
+
+/// `samples.svg`: the first nine training digits in a 3×3 grid with their labels, as the
+/// assignment's first figure.
+pub fn sample_digits(folder: &Path, train: &mnist::Dataset) -> Result<()> {
+    const SIDE: usize = 28;
+    const SCALE: i32 = 6;
+    const CELL: i32 = SIDE as i32 * SCALE + 36;
+    let path = folder.join("samples.svg");
+    let fail = || plot_error(&path);
+    let root = SVGBackend::new(&path, (3 * CELL as u32, 3 * CELL as u32)).into_drawing_area();
+    root.fill(&WHITE).map_err(fail())?;
+    for index in 0..9.min(train.len()) {
+        let (row, column) = (index as i32 / 3, index as i32 % 3);
+        let (left, top) = (column * CELL + 18, row * CELL + 28);
+        let label = format!("label {}", train.labels[index]);
+        root.draw(&Text::new(label, (left, top - 22), ("sans-serif", 16)))
+            .map_err(fail())?;
+        // The background is white: only inked pixels become squares.
+        for (pixel, &value) in train.images.row(index).iter().enumerate() {
+            if value <= 0.0 {
+                continue;
+            }
+            let (y, x) = ((pixel / SIDE) as i32, (pixel % SIDE) as i32);
+            let shade = 255 - (value.clamp(0.0, 1.0) * 255.0).round() as u8;
+            let corner = (left + x * SCALE, top + y * SCALE);
+            let square = Rectangle::new(
+                [corner, (corner.0 + SCALE, corner.1 + SCALE)],
+                RGBColor(shade, shade, shade).filled(),
+            );
+            root.draw(&square).map_err(fail())?;
+        }
+    }
+    root.present().map_err(fail())?;
+    Ok(())
+}

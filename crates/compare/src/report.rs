@@ -1,0 +1,201 @@
+//! The files of a run: one new folder per run, CSVs flushed every epoch, `run.json` rewritten
+//! atomically whenever its status changes.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+/// One row of `epochs.csv`.
+#[derive(Debug, Clone, Serialize)]
+pub struct EpochRow {
+    pub model: String,
+    pub epoch: usize,
+    /// Mean of the batch losses of the epoch, weighted by batch size.
+    pub train_loss: f64,
+    /// Accuracy over the whole training set after the epoch.
+    pub train_accuracy_percent: f64,
+    pub test_loss: f64,
+    pub test_accuracy_percent: f64,
+    pub train_seconds: f64,
+    pub eval_seconds: f64,
+    pub images_per_second: f64,
+}
+
+/// One row of `steps.csv`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRow {
+    pub model: String,
+    pub epoch: usize,
+    pub step: usize,
+    pub images_seen: usize,
+    pub batch_loss: f64,
+    /// Training seconds of this model since its first step (evaluation excluded).
+    pub train_seconds: f64,
+}
+
+/// One row of `summary.csv`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryRow {
+    pub model: String,
+    pub implementation: String,
+    pub activation: String,
+    pub optimizer: String,
+    pub l2: f32,
+    /// `completed`, `diverged at epoch E step S`, or `interrupted`.
+    pub status: String,
+    pub epochs_completed: usize,
+    pub final_test_accuracy_percent: f64,
+    pub best_test_accuracy_percent: f64,
+    pub best_epoch: usize,
+    pub final_train_loss: f64,
+    pub final_test_loss: f64,
+    pub total_train_seconds: f64,
+    pub seconds_per_epoch: f64,
+    pub images_per_second: f64,
+}
+
+/// A new, empty folder for one run under `parent`, named by its UTC start time.
+pub fn create_run_folder(parent: &Path, started: &chrono::DateTime<chrono::Utc>) -> Result<PathBuf> {
+    fs::create_dir_all(parent).with_context(|| {
+        format!(
+            "cannot create the output folder {}: choose a writable one with --out",
+            parent.display()
+        )
+    })?;
+    let stem = started.format("%Y-%m-%dT%H-%M-%SZ").to_string();
+    for attempt in 1.. {
+        let name = if attempt == 1 {
+            stem.clone()
+        } else {
+            format!("{stem}-{attempt}")
+        };
+        let path = parent.join(name);
+        match fs::create_dir(&path) {
+            Ok(()) => return Ok(path),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!(
+                        "cannot create a run folder in {}: choose a writable one with --out",
+                        parent.display()
+                    )
+                })
+            }
+        }
+    }
+    unreachable!("the attempts above only end by returning")
+}
+
+/// A CSV file whose rows are flushed as they are written, so an interrupted run keeps them.
+pub struct CsvLog {
+    writer: csv::Writer<File>,
+    path: PathBuf,
+}
+
+impl CsvLog {
+    pub fn create(path: PathBuf) -> Result<Self> {
+        let writer = csv::Writer::from_path(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        Ok(CsvLog { writer, path })
+    }
+
+    pub fn append<R: Serialize>(&mut self, row: &R) -> Result<()> {
+        self.writer
+            .serialize(row)
+            .with_context(|| format!("cannot write to {}", self.path.display()))
+    }
+
+    pub fn flush(&mut self) -> Result<()> {
+        self.writer
+            .flush()
+            .with_context(|| format!("cannot write to {}", self.path.display()))
+    }
+}
+
+/// Writes a whole CSV file of `rows` at once.
+pub fn write_csv<R: Serialize>(path: PathBuf, rows: &[R]) -> Result<()> {
+    let mut log = CsvLog::create(path)?;
+    for row in rows {
+        log.append(row)?;
+    }
+    log.flush()
+}
+
+/// `classification_report_<model>.csv` in scikit-learn's layout.
+pub fn write_classification_report(
+    path: PathBuf,
+    report: &mnist::metrics::ClassificationReport,
+) -> Result<()> {
+    #[derive(Serialize)]
+    struct Row<'a> {
+        class: &'a str,
+        precision: Option<f64>,
+        recall: Option<f64>,
+        f1_score: Option<f64>,
+        support: usize,
+    }
+    let mut rows = Vec::new();
+    let digits: Vec<String> = (0..mnist::CLASSES).map(|d| d.to_string()).collect();
+    for (digit, class) in digits.iter().zip(&report.classes) {
+        rows.push(Row {
+            class: digit,
+            precision: Some(class.precision),
+            recall: Some(class.recall),
+            f1_score: Some(class.f1),
+            support: class.support,
+        });
+    }
+    // scikit-learn prints accuracy in the f1-score column, with the total support.
+    rows.push(Row {
+        class: "accuracy",
+        precision: None,
+        recall: None,
+        f1_score: Some(report.accuracy),
+        support: report.support,
+    });
+    for (name, avg) in [
+        ("macro avg", &report.macro_avg),
+        ("weighted avg", &report.weighted_avg),
+    ] {
+        rows.push(Row {
+            class: name,
+            precision: Some(avg.precision),
+            recall: Some(avg.recall),
+            f1_score: Some(avg.f1),
+            support: avg.support,
+        });
+    }
+    write_csv(path, &rows)
+}
+
+/// `confusion_matrix_<model>.csv`: rows are true digits, columns predicted digits.
+pub fn write_confusion_matrix(path: PathBuf, matrix: &mnist::metrics::ConfusionMatrix) -> Result<()> {
+    let mut writer =
+        csv::Writer::from_path(&path).with_context(|| format!("cannot create {}", path.display()))?;
+    let header = std::iter::once("true\\predicted".to_owned())
+        .chain((0..mnist::CLASSES).map(|d| d.to_string()));
+    writer.write_record(header)?;
+    for truth in 0..mnist::CLASSES {
+        let row = std::iter::once(truth.to_string())
+            .chain((0..mnist::CLASSES).map(|predicted| matrix.count(truth, predicted).to_string()));
+        writer.write_record(row)?;
+    }
+    writer
+        .flush()
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Writes `value` as pretty JSON through a temporary file and a rename, so a reader never sees
+/// half a file.
+pub fn write_json_atomically<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let temporary = path.with_extension("json.part");
+    let mut file = File::create(&temporary)
+        .with_context(|| format!("cannot create {}", temporary.display()))?;
+    serde_json::to_writer_pretty(&mut file, value)?;
+    file.write_all(b"\n")?;
+    file.sync_all()?;
+    fs::rename(&temporary, path).with_context(|| format!("cannot write {}", path.display()))
+}

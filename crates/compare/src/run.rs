@@ -1,0 +1,228 @@
+//! The training loop: every model sees the same batches in the same order, epoch by epoch,
+//! one model at a time; timing, metrics and progress live here, the maths in the libraries.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use anyhow::Result;
+use mnist::{Batcher, EpochOrder, ModelConfig, Trainer};
+
+use crate::cli::{CommonArgs, ModelArg};
+use crate::progress::Progress;
+use crate::report::{CsvLog, EpochRow, StepRow, SummaryRow};
+
+/// One model in a run: what it is, how it is trained, and what happened to it so far.
+pub struct Contender {
+    pub label: String,
+    pub implementation: ModelArg,
+    pub config: ModelConfig,
+    pub trainer: Box<dyn Trainer>,
+    pub history: Vec<EpochRow>,
+    pub outcome: Outcome,
+    /// Logits on the test set after the last completed epoch.
+    pub last_test_logits: Option<ndarray::Array2<f32>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Training,
+    Completed,
+    Diverged { epoch: usize, step: usize, loss: f32 },
+    Interrupted,
+}
+
+impl Contender {
+    pub fn new(
+        label: impl Into<String>,
+        implementation: ModelArg,
+        config: ModelConfig,
+        trainer: Box<dyn Trainer>,
+    ) -> Self {
+        Contender {
+            label: label.into(),
+            implementation,
+            config,
+            trainer,
+            history: Vec::new(),
+            outcome: Outcome::Training,
+            last_test_logits: None,
+        }
+    }
+
+    pub fn final_test_accuracy(&self) -> Option<f64> {
+        self.history.last().map(|row| row.test_accuracy_percent)
+    }
+
+    pub fn summary(&self) -> SummaryRow {
+        let best = self
+            .history
+            .iter()
+            .max_by(|a, b| a.test_accuracy_percent.total_cmp(&b.test_accuracy_percent));
+        let last = self.history.last();
+        let total_train_seconds: f64 = self.history.iter().map(|row| row.train_seconds).sum();
+        let epochs = self.history.len();
+        let images: f64 = self
+            .history
+            .iter()
+            .map(|row| row.images_per_second * row.train_seconds)
+            .sum();
+        SummaryRow {
+            model: self.label.clone(),
+            implementation: self.implementation.name().to_owned(),
+            activation: format!("{:?}", self.config.activation).to_lowercase(),
+            optimizer: match self.config.optimizer {
+                mnist::Optimizer::Sgd { .. } => "sgd".to_owned(),
+                mnist::Optimizer::Adam { .. } => "adam".to_owned(),
+            },
+            l2: self.config.l2,
+            status: match &self.outcome {
+                Outcome::Training | Outcome::Interrupted => "interrupted".to_owned(),
+                Outcome::Completed => "completed".to_owned(),
+                Outcome::Diverged { epoch, step, loss } => {
+                    format!("diverged at epoch {epoch} step {step} (loss {loss})")
+                }
+            },
+            epochs_completed: epochs,
+            final_test_accuracy_percent: last.map_or(f64::NAN, |r| r.test_accuracy_percent),
+            best_test_accuracy_percent: best.map_or(f64::NAN, |r| r.test_accuracy_percent),
+            best_epoch: best.map_or(0, |r| r.epoch),
+            final_train_loss: last.map_or(f64::NAN, |r| r.train_loss),
+            final_test_loss: last.map_or(f64::NAN, |r| r.test_loss),
+            total_train_seconds,
+            seconds_per_epoch: if epochs > 0 {
+                total_train_seconds / epochs as f64
+            } else {
+                f64::NAN
+            },
+            images_per_second: images / total_train_seconds,
+        }
+    }
+}
+
+/// How the whole run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunEnd {
+    Completed,
+    Interrupted,
+}
+
+/// The CSV logs the loop appends to.
+pub struct Logs {
+    pub epochs: CsvLog,
+    pub steps: CsvLog,
+}
+
+/// Trains every contender for `common.epochs` epochs on identical batches. A contender whose
+/// loss stops being finite is stopped and recorded; the others go on. `stop` (set by Ctrl-C) ends
+/// the run after the current step.
+pub fn train(
+    common: &CommonArgs,
+    train_set: &mnist::Dataset,
+    test_set: &mnist::Dataset,
+    contenders: &mut [Contender],
+    logs: &mut Logs,
+    progress: &Progress,
+    stop: &AtomicBool,
+) -> Result<RunEnd> {
+    let mut batcher = Batcher::new(common.batch_size, common.drop_last);
+    let steps = batcher.steps(train_set.len());
+    let mut train_clock = vec![0.0_f64; contenders.len()];
+    for epoch in 1..=common.epochs {
+        let order = if common.shuffle {
+            EpochOrder::shuffled(train_set.len(), common.seed, epoch as u64)
+        } else {
+            EpochOrder::sequential(train_set.len())
+        };
+        for (contender, clock) in contenders.iter_mut().zip(&mut train_clock) {
+            if contender.outcome != Outcome::Training {
+                continue;
+            }
+            let bar = progress.epoch(&contender.label, epoch, common.epochs, steps);
+            let started = Instant::now();
+            let mut loss_sum = 0.0_f64;
+            let mut images = 0_usize;
+            for step in 0..steps {
+                if stop.load(Ordering::Relaxed) {
+                    contender.outcome = Outcome::Interrupted;
+                    bar.abandon("interrupted");
+                    return Ok(RunEnd::Interrupted);
+                }
+                let batch = batcher.batch(train_set, &order, step);
+                let rows = batch.images.nrows();
+                let loss = contender.trainer.train_step(&batch);
+                if !loss.is_finite() {
+                    contender.outcome = Outcome::Diverged {
+                        epoch,
+                        step: step + 1,
+                        loss,
+                    };
+                    bar.abandon(&format!(
+                        "diverged: loss {loss} at step {}; this model stops here",
+                        step + 1
+                    ));
+                    break;
+                }
+                loss_sum += f64::from(loss) * rows as f64;
+                images += rows;
+                let seconds = *clock + started.elapsed().as_secs_f64();
+                bar.step(step + 1, loss_sum / images as f64, seconds);
+                if (step + 1) % common.log_every == 0 || step + 1 == steps {
+                    logs.steps.append(&StepRow {
+                        model: contender.label.clone(),
+                        epoch,
+                        step: step + 1,
+                        images_seen: (epoch - 1) * train_set.len() + images,
+                        batch_loss: f64::from(loss),
+                        train_seconds: seconds,
+                    })?;
+                }
+            }
+            let train_seconds = started.elapsed().as_secs_f64();
+            *clock += train_seconds;
+            logs.steps.flush()?;
+            if contender.outcome != Outcome::Training {
+                continue;
+            }
+
+            let evaluation = Instant::now();
+            let train_logits = contender.trainer.logits(train_set.images.view());
+            let test_logits = contender.trainer.logits(test_set.images.view());
+            let eval_seconds = evaluation.elapsed().as_secs_f64();
+            let row = EpochRow {
+                model: contender.label.clone(),
+                epoch,
+                train_loss: loss_sum / images as f64,
+                train_accuracy_percent: 100.0
+                    * mnist::metrics::accuracy(train_logits.view(), train_set.labels.view()),
+                test_loss: mnist::metrics::mean_cross_entropy(
+                    test_logits.view(),
+                    test_set.labels.view(),
+                ),
+                test_accuracy_percent: 100.0
+                    * mnist::metrics::accuracy(test_logits.view(), test_set.labels.view()),
+                train_seconds,
+                eval_seconds,
+                images_per_second: images as f64 / train_seconds,
+            };
+            bar.finish(&format!(
+                "train loss {:.4}  test loss {:.4}  train acc {:.2}%  test acc {:.2}%  {:.2} s train + {:.2} s eval",
+                row.train_loss,
+                row.test_loss,
+                row.train_accuracy_percent,
+                row.test_accuracy_percent,
+                row.train_seconds,
+                row.eval_seconds
+            ));
+            logs.epochs.append(&row)?;
+            logs.epochs.flush()?;
+            contender.history.push(row);
+            contender.last_test_logits = Some(test_logits);
+        }
+    }
+    for contender in contenders.iter_mut() {
+        if contender.outcome == Outcome::Training {
+            contender.outcome = Outcome::Completed;
+        }
+    }
+    Ok(RunEnd::Completed)
+}

@@ -1,0 +1,381 @@
+//! One run from flags to files: load the data, build every model from the same initial
+//! weights, train, write the reports, and apply the parity gate.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::cli::{CommonArgs, DataArgs, ModelArg, RunConfig};
+use crate::progress::Progress;
+use crate::report::{self, CsvLog, SummaryRow};
+use crate::run::{self, Contender, Logs, RunEnd};
+use crate::EXIT_INTERRUPTED;
+
+/// Set by the first Ctrl-C; the training loop stops after the current step.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+pub enum Outcome {
+    Success,
+    GateFailed,
+    Interrupted,
+}
+
+/// A model to train in a run.
+pub struct Spec {
+    pub label: String,
+    pub implementation: ModelArg,
+    pub config: mnist::ModelConfig,
+}
+
+/// A run that has ended, its files written.
+pub struct Finished {
+    pub folder: PathBuf,
+    pub end: RunEnd,
+    pub contenders: Vec<Contender>,
+}
+
+pub fn load_data(args: &DataArgs) -> Result<mnist::Mnist> {
+    let source = mnist::DataSource {
+        dir: args.data_dir.clone(),
+        verify_mnist_checksums: !args.no_mnist_checksums,
+        ..mnist::DataSource::default()
+    };
+    mnist::load(&source).context("cannot load MNIST")
+}
+
+/// The default job: the scratch and the torch model side by side.
+pub fn compare(config: &RunConfig) -> Result<Outcome> {
+    config.validate()?;
+    let specs = config
+        .models
+        .iter()
+        .map(|&implementation| {
+            let optimizer = match implementation {
+                ModelArg::Scratch => config.scratch_optimizer,
+                ModelArg::Torchref => config.torch_optimizer,
+            };
+            Spec {
+                label: implementation.name().to_owned(),
+                implementation,
+                config: config.model_config(optimizer),
+            }
+        })
+        .collect();
+    let finished = execute(&config.common, config, specs)?;
+    print_side_by_side(&finished, config.common.threads);
+    if finished.end == RunEnd::Interrupted {
+        return Ok(Outcome::Interrupted);
+    }
+    let failures = gate_failures(config, &finished.contenders);
+    if failures.is_empty() {
+        if config.max_accuracy_gap.is_some() || config.min_accuracy.is_some() {
+            println!("parity gate: passed");
+        }
+        Ok(Outcome::Success)
+    } else {
+        for failure in &failures {
+            eprintln!("parity gate failed: {failure}");
+        }
+        Ok(Outcome::GateFailed)
+    }
+}
+
+/// Trains `specs` on identical batches and writes every report of the run.
+pub fn execute<C: Serialize>(common: &CommonArgs, config: &C, specs: Vec<Spec>) -> Result<Finished> {
+    let data = load_data(&common.data)?;
+    let limited;
+    let train_set = match common.limit {
+        Some(n) if n < data.train.len() => {
+            limited = data.train.head(n);
+            &limited
+        }
+        _ => &data.train,
+    };
+    scratch::set_threads(common.threads);
+    torchref::set_threads(common.threads);
+
+    // Xavier-uniform weights from the seed, shared by every model of the run.
+    let initial = scratch::Mlp::new(&specs[0].config, common.seed).parameters();
+    let mut contenders = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let trainer: Box<dyn mnist::Trainer> = match spec.implementation {
+            ModelArg::Scratch => Box::new(scratch::Mlp::from_parameters(&spec.config, &initial)),
+            ModelArg::Torchref => {
+                let device = torchref::parse_device(&common.device).context("--device")?;
+                Box::new(
+                    torchref::TorchMlp::from_parameters(&spec.config, &initial, device)
+                        .with_context(|| format!("cannot build the torch model {}", spec.label))?,
+                )
+            }
+        };
+        contenders.push(Contender::new(spec.label, spec.implementation, spec.config, trainer));
+    }
+
+    let started = chrono::Utc::now();
+    let folder = report::create_run_folder(&common.out, &started)?;
+    let mut record = RunRecord::new(config, common, &data, train_set.len(), &started);
+    record.write(&folder)?;
+    let result = train_and_report(common, train_set, &data.test, &mut contenders, &folder);
+    record.ended_at = Some(chrono::Utc::now().to_rfc3339());
+    record.models = contenders.iter().map(Contender::summary).collect();
+    match result {
+        Ok(end) => {
+            record.status = match end {
+                RunEnd::Completed => "completed",
+                RunEnd::Interrupted => "interrupted",
+            };
+            record.write(&folder)?;
+            eprintln!("reports written to {}", folder.display());
+            Ok(Finished {
+                folder,
+                end,
+                contenders,
+            })
+        }
+        Err(error) => {
+            record.status = "failed";
+            record.error = Some(format!("{error:#}"));
+            // The run's error is what the user needs; a second one writing run.json would hide it.
+            let _ = record.write(&folder);
+            Err(error)
+        }
+    }
+}
+
+fn train_and_report(
+    common: &CommonArgs,
+    train_set: &mnist::Dataset,
+    test_set: &mnist::Dataset,
+    contenders: &mut [Contender],
+    folder: &Path,
+) -> Result<RunEnd> {
+    crate::plots::sample_digits(folder, train_set)?;
+    let mut logs = Logs {
+        epochs: CsvLog::create(folder.join("epochs.csv"))?,
+        steps: CsvLog::create(folder.join("steps.csv"))?,
+    };
+    ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+        eprintln!("\ninterrupted: finishing the reports (Ctrl-C again to quit at once)");
+    })
+    .context("cannot install the Ctrl-C handler")?;
+    let progress = Progress::new(common.log_every);
+    let end = run::train(common, train_set, test_set, contenders, &mut logs, &progress, &STOP)?;
+
+    let summaries: Vec<SummaryRow> = contenders.iter().map(Contender::summary).collect();
+    report::write_csv(folder.join("summary.csv"), &summaries)?;
+    for contender in contenders.iter() {
+        if let Some(logits) = &contender.last_test_logits {
+            let matrix = mnist::metrics::ConfusionMatrix::from_logits(logits.view(), test_set.labels.view());
+            report::write_confusion_matrix(
+                folder.join(format!("confusion_matrix_{}.csv", contender.label)),
+                &matrix,
+            )?;
+            report::write_classification_report(
+                folder.join(format!("classification_report_{}.csv", contender.label)),
+                &matrix.report(),
+            )?;
+        }
+    }
+    let epochs: Vec<_> = contenders.iter().flat_map(|c| c.history.iter().cloned()).collect();
+    crate::plots::epoch_charts(folder, &epochs)?;
+    let steps = read_steps(&folder.join("steps.csv"))?;
+    crate::plots::step_chart(folder, &steps)?;
+    Ok(end)
+}
+
+fn read_steps(path: &Path) -> Result<Vec<report::StepRow>> {
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    reader
+        .deserialize()
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// `run.json`: what ran, where, with what, and how it ended.
+#[derive(Serialize)]
+struct RunRecord<'a, C: Serialize> {
+    /// `running`, `completed`, `interrupted` or `failed`.
+    status: &'static str,
+    error: Option<String>,
+    command_line: Vec<String>,
+    config: &'a C,
+    seed: u64,
+    threads: usize,
+    device: &'a str,
+    versions: Versions,
+    git_commit: &'static str,
+    cpu_model: String,
+    dataset: DatasetRecord,
+    started_at: String,
+    ended_at: Option<String>,
+    models: Vec<SummaryRow>,
+}
+
+#[derive(Serialize)]
+struct Versions {
+    /// One version for all crates of the workspace (mnist, scratch, torchref, compare).
+    workspace_crates: &'static str,
+    libtorch: String,
+    rustc: &'static str,
+}
+
+#[derive(Serialize)]
+struct DatasetRecord {
+    dir: PathBuf,
+    train_images_used: usize,
+    test_images: usize,
+    mnist_checksums_verified: bool,
+    files: Vec<FileRecord>,
+}
+
+#[derive(Serialize)]
+struct FileRecord {
+    name: String,
+    sha256_of_content: String,
+}
+
+impl<'a, C: Serialize> RunRecord<'a, C> {
+    fn new(
+        config: &'a C,
+        common: &'a CommonArgs,
+        data: &mnist::Mnist,
+        train_images_used: usize,
+        started: &chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        RunRecord {
+            status: "running",
+            error: None,
+            command_line: std::env::args().collect(),
+            config,
+            seed: common.seed,
+            threads: common.threads,
+            device: &common.device,
+            versions: Versions {
+                workspace_crates: env!("CARGO_PKG_VERSION"),
+                libtorch: torchref::libtorch_version(),
+                rustc: env!("COMPARE_RUSTC_VERSION"),
+            },
+            git_commit: env!("COMPARE_GIT_COMMIT"),
+            cpu_model: cpu_model(),
+            dataset: DatasetRecord {
+                dir: data.dir.clone(),
+                train_images_used,
+                test_images: data.test.len(),
+                mnist_checksums_verified: !common.data.no_mnist_checksums,
+                files: data
+                    .files
+                    .iter()
+                    .map(|f| FileRecord {
+                        name: f.name.clone(),
+                        sha256_of_content: f.sha256.clone(),
+                    })
+                    .collect(),
+            },
+            started_at: started.to_rfc3339(),
+            ended_at: None,
+            models: Vec::new(),
+        }
+    }
+
+    fn write(&self, folder: &Path) -> Result<()> {
+        report::write_json_atomically(&folder.join("run.json"), self)
+    }
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|line| line.strip_prefix("model name"))
+                .and_then(|rest| rest.split_once(':'))
+                .map(|(_, name)| name.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The terminal's closing table: one column per model, then the speed ratio.
+fn print_side_by_side(finished: &Finished, threads: usize) {
+    let summaries: Vec<SummaryRow> = finished.contenders.iter().map(Contender::summary).collect();
+    let mut lines: Vec<(&str, Vec<String>)> = vec![
+        ("", summaries.iter().map(|s| s.model.clone()).collect()),
+        ("status", summaries.iter().map(|s| s.status.clone()).collect()),
+        ("epochs completed", summaries.iter().map(|s| s.epochs_completed.to_string()).collect()),
+        ("final test accuracy (%)", summaries.iter().map(|s| format!("{:.2}", s.final_test_accuracy_percent)).collect()),
+        ("best test accuracy (%)", summaries.iter().map(|s| format!("{:.2} (epoch {})", s.best_test_accuracy_percent, s.best_epoch)).collect()),
+        ("final train loss", summaries.iter().map(|s| format!("{:.4}", s.final_train_loss)).collect()),
+        ("final test loss", summaries.iter().map(|s| format!("{:.4}", s.final_test_loss)).collect()),
+        ("train seconds per epoch", summaries.iter().map(|s| format!("{:.3}", s.seconds_per_epoch)).collect()),
+        ("train images per second", summaries.iter().map(|s| format!("{:.0}", s.images_per_second)).collect()),
+    ];
+    let width = lines
+        .iter()
+        .flat_map(|(_, cells)| cells.iter().map(String::len))
+        .max()
+        .unwrap_or(8)
+        .max(10);
+    println!();
+    for (name, cells) in lines.drain(..) {
+        let cells: Vec<String> = cells.iter().map(|c| format!("{c:>width$}")).collect();
+        println!("{name:<24} {}", cells.join("  "));
+    }
+    let per_epoch = |name: &str| {
+        summaries
+            .iter()
+            .find(|s| s.model == name)
+            .map(|s| s.seconds_per_epoch)
+            .filter(|s| s.is_finite())
+    };
+    if let (Some(scratch), Some(torch)) = (per_epoch("scratch"), per_epoch("torchref")) {
+        println!(
+            "speed: scratch takes {:.2}× the time of torchref per epoch ({scratch:.3} s vs {torch:.3} s, {threads} threads; below 1 means scratch is faster)",
+            scratch / torch
+        );
+    }
+    println!("reports: {}", finished.folder.display());
+}
+
+/// Why the parity gate fails, if it does (empty when it passes or is not asked for).
+fn gate_failures(config: &RunConfig, contenders: &[Contender]) -> Vec<String> {
+    let mut failures = Vec::new();
+    let asked = config.max_accuracy_gap.is_some() || config.min_accuracy.is_some();
+    for c in contenders {
+        if asked && c.outcome != run::Outcome::Completed {
+            failures.push(format!("{} did not complete: {}", c.label, c.summary().status));
+        }
+    }
+    if let Some(floor) = config.min_accuracy {
+        for c in contenders {
+            let accuracy = c.final_test_accuracy().unwrap_or(f64::NAN);
+            if accuracy.is_nan() || accuracy < floor {
+                failures.push(format!(
+                    "{} test accuracy {accuracy:.2}% is below the floor {floor}%",
+                    c.label
+                ));
+            }
+        }
+    }
+    if let Some(max_gap) = config.max_accuracy_gap {
+        let accuracy = |name: &str| {
+            contenders
+                .iter()
+                .find(|c| c.label == name)
+                .and_then(Contender::final_test_accuracy)
+                .unwrap_or(f64::NAN)
+        };
+        let (scratch, torch) = (accuracy("scratch"), accuracy("torchref"));
+        let gap = (scratch - torch).abs();
+        if gap.is_nan() || gap > max_gap {
+            failures.push(format!(
+                "test accuracies differ by {gap:.2} points (scratch {scratch:.2}%, torchref {torch:.2}%), more than the allowed {max_gap}"
+            ));
+        }
+    }
+    failures
+}

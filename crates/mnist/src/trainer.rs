@@ -1,0 +1,103 @@
+//! The contract `compare` drives: one trait for both models, and the plain-data types
+//! (architecture, optimiser, parameters) they exchange.
+
+use ndarray::{Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+use crate::batch::Batch;
+
+/// Number of input features (28 × 28 pixels).
+pub const INPUT_SIZE: usize = 784;
+/// Number of classes (digits 0–9).
+pub const CLASSES: usize = 10;
+
+/// One model under comparison. Libraries compute; the caller owns timing and printing.
+pub trait Trainer {
+    /// Short, stable name used in reports: `"scratch"` or `"torchref"`.
+    fn name(&self) -> &str;
+    /// One optimiser update on `batch`; returns the batch's mean loss before the update
+    /// (cross-entropy plus the L2 term, if any).
+    fn train_step(&mut self, batch: &Batch<'_>) -> f32;
+    /// Logits `(n, 10)` for `images` `(n, 784)`, without changing the model.
+    fn logits(&mut self, images: ArrayView2<'_, f32>) -> Array2<f32>;
+}
+
+/// Hidden-layer nonlinearity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    Sigmoid,
+    Tanh,
+    Relu,
+}
+
+/// The update rule and its hyperparameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Optimizer {
+    /// Plain stochastic gradient descent: `w -= lr · g`.
+    Sgd { lr: f32 },
+    /// Adam with bias correction, as `torch.optim.Adam`.
+    Adam {
+        lr: f32,
+        beta1: f32,
+        beta2: f32,
+        eps: f32,
+    },
+}
+
+impl Optimizer {
+    /// Adam with `torch.optim.Adam`'s defaults (β1 0.9, β2 0.999, ε 1e-8) at `lr`.
+    pub fn adam(lr: f32) -> Self {
+        Optimizer::Adam {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        }
+    }
+
+    /// The learning rate of either rule.
+    pub fn lr(&self) -> f32 {
+        match *self {
+            Optimizer::Sgd { lr } | Optimizer::Adam { lr, .. } => lr,
+        }
+    }
+}
+
+/// Everything that defines a model and how it is trained, shared by both implementations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    /// Widths of the hidden layers, input to output (default 500, 250, 100).
+    pub hidden: Vec<usize>,
+    pub activation: Activation,
+    pub optimizer: Optimizer,
+    /// L2 strength λ in the assignment's form: cost + λ/(2m)·Σ‖W‖², m the batch size;
+    /// biases are not regularised. 0 disables it.
+    pub l2: f32,
+}
+
+impl ModelConfig {
+    /// Layer widths including input and output: `[784, hidden.., 10]`.
+    pub fn layer_sizes(&self) -> Vec<usize> {
+        std::iter::once(INPUT_SIZE)
+            .chain(self.hidden.iter().copied())
+            .chain(std::iter::once(CLASSES))
+            .collect()
+    }
+}
+
+/// One dense layer's parameters as plain row-major buffers, torch `Linear` layout.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerParameters {
+    /// `(out, in)`, row-major.
+    pub weight: Vec<f32>,
+    pub out_features: usize,
+    pub in_features: usize,
+    /// `(out)`.
+    pub bias: Vec<f32>,
+}
+
+/// All parameters of a network, first layer first: the exchange format that lets the two
+/// implementations start from exactly the same point.
+pub type Parameters = Vec<LayerParameters>;

@@ -1,0 +1,1 @@
+//! A multilayer perceptron written by hand on ndarray.

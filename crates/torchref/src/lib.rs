@@ -1,0 +1,1 @@
+//! The same multilayer perceptron in tch (libtorch).
