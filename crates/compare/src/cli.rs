@@ -57,7 +57,12 @@ pub struct RunConfig {
     #[arg(long, value_enum, default_value_t = OptimizerArg::Adam)]
     pub torch_optimizer: OptimizerArg,
     /// Which models to train, comma-separated.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "scratch,torchref")]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "scratch,torchref"
+    )]
     pub models: Vec<ModelArg>,
     /// Parity gate: exit with code 3 if the final test accuracies of the two models differ by
     /// more than this many percentage points.

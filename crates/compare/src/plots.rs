@@ -32,9 +32,25 @@ fn plot_error<E: std::fmt::Debug>(path: &Path) -> impl FnOnce(E) -> anyhow::Erro
     move |e| anyhow!("cannot draw {}: {e:?}", path.display())
 }
 
-fn line_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series: &[Series]) -> Result<()> {
+/// Labels on the x axis: whole epochs, or a plain count.
+#[derive(Clone, Copy)]
+enum XAxis {
+    Epochs,
+    Count,
+}
+
+fn line_chart(
+    path: &Path,
+    title: &str,
+    (x_label, x_axis): (&str, XAxis),
+    y_label: &str,
+    legend: SeriesLabelPosition,
+    series: &[Series],
+) -> Result<()> {
     let all = series.iter().flat_map(|s| s.points.iter());
-    let finite: Vec<&(f64, f64)> = all.filter(|(x, y)| x.is_finite() && y.is_finite()).collect();
+    let finite: Vec<&(f64, f64)> = all
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .collect();
     if finite.is_empty() {
         return Ok(());
     }
@@ -56,38 +72,48 @@ fn line_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series: &[
         .y_label_area_size(64)
         .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))
         .map_err(fail())?;
-    chart
-        .configure_mesh()
-        .x_desc(x_label)
-        .y_desc(y_label)
-        .draw()
-        .map_err(fail())?;
+    let whole = |x: &f64| format!("{x:.0}");
+    let mut mesh = chart.configure_mesh();
+    mesh.x_desc(x_label).y_desc(y_label);
+    if let XAxis::Epochs = x_axis {
+        mesh.x_labels((x1 - x0) as usize + 1)
+            .x_label_formatter(&whole);
+    }
+    mesh.draw().map_err(fail())?;
     for s in series {
         let style = s.color.stroke_width(2);
-        let points = s.points.iter().copied().filter(|(x, y)| x.is_finite() && y.is_finite());
+        let points = s
+            .points
+            .iter()
+            .copied()
+            .filter(|(x, y)| x.is_finite() && y.is_finite());
         let drawn = if s.dashed {
             chart.draw_series(DashedLineSeries::new(points, 8, 5, style))
         } else {
             chart.draw_series(LineSeries::new(points, style))
         };
         let color = s.color;
-        drawn
-            .map_err(fail())?
-            .label(&s.name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+        let name = if s.dashed {
+            format!("{} (dashed)", s.name)
+        } else {
+            s.name.clone()
+        };
+        drawn.map_err(fail())?.label(name).legend(move |(x, y)| {
+            PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+        });
     }
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
+        .position(legend)
         .draw()
         .map_err(fail())?;
     root.present().map_err(fail())?;
     Ok(())
 }
 
-fn per_model<'a, R>(rows: &'a [R], model: impl Fn(&R) -> &str) -> Vec<(&'a str, Vec<&'a R>)> {
+fn per_model<R>(rows: &[R], model: impl Fn(&R) -> &str) -> Vec<(&str, Vec<&R>)> {
     let mut groups: Vec<(&str, Vec<&R>)> = Vec::new();
     for row in rows {
         let name = model(row);
@@ -105,14 +131,49 @@ pub fn epoch_charts(folder: &Path, rows: &[EpochRow]) -> Result<()> {
     let mut loss = Vec::new();
     let mut accuracy = Vec::new();
     for (index, (model, rows)) in groups.iter().enumerate() {
-        let points = |f: fn(&EpochRow) -> f64| rows.iter().map(|r| (r.epoch as f64, f(r))).collect();
-        loss.push(Series { name: format!("{model} train"), points: points(|r| r.train_loss), color: color(index), dashed: false });
-        loss.push(Series { name: format!("{model} test"), points: points(|r| r.test_loss), color: color(index), dashed: true });
-        accuracy.push(Series { name: format!("{model} test"), points: points(|r| r.test_accuracy_percent), color: color(index), dashed: false });
-        accuracy.push(Series { name: format!("{model} train"), points: points(|r| r.train_accuracy_percent), color: color(index), dashed: true });
+        let points =
+            |f: fn(&EpochRow) -> f64| rows.iter().map(|r| (r.epoch as f64, f(r))).collect();
+        loss.push(Series {
+            name: format!("{model} train"),
+            points: points(|r| r.train_loss),
+            color: color(index),
+            dashed: false,
+        });
+        loss.push(Series {
+            name: format!("{model} test"),
+            points: points(|r| r.test_loss),
+            color: color(index),
+            dashed: true,
+        });
+        accuracy.push(Series {
+            name: format!("{model} test"),
+            points: points(|r| r.test_accuracy_percent),
+            color: color(index),
+            dashed: false,
+        });
+        accuracy.push(Series {
+            name: format!("{model} train"),
+            points: points(|r| r.train_accuracy_percent),
+            color: color(index),
+            dashed: true,
+        });
     }
-    line_chart(&folder.join("loss.svg"), "Cross-entropy loss per epoch", "epoch", "mean loss", &loss)?;
-    line_chart(&folder.join("accuracy.svg"), "Accuracy per epoch", "epoch", "accuracy (%)", &accuracy)
+    line_chart(
+        &folder.join("loss.svg"),
+        "Cross-entropy loss per epoch",
+        ("epoch", XAxis::Epochs),
+        "mean loss",
+        SeriesLabelPosition::UpperRight,
+        &loss,
+    )?;
+    line_chart(
+        &folder.join("accuracy.svg"),
+        "Accuracy per epoch",
+        ("epoch", XAxis::Epochs),
+        "accuracy (%)",
+        SeriesLabelPosition::LowerRight,
+        &accuracy,
+    )
 }
 
 /// `steps_loss.svg`: the logged batch losses against images seen.
@@ -122,12 +183,22 @@ pub fn step_chart(folder: &Path, rows: &[StepRow]) -> Result<()> {
         .enumerate()
         .map(|(index, (model, rows))| Series {
             name: model.to_owned(),
-            points: rows.iter().map(|r| (r.images_seen as f64, r.batch_loss)).collect(),
+            points: rows
+                .iter()
+                .map(|r| (r.images_seen as f64, r.batch_loss))
+                .collect(),
             color: color(index),
             dashed: false,
         })
         .collect();
-    line_chart(&folder.join("steps_loss.svg"), "Batch loss during training", "training images seen", "batch loss", &series)
+    line_chart(
+        &folder.join("steps_loss.svg"),
+        "Batch loss during training",
+        ("training images seen", XAxis::Count),
+        "batch loss",
+        SeriesLabelPosition::UpperRight,
+        &series,
+    )
 }
 
 /// `samples.svg`: the first nine training digits in a 3×3 grid with their labels, as the

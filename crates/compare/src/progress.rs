@@ -40,11 +40,6 @@ impl Progress {
             log_every: self.log_every,
         }
     }
-
-    /// A line that must stay visible (a divergence, the final table), printed to stderr.
-    pub fn line(&self, text: &str) {
-        eprintln!("{text}");
-    }
 }
 
 pub struct EpochProgress {
@@ -60,11 +55,11 @@ impl EpochProgress {
         match &self.bar {
             Some(bar) => {
                 bar.set_position(step as u64);
-                if step % 16 == 0 || step == self.steps {
+                if step.is_multiple_of(16) || step == self.steps {
                     bar.set_message(format!("loss {mean_loss:.4}"));
                 }
             }
-            None if step % self.log_every == 0 => eprintln!(
+            None if step.is_multiple_of(self.log_every) => eprintln!(
                 "{}  step {step:>4}/{}  mean loss {mean_loss:.4}  {train_seconds:.1} s",
                 self.prefix, self.steps
             ),

@@ -8,6 +8,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+/// `x` rounded to `decimals` places: the reports carry what a reader can use, not float noise.
+pub fn round(x: f64, decimals: i32) -> f64 {
+    let scale = 10_f64.powi(decimals);
+    (x * scale).round() / scale
+}
+
 /// One row of `epochs.csv`.
 #[derive(Debug, Clone, Serialize)]
 pub struct EpochRow {
@@ -58,7 +64,10 @@ pub struct SummaryRow {
 }
 
 /// A new, empty folder for one run under `parent`, named by its UTC start time.
-pub fn create_run_folder(parent: &Path, started: &chrono::DateTime<chrono::Utc>) -> Result<PathBuf> {
+pub fn create_run_folder(
+    parent: &Path,
+    started: &chrono::DateTime<chrono::Utc>,
+) -> Result<PathBuf> {
     fs::create_dir_all(parent).with_context(|| {
         format!(
             "cannot create the output folder {}: choose a writable one with --out",
@@ -172,9 +181,12 @@ pub fn write_classification_report(
 }
 
 /// `confusion_matrix_<model>.csv`: rows are true digits, columns predicted digits.
-pub fn write_confusion_matrix(path: PathBuf, matrix: &mnist::metrics::ConfusionMatrix) -> Result<()> {
-    let mut writer =
-        csv::Writer::from_path(&path).with_context(|| format!("cannot create {}", path.display()))?;
+pub fn write_confusion_matrix(
+    path: PathBuf,
+    matrix: &mnist::metrics::ConfusionMatrix,
+) -> Result<()> {
+    let mut writer = csv::Writer::from_path(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
     let header = std::iter::once("true\\predicted".to_owned())
         .chain((0..mnist::CLASSES).map(|d| d.to_string()));
     writer.write_record(header)?;

@@ -9,7 +9,7 @@ use mnist::{Batcher, EpochOrder, ModelConfig, Trainer};
 
 use crate::cli::{CommonArgs, ModelArg};
 use crate::progress::Progress;
-use crate::report::{CsvLog, EpochRow, StepRow, SummaryRow};
+use crate::report::{round, CsvLog, EpochRow, StepRow, SummaryRow};
 
 /// One model in a run: what it is, how it is trained, and what happened to it so far.
 pub struct Contender {
@@ -18,6 +18,8 @@ pub struct Contender {
     pub config: ModelConfig,
     pub trainer: Box<dyn Trainer>,
     pub history: Vec<EpochRow>,
+    /// The rows this model wrote to `steps.csv`.
+    pub logged_steps: Vec<StepRow>,
     pub outcome: Outcome,
     /// Logits on the test set after the last completed epoch.
     pub last_test_logits: Option<ndarray::Array2<f32>>,
@@ -27,7 +29,11 @@ pub struct Contender {
 pub enum Outcome {
     Training,
     Completed,
-    Diverged { epoch: usize, step: usize, loss: f32 },
+    Diverged {
+        epoch: usize,
+        step: usize,
+        loss: f32,
+    },
     Interrupted,
 }
 
@@ -44,6 +50,7 @@ impl Contender {
             config,
             trainer,
             history: Vec::new(),
+            logged_steps: Vec::new(),
             outcome: Outcome::Training,
             last_test_logits: None,
         }
@@ -88,13 +95,13 @@ impl Contender {
             best_epoch: best.map_or(0, |r| r.epoch),
             final_train_loss: last.map_or(f64::NAN, |r| r.train_loss),
             final_test_loss: last.map_or(f64::NAN, |r| r.test_loss),
-            total_train_seconds,
+            total_train_seconds: round(total_train_seconds, 4),
             seconds_per_epoch: if epochs > 0 {
-                total_train_seconds / epochs as f64
+                round(total_train_seconds / epochs as f64, 4)
             } else {
                 f64::NAN
             },
-            images_per_second: images / total_train_seconds,
+            images_per_second: round(images / total_train_seconds, 1),
         }
     }
 }
@@ -167,14 +174,16 @@ pub fn train(
                 let seconds = *clock + started.elapsed().as_secs_f64();
                 bar.step(step + 1, loss_sum / images as f64, seconds);
                 if (step + 1) % common.log_every == 0 || step + 1 == steps {
-                    logs.steps.append(&StepRow {
+                    let row = StepRow {
                         model: contender.label.clone(),
                         epoch,
                         step: step + 1,
                         images_seen: (epoch - 1) * train_set.len() + images,
-                        batch_loss: f64::from(loss),
-                        train_seconds: seconds,
-                    })?;
+                        batch_loss: round(f64::from(loss), 6),
+                        train_seconds: round(seconds, 4),
+                    };
+                    logs.steps.append(&row)?;
+                    contender.logged_steps.push(row);
                 }
             }
             let train_seconds = started.elapsed().as_secs_f64();
@@ -191,18 +200,16 @@ pub fn train(
             let row = EpochRow {
                 model: contender.label.clone(),
                 epoch,
-                train_loss: loss_sum / images as f64,
-                train_accuracy_percent: 100.0
-                    * mnist::metrics::accuracy(train_logits.view(), train_set.labels.view()),
-                test_loss: mnist::metrics::mean_cross_entropy(
-                    test_logits.view(),
-                    test_set.labels.view(),
+                train_loss: round(loss_sum / images as f64, 6),
+                train_accuracy_percent: percent(train_logits.view(), train_set),
+                test_loss: round(
+                    mnist::metrics::mean_cross_entropy(test_logits.view(), test_set.labels.view()),
+                    6,
                 ),
-                test_accuracy_percent: 100.0
-                    * mnist::metrics::accuracy(test_logits.view(), test_set.labels.view()),
-                train_seconds,
-                eval_seconds,
-                images_per_second: images as f64 / train_seconds,
+                test_accuracy_percent: percent(test_logits.view(), test_set),
+                train_seconds: round(train_seconds, 4),
+                eval_seconds: round(eval_seconds, 4),
+                images_per_second: round(images as f64 / train_seconds, 1),
             };
             bar.finish(&format!(
                 "train loss {:.4}  test loss {:.4}  train acc {:.2}%  test acc {:.2}%  {:.2} s train + {:.2} s eval",
@@ -225,4 +232,12 @@ pub fn train(
         }
     }
     Ok(RunEnd::Completed)
+}
+
+/// Accuracy of `logits` on `data`, in percent, to the third decimal.
+fn percent(logits: ndarray::ArrayView2<'_, f32>, data: &mnist::Dataset) -> f64 {
+    round(
+        100.0 * mnist::metrics::accuracy(logits, data.labels.view()),
+        3,
+    )
 }

@@ -83,7 +83,11 @@ pub fn compare(config: &RunConfig) -> Result<Outcome> {
 }
 
 /// Trains `specs` on identical batches and writes every report of the run.
-pub fn execute<C: Serialize>(common: &CommonArgs, config: &C, specs: Vec<Spec>) -> Result<Finished> {
+pub fn execute<C: Serialize>(
+    common: &CommonArgs,
+    config: &C,
+    specs: Vec<Spec>,
+) -> Result<Finished> {
     let data = load_data(&common.data)?;
     let limited;
     let train_set = match common.limit {
@@ -110,7 +114,12 @@ pub fn execute<C: Serialize>(common: &CommonArgs, config: &C, specs: Vec<Spec>) 
                 )
             }
         };
-        contenders.push(Contender::new(spec.label, spec.implementation, spec.config, trainer));
+        contenders.push(Contender::new(
+            spec.label,
+            spec.implementation,
+            spec.config,
+            trainer,
+        ));
     }
 
     let started = chrono::Utc::now();
@@ -164,13 +173,16 @@ fn train_and_report(
     })
     .context("cannot install the Ctrl-C handler")?;
     let progress = Progress::new(common.log_every);
-    let end = run::train(common, train_set, test_set, contenders, &mut logs, &progress, &STOP)?;
+    let end = run::train(
+        common, train_set, test_set, contenders, &mut logs, &progress, &STOP,
+    )?;
 
     let summaries: Vec<SummaryRow> = contenders.iter().map(Contender::summary).collect();
     report::write_csv(folder.join("summary.csv"), &summaries)?;
     for contender in contenders.iter() {
         if let Some(logits) = &contender.last_test_logits {
-            let matrix = mnist::metrics::ConfusionMatrix::from_logits(logits.view(), test_set.labels.view());
+            let matrix =
+                mnist::metrics::ConfusionMatrix::from_logits(logits.view(), test_set.labels.view());
             report::write_confusion_matrix(
                 folder.join(format!("confusion_matrix_{}.csv", contender.label)),
                 &matrix,
@@ -181,20 +193,17 @@ fn train_and_report(
             )?;
         }
     }
-    let epochs: Vec<_> = contenders.iter().flat_map(|c| c.history.iter().cloned()).collect();
+    let epochs: Vec<_> = contenders
+        .iter()
+        .flat_map(|c| c.history.iter().cloned())
+        .collect();
     crate::plots::epoch_charts(folder, &epochs)?;
-    let steps = read_steps(&folder.join("steps.csv"))?;
+    let steps: Vec<_> = contenders
+        .iter()
+        .flat_map(|c| c.logged_steps.iter().cloned())
+        .collect();
     crate::plots::step_chart(folder, &steps)?;
     Ok(end)
-}
-
-fn read_steps(path: &Path) -> Result<Vec<report::StepRow>> {
-    let mut reader =
-        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
-    reader
-        .deserialize()
-        .collect::<Result<_, _>>()
-        .with_context(|| format!("cannot read {}", path.display()))
 }
 
 /// `run.json`: what ran, where, with what, and how it ended.
@@ -305,14 +314,64 @@ fn print_side_by_side(finished: &Finished, threads: usize) {
     let summaries: Vec<SummaryRow> = finished.contenders.iter().map(Contender::summary).collect();
     let mut lines: Vec<(&str, Vec<String>)> = vec![
         ("", summaries.iter().map(|s| s.model.clone()).collect()),
-        ("status", summaries.iter().map(|s| s.status.clone()).collect()),
-        ("epochs completed", summaries.iter().map(|s| s.epochs_completed.to_string()).collect()),
-        ("final test accuracy (%)", summaries.iter().map(|s| format!("{:.2}", s.final_test_accuracy_percent)).collect()),
-        ("best test accuracy (%)", summaries.iter().map(|s| format!("{:.2} (epoch {})", s.best_test_accuracy_percent, s.best_epoch)).collect()),
-        ("final train loss", summaries.iter().map(|s| format!("{:.4}", s.final_train_loss)).collect()),
-        ("final test loss", summaries.iter().map(|s| format!("{:.4}", s.final_test_loss)).collect()),
-        ("train seconds per epoch", summaries.iter().map(|s| format!("{:.3}", s.seconds_per_epoch)).collect()),
-        ("train images per second", summaries.iter().map(|s| format!("{:.0}", s.images_per_second)).collect()),
+        (
+            "status",
+            summaries.iter().map(|s| s.status.clone()).collect(),
+        ),
+        (
+            "epochs completed",
+            summaries
+                .iter()
+                .map(|s| s.epochs_completed.to_string())
+                .collect(),
+        ),
+        (
+            "final test accuracy (%)",
+            summaries
+                .iter()
+                .map(|s| format!("{:.2}", s.final_test_accuracy_percent))
+                .collect(),
+        ),
+        (
+            "best test accuracy (%)",
+            summaries
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{:.2} (epoch {})",
+                        s.best_test_accuracy_percent, s.best_epoch
+                    )
+                })
+                .collect(),
+        ),
+        (
+            "final train loss",
+            summaries
+                .iter()
+                .map(|s| format!("{:.4}", s.final_train_loss))
+                .collect(),
+        ),
+        (
+            "final test loss",
+            summaries
+                .iter()
+                .map(|s| format!("{:.4}", s.final_test_loss))
+                .collect(),
+        ),
+        (
+            "train seconds per epoch",
+            summaries
+                .iter()
+                .map(|s| format!("{:.3}", s.seconds_per_epoch))
+                .collect(),
+        ),
+        (
+            "train images per second",
+            summaries
+                .iter()
+                .map(|s| format!("{:.0}", s.images_per_second))
+                .collect(),
+        ),
     ];
     let width = lines
         .iter()
@@ -347,7 +406,11 @@ fn gate_failures(config: &RunConfig, contenders: &[Contender]) -> Vec<String> {
     let asked = config.max_accuracy_gap.is_some() || config.min_accuracy.is_some();
     for c in contenders {
         if asked && c.outcome != run::Outcome::Completed {
-            failures.push(format!("{} did not complete: {}", c.label, c.summary().status));
+            failures.push(format!(
+                "{} did not complete: {}",
+                c.label,
+                c.summary().status
+            ));
         }
     }
     if let Some(floor) = config.min_accuracy {

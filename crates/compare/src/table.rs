@@ -18,11 +18,46 @@ struct Experiment {
 }
 
 const EXPERIMENTS: [Experiment; 5] = [
-    Experiment { label: "scratch-sigmoid-sgd", implementation: ModelArg::Scratch, activation: mnist::Activation::Sigmoid, adam: false, l2: 0.0, assignment_percent: 79.66 },
-    Experiment { label: "scratch-tanh-sgd", implementation: ModelArg::Scratch, activation: mnist::Activation::Tanh, adam: false, l2: 0.0, assignment_percent: 95.47 },
-    Experiment { label: "scratch-relu-sgd", implementation: ModelArg::Scratch, activation: mnist::Activation::Relu, adam: false, l2: 0.0, assignment_percent: 96.94 },
-    Experiment { label: "torchref-relu-adam", implementation: ModelArg::Torchref, activation: mnist::Activation::Relu, adam: true, l2: 0.0, assignment_percent: 97.4 },
-    Experiment { label: "scratch-relu-sgd-l2", implementation: ModelArg::Scratch, activation: mnist::Activation::Relu, adam: false, l2: 0.8, assignment_percent: 94.28 },
+    Experiment {
+        label: "scratch-sigmoid-sgd",
+        implementation: ModelArg::Scratch,
+        activation: mnist::Activation::Sigmoid,
+        adam: false,
+        l2: 0.0,
+        assignment_percent: 79.66,
+    },
+    Experiment {
+        label: "scratch-tanh-sgd",
+        implementation: ModelArg::Scratch,
+        activation: mnist::Activation::Tanh,
+        adam: false,
+        l2: 0.0,
+        assignment_percent: 95.47,
+    },
+    Experiment {
+        label: "scratch-relu-sgd",
+        implementation: ModelArg::Scratch,
+        activation: mnist::Activation::Relu,
+        adam: false,
+        l2: 0.0,
+        assignment_percent: 96.94,
+    },
+    Experiment {
+        label: "torchref-relu-adam",
+        implementation: ModelArg::Torchref,
+        activation: mnist::Activation::Relu,
+        adam: true,
+        l2: 0.0,
+        assignment_percent: 97.4,
+    },
+    Experiment {
+        label: "scratch-relu-sgd-l2",
+        implementation: ModelArg::Scratch,
+        activation: mnist::Activation::Relu,
+        adam: false,
+        l2: 0.8,
+        assignment_percent: 94.28,
+    },
 ];
 
 /// The assignment's network.
@@ -96,11 +131,17 @@ pub fn run(common: &CommonArgs) -> Result<Outcome> {
         .collect();
     crate::report::write_csv(finished.folder.join("table.csv"), &rows)?;
     println!();
-    println!("{:<22} {:>12} {:>12} {:>10}", "experiment", "ours (%)", "assignment", "difference");
+    println!(
+        "{:<22} {:>12} {:>12} {:>10}",
+        "experiment", "ours (%)", "assignment", "difference"
+    );
     for row in &rows {
         println!(
             "{:<22} {:>12.2} {:>12.2} {:>+10.2}",
-            row.experiment, row.test_accuracy_percent, row.assignment_test_accuracy_percent, row.difference_points
+            row.experiment,
+            row.test_accuracy_percent,
+            row.assignment_test_accuracy_percent,
+            row.difference_points
         );
     }
     println!("table: {}", finished.folder.join("table.csv").display());

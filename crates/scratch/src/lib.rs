@@ -1,1 +1,50 @@
-//! A multilayer perceptron written by hand on ndarray.
+//! A multilayer perceptron written by hand: forward pass, backpropagation, SGD and Adam, with
+//! no autograd and no torch. [`Mlp`] implements [`mnist::Trainer`] (name `"scratch"`) so the
+//! `compare` binary can train it side by side with the libtorch reference on identical
+//! batches; [`set_threads`] sets how many threads it uses.
+//!
+//! The maths, for a batch of `m` images (shapes as torch `Linear`: `W` is `(out, in)`):
+//! - forward: `Z_l = A_{l−1}·W_lᵀ + b_l`, `A_l = f(Z_l)` (sigmoid, tanh or ReLU) on hidden
+//!   layers, logits `Z_L` on the last;
+//! - loss: mean softmax cross-entropy, computed as `logsumexp(z) − z_y` with the max
+//!   subtracted, plus the L2 term `λ/(2m)·Σ‖W‖²` (biases not regularised);
+//! - backward: `ΔZ_L = (softmax(Z_L) − onehot(y))/m`, `ΔA_{l−1} = ΔZ_l·W_l`,
+//!   `ΔZ_{l−1} = ΔA_{l−1} ⊙ f′(Z_{l−1})`, `∇W_l = ΔZ_lᵀ·A_{l−1} + (λ/m)·W_l`, `∇b_l = Σ_i ΔZ_l`;
+//! - updates: SGD `w −= lr·∇w`; Adam exactly as `torch.optim.Adam` (bias-corrected, with the
+//!   L2 term in the gradient, so it acts as weight decay λ/m on the weights).
+//!
+//! Where this departs from the assignment it reproduces (and agrees with PyTorch instead):
+//! - The activation's derivative is taken at the pre-activation `Z` (evaluated from `A = f(Z)`
+//!   in exact forms such as σ′(z) = a(1 − a)); the assignment applied it to `A` itself,
+//!   which is wrong for sigmoid and tanh.
+//! - The loss is categorical cross-entropy of a max-subtracted softmax; the assignment summed
+//!   a binary cross-entropy over the outputs and its softmax overflowed for large logits.
+//! - The L2 term is added to the reported loss; the assignment computed it and then returned
+//!   the cost without it.
+//!
+//! Where it departs from PyTorch: nothing in the maths. Sums are taken in a different order
+//! (hand-written AVX-512 kernels, see `kernels`), so results agree with libtorch to rounding,
+//! not bit for bit; the tanh and exponential of the vectorised kernels are polynomial
+//! approximations within a few ulp.
+//!
+//! Inside, activations are held transposed, `(features, batch)`, in 64-byte-aligned padded
+//! buffers, and each step runs as one pass across the threads (see `network`); ndarray is the
+//! interface at the edges ([`mnist::Batch`] in, `Array2` logits out).
+
+mod activation;
+mod buffer;
+mod init;
+mod kernels;
+mod layer;
+mod loss;
+mod mlp;
+mod network;
+mod optim;
+mod pool;
+mod real;
+
+#[cfg(test)]
+mod tests;
+
+pub use mlp::Mlp;
+pub use pool::set_threads;

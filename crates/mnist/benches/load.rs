@@ -1,0 +1,43 @@
+//! How long loading the real MNIST files takes: read, decompress, SHA-256, parse, convert.
+//! Uses `$MNIST_DIR`, else the shared copy beside the clone.
+
+use std::path::PathBuf;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use mnist::{load, DataSource};
+
+fn data_dir() -> PathBuf {
+    std::env::var_os("MNIST_DIR").map_or_else(
+        || {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/data/mnist"
+            ))
+        },
+        PathBuf::from,
+    )
+}
+
+fn bench_load(c: &mut Criterion) {
+    let source = DataSource {
+        dir: Some(data_dir()),
+        download: false,
+        ..DataSource::default()
+    };
+    let mut group = c.benchmark_group("load");
+    group.sample_size(10);
+    group.bench_function("four gz files, verified", |b| {
+        b.iter(|| load(&source).expect("MNIST loads"))
+    });
+    let unverified = DataSource {
+        verify_mnist_checksums: false,
+        ..source.clone()
+    };
+    group.bench_function("four gz files, unverified", |b| {
+        b.iter(|| load(&unverified).expect("MNIST loads"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_load);
+criterion_main!(benches);

@@ -1,0 +1,64 @@
+//! Zeroed buffers whose first element sits on a 64-byte boundary, so that rows padded to
+//! [`LANES`] elements start on a cache line and full-width vector loads never straddle two.
+
+/// Elements per padded row unit: 16 `f32` = one 64-byte cache line (and one AVX-512 vector).
+pub(crate) const LANES: usize = 16;
+
+/// `n` rounded up to a whole number of [`LANES`]: the row stride of every padded matrix.
+pub(crate) fn padded(n: usize) -> usize {
+    n.next_multiple_of(LANES)
+}
+
+/// A fixed-length, zero-initialised, 64-byte-aligned slice of `T`.
+#[derive(Debug, Clone)]
+pub(crate) struct Buffer<T> {
+    storage: Vec<T>,
+    offset: usize,
+    len: usize,
+}
+
+impl<T: Copy + Default> Buffer<T> {
+    pub(crate) fn zeros(len: usize) -> Self {
+        let slack = 64 / std::mem::size_of::<T>().max(1);
+        let storage = vec![T::default(); len + slack];
+        // The Vec never grows, so its data never moves and the offset stays right.
+        let offset = storage.as_ptr().align_offset(64).min(slack);
+        Buffer {
+            storage,
+            offset,
+            len,
+        }
+    }
+}
+
+impl<T> Buffer<T> {
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn as_slice(&self) -> &[T] {
+        &self.storage[self.offset..self.offset + self.len]
+    }
+
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [T] {
+        &mut self.storage[self.offset..self.offset + self.len]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buffers_start_on_a_cache_line_and_are_zero() {
+        for len in [1, 15, 16, 1000] {
+            let b = Buffer::<f32>::zeros(len);
+            assert_eq!(b.as_slice().as_ptr() as usize % 64, 0);
+            assert_eq!(b.len(), len);
+            assert!(b.as_slice().iter().all(|&x| x == 0.0));
+        }
+        assert_eq!(padded(784), 784);
+        assert_eq!(padded(500), 512);
+        assert_eq!(padded(10), 16);
+    }
+}

@@ -1,0 +1,640 @@
+//! The `f32` kernels by hand for AVX-512F, which this crate's target machine (an AMD EPYC,
+//! Zen 5) runs at two 16-lane FMAs a cycle per core.
+//!
+//! Both kernels keep a 6 × 64 tile of results in 24 of the 32 vector registers: per step of
+//! the inner loop they load four vectors of the right operand, broadcast six scalars of the
+//! left one and issue 24 FMAs, so they are bound by the FMA units rather than by loads. Edges
+//! are handled with lane masks (masked loads do not fault) and by repeating the last row.
+
+use std::arch::x86_64::*;
+
+use mnist::Activation;
+
+use super::{
+    check_product, check_transpose, check_weight_step, Epilogue, Kernels, Lhs, Mat, MatMut, Update,
+};
+
+/// Rows of a result tile.
+const MR: usize = 6;
+/// Vectors across a result tile (16 lanes each).
+const NV: usize = 4;
+/// Columns of a result tile.
+const NR: usize = 16 * NV;
+
+/// The AVX-512 kernels; only [`detect`] makes one, after checking that the CPU has AVX-512F.
+#[derive(Debug)]
+pub(crate) struct Avx512(());
+
+static AVX512: Avx512 = Avx512(());
+
+/// The AVX-512 kernels, if this CPU can run them.
+pub(crate) fn detect() -> Option<&'static Avx512> {
+    is_x86_feature_detected!("avx512f").then_some(&AVX512)
+}
+
+impl Kernels<f32> for Avx512 {
+    fn product(
+        &self,
+        lhs: Lhs<'_, f32>,
+        rhs: Mat<'_, f32>,
+        out: MatMut<'_, f32>,
+        epilogue: Epilogue<'_, f32>,
+    ) {
+        check_product(&lhs, &rhs, &out, &epilogue);
+        // SAFETY: `Avx512` exists only where AVX-512F does, and the shapes were checked
+        // against the slices, which is all `product` relies on.
+        unsafe { product(lhs, rhs, out, epilogue) }
+    }
+
+    fn weight_step(
+        &self,
+        weights: MatMut<'_, f32>,
+        delta: Mat<'_, f32>,
+        input: Mat<'_, f32>,
+        decay: f32,
+        update: Update<'_, f32>,
+        sum_squares: bool,
+    ) -> f64 {
+        check_weight_step(&weights, &delta, &input, &update);
+        // SAFETY: as in `product`.
+        unsafe { weight_step(weights, delta, input, decay, update, sum_squares) }
+    }
+
+    fn transpose(&self, src: Mat<'_, f32>, dst: MatMut<'_, f32>) {
+        check_transpose(&src, &dst);
+        // SAFETY: as in `product`.
+        unsafe { transpose(src, dst) }
+    }
+}
+
+/// Lane masks for the four vectors of a tile whose first column is `remaining` from the end.
+fn lane_masks(remaining: usize) -> [__mmask16; NV] {
+    std::array::from_fn(|v| {
+        let lanes = remaining.saturating_sub(16 * v).min(16);
+        ((1u32 << lanes) - 1) as __mmask16
+    })
+}
+
+#[target_feature(enable = "avx512f")]
+unsafe fn product(
+    lhs: Lhs<'_, f32>,
+    rhs: Mat<'_, f32>,
+    mut out: MatMut<'_, f32>,
+    epilogue: Epilogue<'_, f32>,
+) {
+    let (rows, depth, cols) = (lhs.rows, lhs.depth, rhs.cols());
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    let (out_ld, out_ptr) = (out.ld(), out.data_mut().as_mut_ptr());
+    for c0 in (0..cols).step_by(NR) {
+        let masks = lane_masks(cols - c0);
+        for r0 in (0..rows).step_by(MR) {
+            // Rows past the end repeat the last one; their results are not stored.
+            let a: [*const f32; MR] = std::array::from_fn(|r| {
+                lhs.data
+                    .as_ptr()
+                    .add((r0 + r).min(rows - 1) * lhs.row_stride)
+            });
+            let mut b = rhs.data().as_ptr().add(c0);
+            let mut acc = [[_mm512_setzero_ps(); NV]; MR];
+            for p in 0..depth {
+                let bv: [__m512; NV] =
+                    std::array::from_fn(|v| _mm512_maskz_loadu_ps(masks[v], b.add(16 * v)));
+                let offset = p * lhs.depth_stride;
+                for r in 0..MR {
+                    let s = _mm512_set1_ps(*a[r].add(offset));
+                    for v in 0..NV {
+                        acc[r][v] = _mm512_fmadd_ps(s, bv[v], acc[r][v]);
+                    }
+                }
+                b = b.add(rhs.ld());
+            }
+            // Constant indices into `acc` (no iterator over it), so that it stays in registers.
+            #[allow(clippy::needless_range_loop)]
+            for r in 0..MR {
+                let row = r0 + r;
+                if row >= rows {
+                    break;
+                }
+                let acc = acc[r];
+                let dst = out_ptr.add(row * out_ld + c0);
+                match epilogue {
+                    Epilogue::Bias { bias, activation } => {
+                        let bias = _mm512_set1_ps(bias[row]);
+                        for v in 0..NV {
+                            let z = _mm512_add_ps(acc[v], bias);
+                            let a = match activation {
+                                Some(f) => activate(f, z),
+                                None => z,
+                            };
+                            _mm512_mask_storeu_ps(dst.add(16 * v), masks[v], a);
+                        }
+                    }
+                    Epilogue::Derivative { activation, output } => {
+                        let src = output.data().as_ptr().add(row * output.ld() + c0);
+                        for v in 0..NV {
+                            let a = _mm512_maskz_loadu_ps(masks[v], src.add(16 * v));
+                            let d = derivative_from_output(activation, a, acc[v]);
+                            _mm512_mask_storeu_ps(dst.add(16 * v), masks[v], d);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[target_feature(enable = "avx512f")]
+unsafe fn weight_step(
+    mut weights: MatMut<'_, f32>,
+    delta: Mat<'_, f32>,
+    input: Mat<'_, f32>,
+    decay: f32,
+    mut update: Update<'_, f32>,
+    sum_squares: bool,
+) -> f64 {
+    let (rows, cols, batch) = (weights.rows(), weights.cols(), input.rows());
+    if rows == 0 || cols == 0 {
+        return 0.0;
+    }
+    let (w_ld, w_ptr) = (weights.ld(), weights.data_mut().as_mut_ptr());
+    let decay = _mm512_set1_ps(decay);
+    let mut total = 0.0;
+    for c0 in (0..cols).step_by(NR) {
+        let masks = lane_masks(cols - c0);
+        for r0 in (0..rows).step_by(MR) {
+            let d: [*const f32; MR] = std::array::from_fn(|r| {
+                delta
+                    .data()
+                    .as_ptr()
+                    .add((r0 + r).min(rows - 1) * delta.ld())
+            });
+            let mut x = input.data().as_ptr().add(c0);
+            let mut acc = [[_mm512_setzero_ps(); NV]; MR];
+            for i in 0..batch {
+                let xv: [__m512; NV] =
+                    std::array::from_fn(|v| _mm512_maskz_loadu_ps(masks[v], x.add(16 * v)));
+                for r in 0..MR {
+                    let s = _mm512_set1_ps(*d[r].add(i));
+                    for v in 0..NV {
+                        acc[r][v] = _mm512_fmadd_ps(s, xv[v], acc[r][v]);
+                    }
+                }
+                x = x.add(input.ld());
+            }
+            let mut squares = _mm512_setzero_ps();
+            #[allow(clippy::needless_range_loop)]
+            for r in 0..MR {
+                let row = r0 + r;
+                if row >= rows {
+                    break;
+                }
+                let acc = acc[r];
+                for v in 0..NV {
+                    let (mask, col) = (masks[v], c0 + 16 * v);
+                    let wp = w_ptr.add(row * w_ld + col);
+                    let mut w = _mm512_maskz_loadu_ps(mask, wp);
+                    let g = _mm512_fmadd_ps(decay, w, acc[v]);
+                    match &mut update {
+                        Update::Store { out } => {
+                            let ld = out.ld();
+                            _mm512_mask_storeu_ps(
+                                out.data_mut().as_mut_ptr().add(row * ld + col),
+                                mask,
+                                g,
+                            );
+                        }
+                        Update::Sgd { lr } => {
+                            w = _mm512_fnmadd_ps(_mm512_set1_ps(*lr), g, w);
+                            _mm512_mask_storeu_ps(wp, mask, w);
+                        }
+                        Update::Adam { step, m, v: second } => {
+                            let mp = m.data_mut().as_mut_ptr().add(row * m.ld() + col);
+                            let vp = second.data_mut().as_mut_ptr().add(row * second.ld() + col);
+                            let mut mv = _mm512_maskz_loadu_ps(mask, mp);
+                            let mut vv = _mm512_maskz_loadu_ps(mask, vp);
+                            // The same operations, in the same order, as `AdamStep::apply`.
+                            mv = _mm512_add_ps(
+                                mv,
+                                _mm512_mul_ps(
+                                    _mm512_sub_ps(g, mv),
+                                    _mm512_set1_ps(step.one_minus_beta1),
+                                ),
+                            );
+                            vv = _mm512_add_ps(
+                                _mm512_mul_ps(vv, _mm512_set1_ps(step.beta2)),
+                                _mm512_mul_ps(
+                                    _mm512_mul_ps(g, g),
+                                    _mm512_set1_ps(step.one_minus_beta2),
+                                ),
+                            );
+                            let denom = _mm512_add_ps(
+                                _mm512_div_ps(
+                                    _mm512_sqrt_ps(vv),
+                                    _mm512_set1_ps(step.bias_correction2_sqrt),
+                                ),
+                                _mm512_set1_ps(step.eps),
+                            );
+                            let change = _mm512_mul_ps(
+                                _mm512_set1_ps(step.step_size),
+                                _mm512_div_ps(mv, denom),
+                            );
+                            w = _mm512_sub_ps(w, change);
+                            _mm512_mask_storeu_ps(mp, mask, mv);
+                            _mm512_mask_storeu_ps(vp, mask, vv);
+                            _mm512_mask_storeu_ps(wp, mask, w);
+                        }
+                    }
+                    if sum_squares {
+                        squares = _mm512_fmadd_ps(w, w, squares);
+                    }
+                }
+            }
+            total += f64::from(_mm512_reduce_add_ps(squares));
+        }
+    }
+    if sum_squares {
+        total
+    } else {
+        0.0
+    }
+}
+
+#[target_feature(enable = "avx512f")]
+unsafe fn transpose(src: Mat<'_, f32>, mut dst: MatMut<'_, f32>) {
+    let (rows, cols) = (src.rows(), src.cols());
+    let (dst_ld, dst_ptr) = (dst.ld(), dst.data_mut().as_mut_ptr());
+    for c0 in (0..cols).step_by(16) {
+        let width = (cols - c0).min(16);
+        let load_mask = lane_masks(width)[0];
+        for r0 in (0..rows).step_by(16) {
+            let height = (rows - r0).min(16);
+            let mut block: [__m512; 16] = std::array::from_fn(|i| {
+                let row = (r0 + i).min(rows - 1);
+                _mm512_maskz_loadu_ps(load_mask, src.data().as_ptr().add(row * src.ld() + c0))
+            });
+            transpose16(&mut block);
+            let store_mask = lane_masks(height)[0];
+            for (c, column) in block.iter().enumerate().take(width) {
+                _mm512_mask_storeu_ps(dst_ptr.add((c0 + c) * dst_ld + r0), store_mask, *column);
+            }
+        }
+        for c in c0..c0 + width {
+            dst.row_mut(c)[rows..].fill(0.0);
+        }
+    }
+}
+
+/// Transposes a 16×16 block held as 16 rows: afterwards `rows[j]` holds column `j`.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn transpose16(rows: &mut [__m512; 16]) {
+    let r = *rows;
+    // Interleave pairs of rows (32-bit elements), then pairs of pairs (64-bit), then swap
+    // 128-bit quarters between the results twice.
+    let t: [__m512; 16] = std::array::from_fn(|i| {
+        let (a, b) = (r[i / 2 * 2], r[i / 2 * 2 + 1]);
+        if i % 2 == 0 {
+            _mm512_unpacklo_ps(a, b)
+        } else {
+            _mm512_unpackhi_ps(a, b)
+        }
+    });
+    let u: [__m512; 16] = std::array::from_fn(|i| {
+        // i = 4q + k: from t[4q + (k & 1)] and t[4q + 2 + (k & 1)], low or high by k >> 1.
+        let (q, k) = (i / 4, i % 4);
+        let a = _mm512_castps_pd(t[4 * q + (k & 1)]);
+        let b = _mm512_castps_pd(t[4 * q + 2 + (k & 1)]);
+        _mm512_castpd_ps(if k >> 1 == 0 {
+            _mm512_unpacklo_pd(a, b)
+        } else {
+            _mm512_unpackhi_pd(a, b)
+        })
+    });
+    let w: [__m512; 16] = std::array::from_fn(|i| {
+        // i = 8h + 4s + k: quarters 0 and 2 (s = 0) or 1 and 3 (s = 1) of u[8h + k], u[8h + 4 + k].
+        let (h, s, k) = (i / 8, (i / 4) % 2, i % 4);
+        let (a, b) = (u[8 * h + k], u[8 * h + 4 + k]);
+        if s == 0 {
+            _mm512_shuffle_f32x4::<0x88>(a, b)
+        } else {
+            _mm512_shuffle_f32x4::<0xdd>(a, b)
+        }
+    });
+    *rows = std::array::from_fn(|i| {
+        // i = 8s + j: quarters as above, of w[j] and w[8 + j].
+        let (s, j) = (i / 8, i % 8);
+        if s == 0 {
+            _mm512_shuffle_f32x4::<0x88>(w[j], w[8 + j])
+        } else {
+            _mm512_shuffle_f32x4::<0xdd>(w[j], w[8 + j])
+        }
+    });
+}
+
+/// `f(z)` on 16 lanes.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn activate(activation: Activation, z: __m512) -> __m512 {
+    let one = _mm512_set1_ps(1.0);
+    match activation {
+        // 1 / (1 + e^(−z)); e^(−z) saturates to +∞ for z < −88 and the result to 0.
+        Activation::Sigmoid => _mm512_div_ps(
+            one,
+            _mm512_add_ps(one, exp(_mm512_sub_ps(_mm512_setzero_ps(), z))),
+        ),
+        // tanh z = e / (e + 2) with e = expm1(2z), accurate near 0 where 1 − 2/(e^2z + 1)
+        // would cancel; |z| ≥ 9 already rounds to ±1.
+        Activation::Tanh => {
+            let z = _mm512_min_ps(_mm512_max_ps(z, _mm512_set1_ps(-9.0)), _mm512_set1_ps(9.0));
+            let e = expm1(_mm512_add_ps(z, z));
+            _mm512_div_ps(e, _mm512_add_ps(e, _mm512_set1_ps(2.0)))
+        }
+        Activation::Relu => _mm512_max_ps(z, _mm512_setzero_ps()),
+    }
+}
+
+/// `delta · f′(z)` on 16 lanes, from the output `a = f(z)` (see `crate::activation`).
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn derivative_from_output(activation: Activation, a: __m512, delta: __m512) -> __m512 {
+    let one = _mm512_set1_ps(1.0);
+    match activation {
+        Activation::Sigmoid => _mm512_mul_ps(delta, _mm512_mul_ps(a, _mm512_sub_ps(one, a))),
+        Activation::Tanh => _mm512_mul_ps(delta, _mm512_fnmadd_ps(a, a, one)),
+        Activation::Relu => _mm512_maskz_mov_ps(
+            _mm512_cmp_ps_mask::<_CMP_GT_OQ>(a, _mm512_setzero_ps()),
+            delta,
+        ),
+    }
+}
+
+/// `e^x − 1` on 16 lanes, and `2^n` with `x = n·ln 2 + r`, |r| ≤ ln2/2: the shared part of
+/// [`exp`] and [`expm1`]. Inputs are clamped to ±100, beyond which the results saturate.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn reduced_expm1(x: __m512) -> (__m512, __m512) {
+    let x = _mm512_min_ps(
+        _mm512_max_ps(x, _mm512_set1_ps(-100.0)),
+        _mm512_set1_ps(100.0),
+    );
+    let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(
+        _mm512_mul_ps(x, _mm512_set1_ps(std::f32::consts::LOG2_E)),
+    );
+    // Cody–Waite: ln 2 split so that n·LN2_HI is exact.
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    let r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LN2_HI), x);
+    let r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LN2_LO), r);
+    // e^r − 1 = r(1 + r/2 + r²/6 + … + r⁶/5040): Taylor to r⁷, whose remainder is below
+    // 2e-8 of the result for |r| ≤ ln2/2.
+    let mut p = _mm512_set1_ps(1.0 / 5040.0);
+    for c in [1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0] {
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
+    }
+    (_mm512_mul_ps(p, r), n)
+}
+
+/// `e^x` on 16 lanes, within about 2 ulp.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn exp(x: __m512) -> __m512 {
+    let (em1, n) = reduced_expm1(x);
+    _mm512_scalef_ps(_mm512_add_ps(em1, _mm512_set1_ps(1.0)), n)
+}
+
+/// `e^x − 1` on 16 lanes, with small relative error near 0 too.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn expm1(x: __m512) -> __m512 {
+    let (em1, n) = reduced_expm1(x);
+    // e^x − 1 = 2ⁿ(e^r − 1) + (2ⁿ − 1); exact when n = 0.
+    let one = _mm512_set1_ps(1.0);
+    let scale = _mm512_scalef_ps(one, n);
+    _mm512_add_ps(_mm512_mul_ps(scale, em1), _mm512_sub_ps(scale, one))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::Portable;
+    use crate::optim::AdamStep;
+    use mnist::testing::assert_close;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    fn random(rng: &mut ChaCha8Rng, len: usize, scale: f32) -> Vec<f32> {
+        (0..len).map(|_| rng.gen_range(-scale..scale)).collect()
+    }
+
+    /// Shapes that cover full tiles, row tails (1–5 rows), column tails and both strides.
+    const SHAPES: [(usize, usize, usize); 5] = [
+        (6, 64, 7),
+        (13, 100, 30),
+        (1, 16, 1),
+        (25, 130, 64),
+        (10, 20, 5),
+    ];
+
+    #[test]
+    fn vectorised_exp_and_activations_match_the_scalar_ones() {
+        let Some(_) = detect() else {
+            return eprintln!("no AVX-512F here: nothing to compare");
+        };
+        // exp is compared where it is finite; the activations also at ±1000.
+        let finite: Vec<f32> = (-1740..=1760)
+            .map(|i| i as f32 * 0.05)
+            .chain([1e-7, -3e-6])
+            .collect();
+        let xs: Vec<f32> = finite
+            .iter()
+            .copied()
+            .chain([-1000.0, -100.0, 100.0, 1000.0])
+            .collect();
+        let mut got = vec![0.0f32; xs.len()];
+        let apply = |xs: &[f32], got: &mut [f32], f: &dyn Fn(__m512) -> __m512| {
+            for (chunk, out) in xs.chunks(16).zip(got.chunks_mut(16)) {
+                let mut lanes = [0.0f32; 16];
+                lanes[..chunk.len()].copy_from_slice(chunk);
+                let mut result = [0.0f32; 16];
+                // SAFETY: AVX-512F was detected above.
+                unsafe {
+                    _mm512_storeu_ps(result.as_mut_ptr(), f(_mm512_loadu_ps(lanes.as_ptr())))
+                };
+                out.copy_from_slice(&result[..chunk.len()]);
+            }
+        };
+        // SAFETY (all closures): AVX-512F was detected above.
+        let n = finite.len();
+        apply(&finite, &mut got[..n], &|x| unsafe { exp(x) });
+        let want: Vec<f32> = finite.iter().map(|&x| f64::from(x).exp() as f32).collect();
+        assert_close("exp", &got[..n], &want, 3e-7, 0.0);
+        apply(&finite, &mut got[..n], &|x| unsafe { expm1(x) });
+        let want: Vec<f32> = finite
+            .iter()
+            .map(|&x| f64::from(x).exp_m1() as f32)
+            .collect();
+        assert_close("expm1", &got[..n], &want, 3e-7, 0.0);
+        for f in [Activation::Sigmoid, Activation::Tanh, Activation::Relu] {
+            apply(&xs, &mut got, &|x| unsafe { activate(f, x) });
+            let want: Vec<f32> = xs
+                .iter()
+                .map(|&x| crate::activation::activate(f, x))
+                .collect();
+            assert_close(&format!("{f:?}"), &got, &want, 4e-7, 1e-37);
+        }
+    }
+
+    #[test]
+    fn product_matches_the_portable_kernel() {
+        let Some(avx) = detect() else {
+            return eprintln!("no AVX-512F here: nothing to compare");
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        for (rows, cols, depth) in SHAPES {
+            let ld = cols.next_multiple_of(16);
+            let rhs = random(&mut rng, depth * ld, 1.0);
+            let bias = random(&mut rng, rows, 1.0);
+            let outputs = random(&mut rng, rows * ld, 1.0);
+            // W (rows, depth) read as is, and Wᵀ of a (depth, rows) matrix read transposed.
+            let w = random(&mut rng, rows * depth, 0.5);
+            for lhs in [
+                Lhs::new(&w, rows, depth, depth, 1),
+                Lhs::new(&w, rows, depth, 1, rows),
+            ] {
+                let epilogues = [
+                    None,
+                    Some(Activation::Sigmoid),
+                    Some(Activation::Tanh),
+                    Some(Activation::Relu),
+                ]
+                .map(|activation| Epilogue::Bias {
+                    bias: &bias,
+                    activation,
+                })
+                .into_iter()
+                .chain(
+                    [Activation::Sigmoid, Activation::Tanh, Activation::Relu].map(|activation| {
+                        Epilogue::Derivative {
+                            activation,
+                            output: Mat::new(&outputs, rows, cols, ld),
+                        }
+                    }),
+                );
+                for epilogue in epilogues {
+                    let (mut got, mut want) =
+                        (vec![f32::NAN; rows * ld], vec![f32::NAN; rows * ld]);
+                    let rhs = Mat::new(&rhs, depth, cols, ld);
+                    avx.product(lhs, rhs, MatMut::new(&mut got, rows, cols, ld), epilogue);
+                    Portable.product(lhs, rhs, MatMut::new(&mut want, rows, cols, ld), epilogue);
+                    let keep = |v: &[f32]| -> Vec<f32> {
+                        v.chunks(ld).flat_map(|row| row[..cols].to_vec()).collect()
+                    };
+                    assert_close(
+                        &format!("{rows}×{cols}×{depth} {epilogue:?}"),
+                        &keep(&got),
+                        &keep(&want),
+                        1e-5,
+                        1e-5,
+                    );
+                    // Nothing is written past the columns asked for.
+                    assert!(got
+                        .chunks(ld)
+                        .all(|row| row[cols..].iter().all(|x| x.is_nan())));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn transpose_matches_the_portable_kernel() {
+        let Some(avx) = detect() else {
+            return eprintln!("no AVX-512F here: nothing to compare");
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        for (rows, cols) in [
+            (16usize, 16usize),
+            (64, 784),
+            (37, 500),
+            (3, 20),
+            (20, 3),
+            (64, 10),
+        ] {
+            let (ld, dst_cols) = (cols + 5, rows.next_multiple_of(16));
+            let src = random(&mut rng, rows * ld, 1.0);
+            let (mut got, mut want) = (
+                vec![f32::NAN; cols * dst_cols],
+                vec![f32::NAN; cols * dst_cols],
+            );
+            let src = Mat::new(&src, rows, cols, ld);
+            avx.transpose(src, MatMut::new(&mut got, cols, dst_cols, dst_cols));
+            Portable.transpose(src, MatMut::new(&mut want, cols, dst_cols, dst_cols));
+            assert_close(&format!("{rows}×{cols} transposed"), &got, &want, 0.0, 0.0);
+        }
+    }
+
+    #[test]
+    fn weight_step_matches_the_portable_kernel_for_every_update() {
+        let Some(avx) = detect() else {
+            return eprintln!("no AVX-512F here: nothing to compare");
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(8);
+        for (rows, cols, batch) in SHAPES {
+            let ld = cols.next_multiple_of(16);
+            let delta = random(&mut rng, rows * batch, 0.1);
+            let input = random(&mut rng, batch * ld, 1.0);
+            let weights = random(&mut rng, rows * ld, 0.5);
+            let moments = [
+                random(&mut rng, rows * ld, 0.1),
+                random(&mut rng, rows * ld, 0.1)
+                    .iter()
+                    .map(|x| x * x)
+                    .collect(),
+            ];
+            let step = AdamStep::new(1e-3, 0.9, 0.999, 1e-8, 3);
+            for kind in 0..3 {
+                let run = |kernels: &dyn Kernels<f32>| {
+                    let (mut w, mut out) = (weights.clone(), vec![0.0; rows * ld]);
+                    let [mut m, mut v] = moments.clone();
+                    let update = match kind {
+                        0 => Update::Store {
+                            out: MatMut::new(&mut out, rows, cols, ld),
+                        },
+                        1 => Update::Sgd { lr: 0.1 },
+                        _ => Update::Adam {
+                            step,
+                            m: MatMut::new(&mut m, rows, cols, ld),
+                            v: MatMut::new(&mut v, rows, cols, ld),
+                        },
+                    };
+                    let squares = kernels.weight_step(
+                        MatMut::new(&mut w, rows, cols, ld),
+                        Mat::new(&delta, rows, batch, batch),
+                        Mat::new(&input, batch, cols, ld),
+                        0.01,
+                        update,
+                        true,
+                    );
+                    (squares, [w, out, m, v])
+                };
+                let (got_squares, got) = run(avx);
+                let (want_squares, want) = run(&Portable);
+                let what = format!("{rows}×{cols}, batch {batch}, update {kind}");
+                for (name, (got, want)) in ["weights", "gradient", "m", "v"]
+                    .iter()
+                    .zip(got.iter().zip(&want))
+                {
+                    assert_close(&format!("{what}: {name}"), got, want, 1e-5, 1e-6);
+                }
+                assert_close(
+                    &format!("{what}: Σw²"),
+                    &[got_squares],
+                    &[want_squares],
+                    1e-5,
+                    0.0,
+                );
+            }
+        }
+    }
+}

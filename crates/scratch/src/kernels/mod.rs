@@ -1,0 +1,314 @@
+//! The arithmetic of a pass, as a few fused kernels over row-major matrices, with a portable
+//! implementation for any [`Real`] and a hand-vectorised one for `f32` on AVX-512 machines.
+//!
+//! Two kernels do nearly all the work:
+//! - [`Kernels::product`]: `out = epilogue(lhs · rhs)`, the batch running along the rows of
+//!   `rhs` and `out`. The forward pass (`Aᵀ = f(W·Xᵀ + b)`) and the backward pass to the layer
+//!   below (`ΔZᵀ = (Wᵀ·ΔZᵀ) ⊙ f′`) are both this, with the bias and activation, or the
+//!   activation's derivative, applied while the result is still in registers.
+//! - [`Kernels::weight_step`]: the weight gradient `G = ΔZᵀ·A` (the sum over the batch), plus
+//!   the L2 term, handed straight to the optimiser (or written out) tile by tile, so the
+//!   gradient never goes to memory and the weights are read and written once.
+
+mod portable;
+
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+
+use mnist::Activation;
+
+use crate::optim::AdamStep;
+use crate::real::Real;
+
+pub(crate) use portable::Portable;
+
+/// The kernels for `T` on this machine: hand-vectorised where there are some, else portable.
+pub(crate) fn kernels<T: Real>() -> &'static dyn Kernels<T> {
+    T::accelerated().unwrap_or(&Portable)
+}
+
+/// The `f32` kernels this CPU can run faster than the portable ones, if any.
+pub(crate) fn accelerated_f32() -> Option<&'static dyn Kernels<f32>> {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(kernels) = avx512::detect() {
+        return Some(kernels);
+    }
+    None
+}
+
+/// One implementation of the kernels. Shapes are checked by each implementation; a mismatch
+/// is a bug and panics.
+pub(crate) trait Kernels<T>: Sync {
+    /// `out[r, c] = epilogue(Σ_p lhs(r, p) · rhs[p, c])` for `r < lhs.rows`, `c < rhs.cols`.
+    fn product(
+        &self,
+        lhs: Lhs<'_, T>,
+        rhs: Mat<'_, T>,
+        out: MatMut<'_, T>,
+        epilogue: Epilogue<'_, T>,
+    );
+
+    /// One update of `weights` `(rows, cols)` by the gradient
+    /// `g = Σ_i delta[r, i] · input[i, c] + decay · w[r, c]` (`i` over `delta.cols`
+    /// = `input.rows`, the batch). Returns `Σ w²` of the weights afterwards when `sum_squares`,
+    /// else 0.
+    fn weight_step(
+        &self,
+        weights: MatMut<'_, T>,
+        delta: Mat<'_, T>,
+        input: Mat<'_, T>,
+        decay: T,
+        update: Update<'_, T>,
+        sum_squares: bool,
+    ) -> f64;
+
+    /// `dst[c, r] = src[r, c]`, and zeros in the columns of `dst` from `src.rows()` on.
+    fn transpose(&self, src: Mat<'_, T>, dst: MatMut<'_, T>);
+}
+
+/// A row-major matrix view: element `(r, c)` is `data[r * ld + c]`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Mat<'a, T> {
+    data: &'a [T],
+    rows: usize,
+    cols: usize,
+    ld: usize,
+}
+
+impl<'a, T> Mat<'a, T> {
+    /// # Panics
+    /// If `data` does not hold `rows` rows of `cols` elements `ld` apart.
+    pub(crate) fn new(data: &'a [T], rows: usize, cols: usize, ld: usize) -> Self {
+        assert!(cols <= ld, "{cols} columns in rows {ld} apart");
+        assert!(
+            rows == 0 || data.len() >= (rows - 1) * ld + cols,
+            "{} elements cannot hold {rows} rows of {cols} with stride {ld}",
+            data.len()
+        );
+        Mat {
+            data,
+            rows,
+            cols,
+            ld,
+        }
+    }
+
+    pub(crate) fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub(crate) fn cols(&self) -> usize {
+        self.cols
+    }
+
+    pub(crate) fn ld(&self) -> usize {
+        self.ld
+    }
+
+    pub(crate) fn data(&self) -> &'a [T] {
+        self.data
+    }
+
+    pub(crate) fn row(&self, r: usize) -> &'a [T] {
+        &self.data[r * self.ld..r * self.ld + self.cols]
+    }
+}
+
+/// A row-major matrix to write: element `(r, c)` is `data[r * ld + c]`.
+#[derive(Debug)]
+pub(crate) struct MatMut<'a, T> {
+    data: &'a mut [T],
+    rows: usize,
+    cols: usize,
+    ld: usize,
+}
+
+impl<'a, T> MatMut<'a, T> {
+    /// # Panics
+    /// As [`Mat::new`].
+    pub(crate) fn new(data: &'a mut [T], rows: usize, cols: usize, ld: usize) -> Self {
+        Mat::new(&*data, rows, cols, ld);
+        MatMut {
+            data,
+            rows,
+            cols,
+            ld,
+        }
+    }
+
+    pub(crate) fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub(crate) fn cols(&self) -> usize {
+        self.cols
+    }
+
+    pub(crate) fn ld(&self) -> usize {
+        self.ld
+    }
+
+    pub(crate) fn data_mut(&mut self) -> &mut [T] {
+        self.data
+    }
+
+    pub(crate) fn row_mut(&mut self, r: usize) -> &mut [T] {
+        &mut self.data[r * self.ld..r * self.ld + self.cols]
+    }
+}
+
+/// The left operand of a product, read one element at a time:
+/// `lhs(r, p) = data[r * row_stride + p * depth_stride]`. A weight matrix `W` `(out, in)` is
+/// `W` with strides `(ld, 1)`, and `Wᵀ` with strides `(1, ld)`, without copying.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Lhs<'a, T> {
+    data: &'a [T],
+    rows: usize,
+    depth: usize,
+    row_stride: usize,
+    depth_stride: usize,
+}
+
+impl<'a, T> Lhs<'a, T> {
+    /// # Panics
+    /// If some element `(r, p)` with `r < rows`, `p < depth` lies outside `data`.
+    pub(crate) fn new(
+        data: &'a [T],
+        rows: usize,
+        depth: usize,
+        row_stride: usize,
+        depth_stride: usize,
+    ) -> Self {
+        assert!(
+            rows == 0 || depth == 0 || (rows - 1) * row_stride + (depth - 1) * depth_stride < data.len(),
+            "a {rows}×{depth} operand with strides ({row_stride}, {depth_stride}) overruns {} elements",
+            data.len()
+        );
+        Lhs {
+            data,
+            rows,
+            depth,
+            row_stride,
+            depth_stride,
+        }
+    }
+
+    pub(crate) fn at(&self, r: usize, p: usize) -> T
+    where
+        T: Copy,
+    {
+        self.data[r * self.row_stride + p * self.depth_stride]
+    }
+}
+
+/// What [`Kernels::product`] does to each result element before storing it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Epilogue<'a, T> {
+    /// Add `bias[r]`, then apply the activation (none for the output layer's logits).
+    Bias {
+        bias: &'a [T],
+        activation: Option<Activation>,
+    },
+    /// Multiply by the activation's derivative at the pre-activation, computed from the
+    /// activation's output `output[r, c]`.
+    Derivative {
+        activation: Activation,
+        output: Mat<'a, T>,
+    },
+}
+
+/// What [`Kernels::weight_step`] does with the gradient.
+#[derive(Debug)]
+pub(crate) enum Update<'a, T> {
+    /// Write it to `out` (same shape as the weights); leave the weights as they are.
+    Store { out: MatMut<'a, T> },
+    /// `w -= lr · g`.
+    Sgd { lr: T },
+    /// Adam, with its first and second moments (same shape as the weights).
+    Adam {
+        step: AdamStep<T>,
+        m: MatMut<'a, T>,
+        v: MatMut<'a, T>,
+    },
+}
+
+/// The shape checks both product implementations make before touching memory.
+fn check_product<T>(
+    lhs: &Lhs<'_, T>,
+    rhs: &Mat<'_, T>,
+    out: &MatMut<'_, T>,
+    epilogue: &Epilogue<'_, T>,
+) {
+    assert_eq!(
+        lhs.depth, rhs.rows,
+        "inner dimensions of the product differ"
+    );
+    assert_eq!(
+        (out.rows, out.cols),
+        (lhs.rows, rhs.cols),
+        "the product's output has the wrong shape"
+    );
+    match epilogue {
+        Epilogue::Bias { bias, .. } => assert_eq!(bias.len(), lhs.rows, "one bias per row"),
+        Epilogue::Derivative { output, .. } => assert_eq!(
+            (output.rows, output.cols),
+            (out.rows, out.cols),
+            "the activations for the derivative have the wrong shape"
+        ),
+    }
+}
+
+/// The shape checks both weight-step implementations make before touching memory.
+fn check_weight_step<T>(
+    weights: &MatMut<'_, T>,
+    delta: &Mat<'_, T>,
+    input: &Mat<'_, T>,
+    update: &Update<'_, T>,
+) {
+    assert_eq!(delta.rows, weights.rows, "one row of deltas per output");
+    assert_eq!(
+        input.cols, weights.cols,
+        "one input column per weight column"
+    );
+    assert_eq!(
+        delta.cols, input.rows,
+        "deltas and inputs cover different batches"
+    );
+    let shape = (weights.rows, weights.cols);
+    match update {
+        Update::Store { out } => assert_eq!((out.rows, out.cols), shape, "gradient shape"),
+        Update::Sgd { .. } => {}
+        Update::Adam { m, v, .. } => {
+            assert_eq!((m.rows, m.cols), shape, "first moment shape");
+            assert_eq!((v.rows, v.cols), shape, "second moment shape");
+        }
+    }
+}
+
+/// The shape checks both transpose implementations make before touching memory.
+fn check_transpose<T>(src: &Mat<'_, T>, dst: &MatMut<'_, T>) {
+    assert_eq!(dst.rows, src.cols, "transpose: rows of the result");
+    assert!(dst.cols >= src.rows, "transpose: columns of the result");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transpose_moves_every_element_and_zeroes_the_padding() {
+        let src: Vec<f64> = (0..3 * 20).map(f64::from).collect();
+        let mut dst = vec![f64::NAN; 20 * 5];
+        Portable.transpose(Mat::new(&src, 3, 20, 20), MatMut::new(&mut dst, 20, 5, 5));
+        let want: Vec<f64> = (0..20)
+            .flat_map(|c| [c, 20 + c, 40 + c, 0, 0].map(f64::from))
+            .collect();
+        mnist::testing::assert_close("transposed", &dst, &want, 0.0, 0.0);
+    }
+
+    #[test]
+    #[should_panic(expected = "cannot hold")]
+    fn a_matrix_larger_than_its_data_is_refused() {
+        Mat::new(&[0.0f32; 10], 3, 4, 4);
+    }
+}

@@ -1,0 +1,806 @@
+//! The network, generic over its float type, and one pass through it on all threads.
+//!
+//! Inside a pass the batch runs along the rows: activations and deltas are held transposed,
+//! `(features, batch)`, each row padded to a whole number of vectors, so that the forward
+//! product `Aᵀ = f(W·Xᵀ + b)` and the backward one `ΔZᵀ = (Wᵀ·ΔZᵀ) ⊙ f′` vectorise along the
+//! batch. The weight gradient `ΔZᵀ·A` needs each layer's input batch-major as well; that copy
+//! is made while the next layer's forward product runs.
+//!
+//! The threads split every layer by output features (rows of `W`), so each thread updates
+//! the same rows of the weights every step and they stay in its core's cache. A pass is a
+//! sequence of phases separated by barriers:
+//!
+//! | phase | reads | writes (each thread its share) |
+//! | --- | --- | --- |
+//! | input | images | `X` rows (batch-major copy in `T`); then, after a barrier, `Xᵀ` rows |
+//! | forward `l` | `W_l` rows, previous `Aᵀ` | `Aᵀ_l` rows; batch-major copy of `A_{l−1}` |
+//! | loss | logits | per-thread loss; `ΔZᵀ` of the logits, by columns |
+//! | backward `l` (+ weights `l+1`) | `W_l`, `ΔZᵀ_l`, `Aᵀ_{l−1}` | `ΔZᵀ_{l−1}` rows; `W_{l+1}`, `b_{l+1}` rows |
+//! | weights 1 and 0 | `ΔZᵀ`, batch-major inputs | `W`, `b` rows |
+//!
+//! `W_l` is read by the backward product of layer `l` one phase before it is updated, as the
+//! gradient must use the weights of the forward pass.
+
+use mnist::{Activation, ModelConfig, Parameters, CLASSES, INPUT_SIZE};
+use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+
+use crate::buffer::{padded, Buffer};
+use crate::kernels::{kernels, Epilogue, Lhs, Mat, MatMut, Update};
+use crate::layer::{bias_len, weight_len, Dense};
+use crate::loss::softmax_cross_entropy;
+use crate::optim::Step;
+use crate::pool::{self, Ctx, Disjoint};
+use crate::real::Real;
+
+/// Images per pass when computing logits for many images.
+const EVAL_BLOCK: usize = 256;
+/// Rows of a kernel tile: threads split layers on multiples of this.
+const TILE_ROWS: usize = 6;
+/// Multiply-adds of a forward pass below which one thread does it all: the few microseconds
+/// of barriers would cost more than a second core saves.
+const PARALLEL_WORK: usize = 1 << 20;
+
+/// The multilayer perceptron in `T`.
+#[derive(Debug, Clone)]
+pub(crate) struct Network<T> {
+    config: ModelConfig,
+    layers: Vec<Dense>,
+    weights: Buffer<T>,
+    biases: Vec<T>,
+    adam: Option<AdamState<T>>,
+    /// Optimiser steps taken (Adam's t).
+    steps: u64,
+    /// `Σ‖W‖²` over all layers at the current weights, for the L2 term of the loss.
+    sum_squares: f64,
+    work: Workspace<T>,
+}
+
+/// Adam's first and second moments, shaped like the weights and biases.
+#[derive(Debug, Clone)]
+struct AdamState<T> {
+    weight_m: Buffer<T>,
+    weight_v: Buffer<T>,
+    bias_m: Vec<T>,
+    bias_v: Vec<T>,
+}
+
+/// The gradient of the cost at one batch, unpadded, `(out, in)` row-major per layer.
+#[derive(Debug, Clone)]
+pub(crate) struct Gradient<T> {
+    pub weights: Vec<Vec<T>>,
+    pub biases: Vec<Vec<T>>,
+}
+
+/// What a pass computes.
+enum Mode<T> {
+    /// The logits only.
+    Logits,
+    /// The loss, no gradient.
+    Loss,
+    /// The loss and the gradient, written to the workspace; the parameters stay.
+    Gradient,
+    /// The loss, then one optimiser step.
+    Train(Step<T>),
+}
+
+impl<T: Real> Network<T> {
+    /// The network of `config` holding `params`.
+    ///
+    /// # Panics
+    /// If `params` does not have the shapes of `config`'s layers.
+    pub(crate) fn new(config: &ModelConfig, params: &Parameters) -> Self {
+        let sizes = config.layer_sizes();
+        let layers = Dense::stack(&sizes);
+        assert_eq!(
+            params.len(),
+            layers.len(),
+            "{} layers of parameters for {} layers",
+            params.len(),
+            layers.len()
+        );
+        let mut weights = Buffer::zeros(weight_len(&layers));
+        let mut biases = vec![T::ZERO; bias_len(&layers)];
+        for (l, (layer, p)) in layers.iter().zip(params).enumerate() {
+            assert_eq!(
+                (p.out_features, p.in_features, p.weight.len(), p.bias.len()),
+                (
+                    layer.outputs,
+                    layer.inputs,
+                    layer.outputs * layer.inputs,
+                    layer.outputs
+                ),
+                "layer {l}: (out, in, weights, biases) of the parameters against the config"
+            );
+            let dst = &mut weights.as_mut_slice()[layer.weight_rows(0..layer.outputs)];
+            for (row, src) in dst
+                .chunks_mut(layer.ld())
+                .zip(p.weight.chunks(layer.inputs))
+            {
+                for (w, &x) in row.iter_mut().zip(src) {
+                    *w = T::from_f32(x);
+                }
+            }
+            for (b, &x) in biases[layer.bias_rows(0..layer.outputs)]
+                .iter_mut()
+                .zip(&p.bias)
+            {
+                *b = T::from_f32(x);
+            }
+        }
+        let adam = matches!(config.optimizer, mnist::Optimizer::Adam { .. }).then(|| AdamState {
+            weight_m: Buffer::zeros(weights.len()),
+            weight_v: Buffer::zeros(weights.len()),
+            bias_m: vec![T::ZERO; biases.len()],
+            bias_v: vec![T::ZERO; biases.len()],
+        });
+        let sum_squares = sum_squares(&weights);
+        Network {
+            config: config.clone(),
+            work: Workspace::new(&layers),
+            layers,
+            weights,
+            biases,
+            adam,
+            steps: 0,
+            sum_squares,
+        }
+    }
+
+    pub(crate) fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+
+    /// All parameters as plain `f32` buffers, torch `Linear` layout.
+    pub(crate) fn parameters(&self) -> Parameters {
+        self.layers
+            .iter()
+            .map(|layer| mnist::LayerParameters {
+                weight: self
+                    .layer_weights(layer, &self.weights)
+                    .into_iter()
+                    .map(T::to_f32)
+                    .collect(),
+                out_features: layer.outputs,
+                in_features: layer.inputs,
+                bias: self.biases[layer.bias_rows(0..layer.outputs)]
+                    .iter()
+                    .map(|b| b.to_f32())
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// One optimiser step on the batch; returns the batch's loss before the step.
+    pub(crate) fn train_step(
+        &mut self,
+        images: ArrayView2<'_, f32>,
+        labels: ArrayView1<'_, u8>,
+    ) -> T {
+        self.steps += 1;
+        let step = Step::new(&self.config.optimizer, self.steps);
+        let l2_term = self.l2_term(images.nrows());
+        let sum = self.pass(images, Some(labels), Mode::Train(step));
+        T::from_f64(sum / images.nrows() as f64 + l2_term)
+    }
+
+    /// The loss on the batch at the current parameters (mean cross-entropy plus the L2 term
+    /// with `m` the number of images), computed [`EVAL_BLOCK`] images at a time.
+    pub(crate) fn loss(&mut self, images: ArrayView2<'_, f32>, labels: ArrayView1<'_, u8>) -> T {
+        assert_eq!(labels.len(), images.nrows(), "one label per image");
+        let blocks = images
+            .axis_chunks_iter(Axis(0), EVAL_BLOCK)
+            .zip(labels.axis_chunks_iter(Axis(0), EVAL_BLOCK));
+        let sum: f64 = blocks.map(|(x, y)| self.pass(x, Some(y), Mode::Loss)).sum();
+        T::from_f64(sum / images.nrows() as f64 + self.l2_term(images.nrows()))
+    }
+
+    /// The loss on the batch and the gradient of it, at the current parameters.
+    pub(crate) fn gradient(
+        &mut self,
+        images: ArrayView2<'_, f32>,
+        labels: ArrayView1<'_, u8>,
+    ) -> (T, Gradient<T>) {
+        let sum = self.pass(images, Some(labels), Mode::Gradient);
+        let loss = T::from_f64(sum / images.nrows() as f64 + self.l2_term(images.nrows()));
+        let gradient = Gradient {
+            weights: self
+                .layers
+                .iter()
+                .map(|layer| self.layer_weights(layer, &self.work.weight_gradient))
+                .collect(),
+            biases: self
+                .layers
+                .iter()
+                .map(|layer| self.work.bias_gradient[layer.bias_rows(0..layer.outputs)].to_vec())
+                .collect(),
+        };
+        (loss, gradient)
+    }
+
+    /// `λ/(2m)·Σ‖W‖²` at the current weights.
+    fn l2_term(&self, m: usize) -> f64 {
+        f64::from(self.config.l2) / (2.0 * m as f64) * self.sum_squares
+    }
+
+    /// Logits `(n, 10)` of `images` `(n, 784)`, computed [`EVAL_BLOCK`] images at a time.
+    pub(crate) fn logits(&mut self, images: ArrayView2<'_, f32>) -> Array2<T> {
+        let mut logits = Array2::from_elem((images.nrows(), CLASSES), T::ZERO);
+        for (block, mut out) in images
+            .axis_chunks_iter(Axis(0), EVAL_BLOCK)
+            .zip(logits.axis_chunks_iter_mut(Axis(0), EVAL_BLOCK))
+        {
+            self.pass(block, None, Mode::Logits);
+            let last = self.layers.len() - 1;
+            let ld = padded(block.nrows());
+            let src = &self.work.outputs.as_slice()
+                [self.work.output_rows(&self.layers, last, 0..CLASSES, ld)];
+            for ((i, k), x) in out.indexed_iter_mut() {
+                *x = src[k * ld + i];
+            }
+        }
+        logits
+    }
+
+    /// Where weight `index` of layer `layer`'s `(out, in)` weights (or bias `index`, if
+    /// `bias`) is kept, for finite differences.
+    #[cfg(test)]
+    fn parameter_position(&self, layer: usize, bias: bool, index: usize) -> usize {
+        let layer = self.layers[layer];
+        match bias {
+            true => layer.bias_offset + index,
+            false => layer.weight_offset + index / layer.inputs * layer.ld() + index % layer.inputs,
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn parameter(&self, layer: usize, bias: bool, index: usize) -> T {
+        let at = self.parameter_position(layer, bias, index);
+        if bias {
+            self.biases[at]
+        } else {
+            self.weights.as_slice()[at]
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn set_parameter(&mut self, layer: usize, bias: bool, index: usize, value: T) {
+        let at = self.parameter_position(layer, bias, index);
+        if bias {
+            self.biases[at] = value;
+        } else {
+            self.weights.as_mut_slice()[at] = value;
+            self.sum_squares = sum_squares(&self.weights);
+        }
+    }
+
+    /// A layer's rows of `buffer` (weights or anything shaped like them), unpadded.
+    fn layer_weights(&self, layer: &Dense, buffer: &Buffer<T>) -> Vec<T> {
+        let rows = &buffer.as_slice()[layer.weight_rows(0..layer.outputs)];
+        rows.chunks(layer.ld())
+            .flat_map(|row| row[..layer.inputs].iter().copied())
+            .collect()
+    }
+
+    /// One pass over a batch; returns the sum of the images' cross-entropies (zero for
+    /// [`Mode::Logits`]).
+    fn pass(
+        &mut self,
+        images: ArrayView2<'_, f32>,
+        labels: Option<ArrayView1<'_, u8>>,
+        mode: Mode<T>,
+    ) -> f64 {
+        let m = images.nrows();
+        assert!(m > 0, "an empty batch");
+        assert_eq!(images.ncols(), INPUT_SIZE, "images of {INPUT_SIZE} pixels");
+        match &labels {
+            Some(labels) => assert_eq!(labels.len(), m, "one label per image"),
+            None => assert!(matches!(mode, Mode::Logits), "a loss needs labels"),
+        }
+        let work = m * self
+            .layers
+            .iter()
+            .map(|l| l.inputs * l.outputs)
+            .sum::<usize>();
+        let threads = if work < PARALLEL_WORK {
+            1
+        } else {
+            pool::threads()
+        };
+        let ldm = padded(m);
+        self.work
+            .reserve(&self.layers, ldm, threads, !matches!(mode, Mode::Logits));
+        let store_gradient = matches!(mode, Mode::Gradient);
+        if store_gradient && self.work.weight_gradient.len() != self.weights.len() {
+            self.work.weight_gradient = Buffer::zeros(self.weights.len());
+            self.work.bias_gradient = vec![T::ZERO; self.biases.len()];
+        }
+        // Borrowed as-is when already row-major and contiguous, as batches of a loaded set are.
+        let images = images.as_standard_layout();
+        let copied_labels;
+        let labels: &[u8] = match labels.map(|l| l.to_slice().ok_or(l)) {
+            None => &[],
+            Some(Ok(labels)) => labels,
+            Some(Err(strided)) => {
+                copied_labels = strided.to_vec();
+                &copied_labels
+            }
+        };
+        let l2 = f64::from(self.config.l2);
+        let sum_squares = l2 > 0.0 && matches!(mode, Mode::Train(_));
+        let adam = self.adam.as_mut();
+        let (weight_m, weight_v, bias_m, bias_v) = match adam {
+            Some(a) => (
+                Some(&mut a.weight_m),
+                Some(&mut a.weight_v),
+                Some(&mut a.bias_m),
+                Some(&mut a.bias_v),
+            ),
+            None => (None, None, None, None),
+        };
+        let work = &mut self.work;
+        {
+            let pass = Pass {
+                layers: &self.layers,
+                activation: self.config.activation,
+                m,
+                ldm,
+                images: images
+                    .as_slice()
+                    .expect("a standard-layout array is contiguous"),
+                labels,
+                update: match mode {
+                    Mode::Logits | Mode::Loss => None,
+                    Mode::Gradient => Some(Change::Store),
+                    Mode::Train(step) => Some(Change::Step(step)),
+                },
+                with_loss: !matches!(mode, Mode::Logits),
+                decay: T::from_f64(l2 / m as f64),
+                sum_squares,
+                weights: Disjoint::new(self.weights.as_mut_slice()),
+                biases: Disjoint::new(&mut self.biases),
+                weight_m: weight_m.map(|b| Disjoint::new(b.as_mut_slice())),
+                weight_v: weight_v.map(|b| Disjoint::new(b.as_mut_slice())),
+                bias_m: bias_m.map(|b| Disjoint::new(b)),
+                bias_v: bias_v.map(|b| Disjoint::new(b)),
+                weight_gradient: Disjoint::new(work.weight_gradient.as_mut_slice()),
+                bias_gradient: Disjoint::new(&mut work.bias_gradient),
+                inputs: Disjoint::new(work.inputs.as_mut_slice()),
+                inputs_t: Disjoint::new(work.inputs_t.as_mut_slice()),
+                outputs: Disjoint::new(work.outputs.as_mut_slice()),
+                hidden_rows: Disjoint::new(work.hidden_rows.as_mut_slice()),
+                deltas: Disjoint::new(work.deltas.as_mut_slice()),
+                partials: Disjoint::new(&mut work.partials),
+                offsets: &work.offsets,
+            };
+            pool::run(threads, |ctx| pass.run(ctx));
+        }
+        let partials = &self.work.partials[..threads];
+        if sum_squares {
+            self.sum_squares = partials.iter().map(|p| p[1]).sum();
+        }
+        partials.iter().map(|p| p[0]).sum()
+    }
+}
+
+/// The buffers of a pass, allocated for the largest batch seen so far.
+#[derive(Debug, Clone)]
+struct Workspace<T> {
+    /// Padded columns (batch) the buffers hold.
+    capacity: usize,
+    /// The images batch-major, `(batch, 784)`, for the first layer's weight gradient.
+    inputs: Buffer<T>,
+    /// The images transposed, `(784, batch)`.
+    inputs_t: Buffer<T>,
+    /// Each layer's output `Aᵀ` `(outputs, batch)`, one after another.
+    outputs: Buffer<T>,
+    /// Each hidden layer's output batch-major, `(batch, padded(outputs))`.
+    hidden_rows: Buffer<T>,
+    /// Each layer's `ΔZᵀ` `(outputs, batch)`.
+    deltas: Buffer<T>,
+    weight_gradient: Buffer<T>,
+    bias_gradient: Vec<T>,
+    /// Per thread: its part of the loss sum and of `Σ‖W‖²`.
+    partials: Vec<[f64; 2]>,
+    /// Per layer: (first output row in `outputs`/`deltas`, first column in `hidden_rows`).
+    offsets: Vec<(usize, usize)>,
+}
+
+impl<T: Real> Workspace<T> {
+    fn new(layers: &[Dense]) -> Self {
+        let mut offsets = Vec::with_capacity(layers.len());
+        let (mut row, mut col) = (0, 0);
+        for layer in layers {
+            offsets.push((row, col));
+            row += layer.outputs;
+            col += padded(layer.outputs);
+        }
+        Workspace {
+            capacity: 0,
+            inputs: Buffer::zeros(0),
+            inputs_t: Buffer::zeros(0),
+            outputs: Buffer::zeros(0),
+            hidden_rows: Buffer::zeros(0),
+            deltas: Buffer::zeros(0),
+            weight_gradient: Buffer::zeros(0),
+            bias_gradient: Vec::new(),
+            partials: Vec::new(),
+            offsets,
+        }
+    }
+
+    /// Makes room for `ldm` padded columns and `threads` threads, and for the loss and the
+    /// backward part if `backward`.
+    fn reserve(&mut self, layers: &[Dense], ldm: usize, threads: usize, backward: bool) {
+        if self.partials.len() < threads {
+            self.partials.resize(threads, [0.0; 2]);
+        }
+        let rows: usize = layers.iter().map(|l| l.outputs).sum();
+        if ldm > self.capacity {
+            self.capacity = ldm;
+            self.inputs = Buffer::zeros(ldm * padded(INPUT_SIZE));
+            self.inputs_t = Buffer::zeros(INPUT_SIZE * ldm);
+            self.outputs = Buffer::zeros(rows * ldm);
+        }
+        if backward && self.deltas.len() < rows * ldm {
+            let hidden: usize = layers[..layers.len() - 1]
+                .iter()
+                .map(|l| padded(l.outputs))
+                .sum();
+            self.hidden_rows = Buffer::zeros(ldm * hidden);
+            self.deltas = Buffer::zeros(rows * ldm);
+        }
+    }
+
+    /// Rows `rows` of layer `l`'s block in `outputs` or `deltas`, with `ldm` columns.
+    fn output_rows(
+        &self,
+        layers: &[Dense],
+        l: usize,
+        rows: std::ops::Range<usize>,
+        ldm: usize,
+    ) -> std::ops::Range<usize> {
+        debug_assert!(rows.end <= layers[l].outputs);
+        let first = self.offsets[l].0;
+        (first + rows.start) * ldm..(first + rows.end) * ldm
+    }
+}
+
+/// How the weights change in a pass that has a backward part.
+#[derive(Clone, Copy)]
+enum Change<T> {
+    Store,
+    Step(Step<T>),
+}
+
+/// Everything one pass reads and writes, shared by its threads.
+struct Pass<'a, T> {
+    layers: &'a [Dense],
+    activation: Activation,
+    m: usize,
+    ldm: usize,
+    images: &'a [f32],
+    labels: &'a [u8],
+    update: Option<Change<T>>,
+    with_loss: bool,
+    decay: T,
+    sum_squares: bool,
+    weights: Disjoint<'a, T>,
+    biases: Disjoint<'a, T>,
+    weight_m: Option<Disjoint<'a, T>>,
+    weight_v: Option<Disjoint<'a, T>>,
+    bias_m: Option<Disjoint<'a, T>>,
+    bias_v: Option<Disjoint<'a, T>>,
+    weight_gradient: Disjoint<'a, T>,
+    bias_gradient: Disjoint<'a, T>,
+    inputs: Disjoint<'a, T>,
+    inputs_t: Disjoint<'a, T>,
+    outputs: Disjoint<'a, T>,
+    hidden_rows: Disjoint<'a, T>,
+    deltas: Disjoint<'a, T>,
+    partials: Disjoint<'a, [f64; 2]>,
+    offsets: &'a [(usize, usize)],
+}
+
+// The phases below take their pieces of the shared buffers with `Disjoint::get`/`get_mut`.
+// SAFETY (for every such call): within a phase, a thread writes only the rows (or columns)
+// of its own `ctx.share`, and reads only what no thread writes in that phase (the table in
+// the module docs); the barriers between phases order the writes before the reads.
+impl<T: Real> Pass<'_, T> {
+    fn run(&self, ctx: &Ctx<'_>) {
+        let last = self.layers.len() - 1;
+        self.input(ctx);
+        ctx.barrier();
+        for l in 0..=last {
+            self.forward(ctx, l);
+            if l < last || self.with_loss {
+                ctx.barrier();
+            }
+        }
+        if !self.with_loss {
+            return;
+        }
+        self.loss(ctx);
+        if self.update.is_none() {
+            return;
+        }
+        ctx.barrier();
+        for l in (1..=last).rev() {
+            self.backward(ctx, l);
+            if l < last {
+                self.update_layer(ctx, l + 1);
+            }
+            ctx.barrier();
+        }
+        if last >= 1 {
+            self.update_layer(ctx, 1);
+        }
+        self.update_layer(ctx, 0);
+    }
+
+    fn ld_rows(&self, l: usize) -> usize {
+        padded(self.layers[l].outputs)
+    }
+
+    /// Layer `l`'s rows `rows` of a `(outputs, batch)` buffer (`outputs` or `deltas`).
+    fn block(&self, l: usize, rows: std::ops::Range<usize>) -> std::ops::Range<usize> {
+        let first = self.offsets[l].0;
+        (first + rows.start) * self.ldm..(first + rows.end) * self.ldm
+    }
+
+    /// Rows `batch` of hidden layer `l`'s batch-major copy.
+    fn hidden_block(&self, l: usize, batch: std::ops::Range<usize>) -> std::ops::Range<usize> {
+        let first = self.offsets[l].1 * self.m;
+        let ld = self.ld_rows(l);
+        first + batch.start * ld..first + batch.end * ld
+    }
+
+    /// The batch-major copy of the images in `T`, then (after a barrier) `Xᵀ` from it.
+    fn input(&self, ctx: &Ctx<'_>) {
+        let batch = ctx.share(self.m, 1);
+        let ld = padded(INPUT_SIZE);
+        let dst = unsafe { self.inputs.get_mut(batch.start * ld..batch.end * ld) };
+        let src = self.images[batch.start * INPUT_SIZE..].chunks(INPUT_SIZE);
+        for (row, src) in dst.chunks_mut(ld).zip(src) {
+            for (x, &pixel) in row.iter_mut().zip(src) {
+                *x = T::from_f32(pixel);
+            }
+        }
+        ctx.barrier();
+        let features = ctx.share(INPUT_SIZE, 16);
+        if !features.is_empty() {
+            let inputs = unsafe { self.inputs.get(0..self.m * ld) };
+            let src = Mat::new(&inputs[features.start..], self.m, features.len(), ld);
+            let dst = features.start * self.ldm..features.end * self.ldm;
+            let dst = MatMut::new(
+                unsafe { self.inputs_t.get_mut(dst) },
+                features.len(),
+                self.ldm,
+                self.ldm,
+            );
+            kernels::<T>().transpose(src, dst);
+        }
+    }
+
+    /// `Aᵀ_l = f(W_l·Aᵀ_{l−1} + b_l)` for this thread's rows; also the batch-major copy of
+    /// `A_{l−1}` for this thread's images.
+    fn forward(&self, ctx: &Ctx<'_>, l: usize) {
+        let layer = &self.layers[l];
+        let rows = ctx.share(layer.outputs, TILE_ROWS);
+        let input = if l == 0 {
+            unsafe { self.inputs_t.all() }
+        } else {
+            unsafe { self.outputs.get(self.block(l - 1, 0..layer.inputs)) }
+        };
+        let input = Mat::new(input, layer.inputs, self.ldm, self.ldm);
+        let weights = unsafe { self.weights.get(layer.weight_rows(rows.clone())) };
+        let lhs = Lhs::new(weights, rows.len(), layer.inputs, layer.ld(), 1);
+        let out = unsafe { self.outputs.get_mut(self.block(l, rows.clone())) };
+        let epilogue = Epilogue::Bias {
+            bias: unsafe { self.biases.get(layer.bias_rows(rows.clone())) },
+            activation: (l + 1 < self.layers.len()).then_some(self.activation),
+        };
+        kernels::<T>().product(
+            lhs,
+            input,
+            MatMut::new(out, rows.len(), self.ldm, self.ldm),
+            epilogue,
+        );
+
+        if l >= 1 && self.update.is_some() {
+            let batch = ctx.share(self.m, 1);
+            if !batch.is_empty() {
+                let src = Mat::new(
+                    &input.data()[batch.start..],
+                    layer.inputs,
+                    batch.len(),
+                    self.ldm,
+                );
+                let dst = unsafe {
+                    self.hidden_rows
+                        .get_mut(self.hidden_block(l - 1, batch.clone()))
+                };
+                let ld = self.ld_rows(l - 1);
+                kernels::<T>().transpose(src, MatMut::new(dst, batch.len(), ld, ld));
+            }
+        }
+    }
+
+    /// The loss of this thread's images, and `ΔZᵀ = (softmax − onehot)/m` for their columns.
+    fn loss(&self, ctx: &Ctx<'_>) {
+        let last = self.layers.len() - 1;
+        let cols = ctx.share(self.ldm, 16);
+        let logits: [&[T]; CLASSES] = std::array::from_fn(|k| {
+            let row = self.block(last, k..k + 1);
+            unsafe {
+                self.outputs
+                    .get(row.start + cols.start..row.start + cols.end)
+            }
+        });
+        let delta: [&mut [T]; CLASSES] = std::array::from_fn(|k| {
+            let row = self.block(last, k..k + 1);
+            unsafe {
+                self.deltas
+                    .get_mut(row.start + cols.start..row.start + cols.end)
+            }
+        });
+        let labels = &self.labels[cols.start.min(self.m)..cols.end.min(self.m)];
+        let scale = T::ONE / T::from_f64(self.m as f64);
+        let loss = softmax_cross_entropy(logits, labels, scale, delta);
+        unsafe { self.partials.get_mut(ctx.tid..ctx.tid + 1)[0] = [loss, 0.0] };
+    }
+
+    /// `ΔZᵀ_{l−1} = (W_lᵀ·ΔZᵀ_l) ⊙ f′(Z_{l−1})` for this thread's rows of layer `l − 1`.
+    fn backward(&self, ctx: &Ctx<'_>, l: usize) {
+        let layer = &self.layers[l];
+        let rows = ctx.share(layer.inputs, TILE_ROWS);
+        let weights = unsafe { self.weights.get(layer.weight_rows(0..layer.outputs)) };
+        // Wᵀ without a copy: element (r, p) of Wᵀ is W[p, r].
+        let lhs = Lhs::new(
+            &weights[rows.start.min(weights.len())..],
+            rows.len(),
+            layer.outputs,
+            1,
+            layer.ld(),
+        );
+        let delta = unsafe { self.deltas.get(self.block(l, 0..layer.outputs)) };
+        let delta = Mat::new(delta, layer.outputs, self.ldm, self.ldm);
+        let below = unsafe { self.outputs.get(self.block(l - 1, rows.clone())) };
+        let epilogue = Epilogue::Derivative {
+            activation: self.activation,
+            output: Mat::new(below, rows.len(), self.ldm, self.ldm),
+        };
+        let out = unsafe { self.deltas.get_mut(self.block(l - 1, rows.clone())) };
+        kernels::<T>().product(
+            lhs,
+            delta,
+            MatMut::new(out, rows.len(), self.ldm, self.ldm),
+            epilogue,
+        );
+    }
+
+    /// The update (or the stored gradient) of this thread's rows of layer `l`.
+    fn update_layer(&self, ctx: &Ctx<'_>, l: usize) {
+        let Some(update) = self.update else { return };
+        let layer = &self.layers[l];
+        let rows = ctx.share(layer.outputs, TILE_ROWS);
+        if rows.is_empty() {
+            return;
+        }
+        let (n, ld) = (rows.len(), layer.ld());
+        let weight_rows = layer.weight_rows(rows.clone());
+        let weights = MatMut::new(
+            unsafe { self.weights.get_mut(weight_rows.clone()) },
+            n,
+            layer.inputs,
+            ld,
+        );
+        let delta = unsafe { self.deltas.get(self.block(l, rows.clone())) };
+        let delta = Mat::new(delta, n, self.m, self.ldm);
+        let input = if l == 0 {
+            Mat::new(
+                unsafe { self.inputs.get(0..self.m * ld) },
+                self.m,
+                layer.inputs,
+                ld,
+            )
+        } else {
+            Mat::new(
+                unsafe { self.hidden_rows.get(self.hidden_block(l - 1, 0..self.m)) },
+                self.m,
+                layer.inputs,
+                ld,
+            )
+        };
+        let weight_update = match update {
+            Change::Store => Update::Store {
+                out: MatMut::new(
+                    unsafe { self.weight_gradient.get_mut(weight_rows) },
+                    n,
+                    layer.inputs,
+                    ld,
+                ),
+            },
+            Change::Step(Step::Sgd { lr }) => Update::Sgd { lr },
+            Change::Step(Step::Adam(step)) => Update::Adam {
+                step,
+                m: MatMut::new(
+                    unsafe { moment(&self.weight_m, weight_rows.clone()) },
+                    n,
+                    layer.inputs,
+                    ld,
+                ),
+                v: MatMut::new(
+                    unsafe { moment(&self.weight_v, weight_rows) },
+                    n,
+                    layer.inputs,
+                    ld,
+                ),
+            },
+        };
+        let squares = kernels::<T>().weight_step(
+            weights,
+            delta,
+            input,
+            self.decay,
+            weight_update,
+            self.sum_squares,
+        );
+        unsafe { self.partials.get_mut(ctx.tid..ctx.tid + 1)[0][1] += squares };
+
+        let biases = unsafe { self.biases.get_mut(layer.bias_rows(rows.clone())) };
+        let deltas = unsafe { self.deltas.get(self.block(l, rows.clone())) };
+        for (r, (b, delta)) in biases.iter_mut().zip(deltas.chunks(self.ldm)).enumerate() {
+            // Padding columns of ΔZᵀ are zero, so the sum may run over whole vectors.
+            let g = lane_sum(delta);
+            let j = layer.bias_offset + rows.start + r;
+            match update {
+                Change::Store => unsafe { self.bias_gradient.get_mut(j..j + 1)[0] = g },
+                Change::Step(Step::Sgd { lr }) => *b -= lr * g,
+                Change::Step(Step::Adam(step)) => {
+                    let (m, v) = unsafe {
+                        (
+                            moment(&self.bias_m, j..j + 1),
+                            moment(&self.bias_v, j..j + 1),
+                        )
+                    };
+                    step.apply(b, g, &mut m[0], &mut v[0]);
+                }
+            }
+        }
+    }
+}
+
+/// `Σ w²` over a weight buffer (its padding is zero).
+fn sum_squares<T: Real>(weights: &Buffer<T>) -> f64 {
+    weights.as_slice().iter().map(|w| w.to_f64().powi(2)).sum()
+}
+
+/// Elements `range` of one of Adam's moment buffers, to write.
+///
+/// # Safety
+/// As [`Disjoint::get_mut`].
+#[allow(clippy::mut_from_ref)]
+unsafe fn moment<'b, T>(
+    buffer: &'b Option<Disjoint<'_, T>>,
+    range: std::ops::Range<usize>,
+) -> &'b mut [T] {
+    buffer
+        .as_ref()
+        .expect("Adam's moments exist when training with Adam")
+        .get_mut(range)
+}
+
+/// `Σ x` in 16 independent lanes, which the compiler vectorises.
+fn lane_sum<T: Real>(x: &[T]) -> T {
+    let mut lanes = [T::ZERO; 16];
+    let mut chunks = x.chunks_exact(16);
+    for chunk in &mut chunks {
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            *lane += v;
+        }
+    }
+    for (lane, &v) in lanes.iter_mut().zip(chunks.remainder()) {
+        *lane += v;
+    }
+    lanes.iter().copied().sum()
+}

@@ -1,0 +1,164 @@
+//! Whole-network checks: the gradient against finite differences in `f64`, and the `f32`
+//! network (hand-vectorised kernels where the CPU has them) against the `f64` one.
+
+use mnist::testing::assert_close;
+use mnist::{Activation, ModelConfig, Optimizer, INPUT_SIZE};
+use ndarray::{Array1, Array2};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::init::xavier;
+use crate::network::Network;
+
+const ACTIVATIONS: [Activation; 3] = [Activation::Sigmoid, Activation::Tanh, Activation::Relu];
+
+fn config(hidden: &[usize], activation: Activation, optimizer: Optimizer, l2: f32) -> ModelConfig {
+    ModelConfig {
+        hidden: hidden.to_vec(),
+        activation,
+        optimizer,
+        l2,
+    }
+}
+
+/// `m` images of uniform pixels in [0, 1) and uniform labels.
+fn batch(m: usize, seed: u64) -> (Array2<f32>, Array1<u8>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let images = Array2::from_shape_fn((m, INPUT_SIZE), |_| rng.gen::<f32>());
+    let labels = Array1::from_shape_fn(m, |_| rng.gen_range(0..10u8));
+    (images, labels)
+}
+
+/// Every weight and bias gradient of a 784-3-4-10 network, for each activation, with and
+/// without L2, against central differences of the loss in `f64` (h = 1e-5: truncation error
+/// about h² ≈ 1e-10 of the third derivative, rounding about 1e-16/h ≈ 1e-11). The relative
+/// error must be below 1e-6; the absolute floor of 1e-9 only covers gradients that are
+/// themselves below the finite differences' resolution.
+#[test]
+fn gradients_match_finite_differences_in_f64() {
+    let (images, labels) = batch(7, 1);
+    let h = 1e-5;
+    for activation in ACTIVATIONS {
+        for l2 in [0.0, 0.3] {
+            let config = config(&[3, 4], activation, Optimizer::Sgd { lr: 0.1 }, l2);
+            let mut params = xavier(&config.layer_sizes(), 2);
+            // Nonzero biases, so that no ReLU sits at its kink and the biases matter.
+            for (l, layer) in params.iter_mut().enumerate() {
+                for (j, b) in layer.bias.iter_mut().enumerate() {
+                    *b = 0.1 * (j as f32 + 1.0) * if l % 2 == 0 { 1.0 } else { -1.0 };
+                }
+            }
+            let mut net = Network::<f64>::new(&config, &params);
+            let (loss, gradient) = net.gradient(images.view(), labels.view());
+            assert_close(
+                "loss of the gradient pass",
+                &[loss],
+                &[net.loss(images.view(), labels.view())],
+                1e-14,
+                0.0,
+            );
+            for (l, layer) in params.iter().enumerate() {
+                for (bias, analytic) in [(false, &gradient.weights[l]), (true, &gradient.biases[l])]
+                {
+                    let count = if bias {
+                        layer.bias.len()
+                    } else {
+                        layer.weight.len()
+                    };
+                    let numeric: Vec<f64> = (0..count)
+                        .map(|i| {
+                            let w = net.parameter(l, bias, i);
+                            net.set_parameter(l, bias, i, w + h);
+                            let up = net.loss(images.view(), labels.view());
+                            net.set_parameter(l, bias, i, w - h);
+                            let down = net.loss(images.view(), labels.view());
+                            net.set_parameter(l, bias, i, w);
+                            (up - down) / (2.0 * h)
+                        })
+                        .collect();
+                    let what = format!(
+                        "{activation:?}, l2 {l2}: layer {l} {}",
+                        if bias { "biases" } else { "weights" }
+                    );
+                    assert_close(&what, analytic, &numeric, 1e-6, 1e-9);
+                }
+            }
+        }
+    }
+}
+
+/// The `f32` network's gradient, through whatever kernels this machine runs, agrees with
+/// the `f64` network's to f32 rounding, on layer widths and a batch size (37) that leave
+/// partial tiles and padding everywhere.
+#[test]
+fn the_f32_gradient_matches_the_f64_one() {
+    let (images, labels) = batch(37, 3);
+    for activation in ACTIVATIONS {
+        let config = config(&[40, 17], activation, Optimizer::Sgd { lr: 0.1 }, 0.5);
+        let params = xavier(&config.layer_sizes(), 4);
+        let (loss32, g32) =
+            Network::<f32>::new(&config, &params).gradient(images.view(), labels.view());
+        let (loss64, g64) =
+            Network::<f64>::new(&config, &params).gradient(images.view(), labels.view());
+        assert_close(
+            &format!("{activation:?} loss"),
+            &[f64::from(loss32)],
+            &[loss64],
+            1e-6,
+            0.0,
+        );
+        for l in 0..3 {
+            let widen = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
+            assert_close(
+                &format!("{activation:?} ∇W{l}"),
+                &widen(&g32.weights[l]),
+                &g64.weights[l],
+                1e-4,
+                1e-6,
+            );
+            assert_close(
+                &format!("{activation:?} ∇b{l}"),
+                &widen(&g32.biases[l]),
+                &g64.biases[l],
+                1e-4,
+                1e-6,
+            );
+        }
+    }
+}
+
+/// Training in `f32` (fused SGD and Adam updates) tracks training in `f64` step by step:
+/// the same losses within 1e-4 relative and the same parameters within 1e-4 after 30 steps.
+#[test]
+fn f32_training_tracks_f64_training() {
+    let batches: Vec<_> = (0..30)
+        .map(|s| batch(if s % 3 == 2 { 21 } else { 48 }, 10 + s))
+        .collect();
+    for activation in ACTIVATIONS {
+        for optimizer in [Optimizer::Sgd { lr: 0.1 }, Optimizer::adam(1e-3)] {
+            let config = config(&[64, 30], activation, optimizer, 0.2);
+            let params = xavier(&config.layer_sizes(), 5);
+            let (mut n32, mut n64) = (
+                Network::<f32>::new(&config, &params),
+                Network::<f64>::new(&config, &params),
+            );
+            for (step, (images, labels)) in batches.iter().enumerate() {
+                let l32 = n32.train_step(images.view(), labels.view());
+                let l64 = n64.train_step(images.view(), labels.view());
+                let what = format!("{activation:?}, {optimizer:?}, step {step} loss");
+                assert_close(&what, &[f64::from(l32)], &[l64], 1e-4, 0.0);
+            }
+            for (l, (p32, p64)) in n32.parameters().iter().zip(n64.parameters()).enumerate() {
+                let what = format!("{activation:?}, {optimizer:?}, layer {l}");
+                assert_close(
+                    &format!("{what} weights"),
+                    &p32.weight,
+                    &p64.weight,
+                    0.0,
+                    1e-4,
+                );
+                assert_close(&format!("{what} biases"), &p32.bias, &p64.bias, 0.0, 1e-4);
+            }
+        }
+    }
+}

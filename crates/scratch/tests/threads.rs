@@ -1,0 +1,57 @@
+//! The thread count changes who computes what, not the result. (A file of its own: the count
+//! is process-wide, so no other test may run beside these.)
+
+use mnist::testing::assert_close;
+use mnist::{Activation, Batch, ModelConfig, Optimizer, Trainer, INPUT_SIZE};
+use ndarray::{Array1, Array2};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use scratch::{set_threads, Mlp};
+
+#[test]
+fn one_two_and_three_threads_train_the_same_network() {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let images = Array2::from_shape_fn((64, INPUT_SIZE), |_| rng.gen::<f32>());
+    let labels = Array1::from_shape_fn(64, |_| rng.gen_range(0..10u8));
+    let batch = Batch {
+        images: images.view(),
+        labels: labels.view(),
+    };
+    let config = ModelConfig {
+        hidden: vec![200, 50],
+        activation: Activation::Tanh,
+        optimizer: Optimizer::adam(1e-3),
+        l2: 0.1,
+    };
+    let train = |threads| {
+        set_threads(threads);
+        let mut mlp = Mlp::new(&config, 2);
+        let losses: Vec<f32> = (0..5).map(|_| mlp.train_step(&batch)).collect();
+        let params: Vec<f32> = mlp
+            .parameters()
+            .iter()
+            .flat_map(|p| p.weight.iter().chain(&p.bias).copied())
+            .collect();
+        (losses, params)
+    };
+    let (losses, params) = train(1);
+    for threads in [2, 3] {
+        let (l, p) = train(threads);
+        // Only the order of the loss's partial sums changes with the split.
+        assert_close(
+            &format!("losses on {threads} threads"),
+            &l,
+            &losses,
+            1e-6,
+            0.0,
+        );
+        assert_close(
+            &format!("parameters on {threads} threads"),
+            &p,
+            &params,
+            0.0,
+            1e-7,
+        );
+    }
+    set_threads(0);
+}
