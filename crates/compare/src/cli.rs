@@ -36,6 +36,9 @@ pub struct DataArgs {
     /// 10-class dataset in the same format, e.g. Fashion-MNIST).
     #[arg(long)]
     pub no_mnist_checksums: bool,
+    /// Never download: fail with instructions if the files are not in the data folder.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 /// Everything that defines a comparison run; saved verbatim in `run.json`.

@@ -40,6 +40,7 @@ pub fn load_data(args: &DataArgs) -> Result<mnist::Mnist> {
     let source = mnist::DataSource {
         dir: args.data_dir.clone(),
         verify_mnist_checksums: !args.no_mnist_checksums,
+        download: !args.offline,
         ..mnist::DataSource::default()
     };
     mnist::load(&source).context("cannot load MNIST")

@@ -302,11 +302,11 @@ fn transpose16(rows: &mut [__m512; 16]) {
         }
     });
     let u: [__m512; 16] = std::array::from_fn(|i| {
-        // i = 4q + k: from t[4q + (k & 1)] and t[4q + 2 + (k & 1)], low or high by k >> 1.
+        // i = 4q + k: column 4l + k of rows 4q..4q+4, in each 128-bit quarter l.
         let (q, k) = (i / 4, i % 4);
-        let a = _mm512_castps_pd(t[4 * q + (k & 1)]);
-        let b = _mm512_castps_pd(t[4 * q + 2 + (k & 1)]);
-        _mm512_castpd_ps(if k >> 1 == 0 {
+        let a = _mm512_castps_pd(t[4 * q + k / 2]);
+        let b = _mm512_castps_pd(t[4 * q + 2 + k / 2]);
+        _mm512_castpd_ps(if k % 2 == 0 {
             _mm512_unpacklo_pd(a, b)
         } else {
             _mm512_unpackhi_pd(a, b)

@@ -1,0 +1,319 @@
+//! The `compare` binary as a user meets it: real runs on real MNIST (a few hundred images, so
+//! each takes seconds), bad input, the parity gate, divergence and Ctrl-C.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn mnist_dir() -> PathBuf {
+    std::env::var_os("MNIST_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist"),
+        PathBuf::from,
+    )
+}
+
+fn compare(out: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_compare"));
+    command
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .arg("--data-dir")
+        .arg(mnist_dir())
+        .args(["--offline", "--threads", "2"]);
+    command
+}
+
+fn run(out: &Path, args: &[&str]) -> Output {
+    compare(out, args)
+        .output()
+        .expect("the compare binary starts")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The single run folder under `out`.
+fn run_folder(out: &Path) -> PathBuf {
+    let folders: Vec<PathBuf> = std::fs::read_dir(out)
+        .expect("the output folder exists")
+        .map(|entry| entry.expect("readable entry").path())
+        .collect();
+    assert_eq!(
+        folders.len(),
+        1,
+        "one run folder in {}: {folders:?}",
+        out.display()
+    );
+    folders.into_iter().next().expect("one folder")
+}
+
+fn run_json(folder: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(folder.join("run.json")).expect("run.json exists");
+    serde_json::from_str(&text).expect("run.json is JSON")
+}
+
+fn csv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_path(path).expect("the CSV exists");
+    let header = reader
+        .headers()
+        .expect("a header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| r.expect("a valid row").iter().map(str::to_owned).collect())
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn a_short_run_writes_every_report() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let output = run(
+        out.path(),
+        &["--epochs", "2", "--limit", "640", "--log-every", "5"],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let folder = run_folder(out.path());
+
+    let (header, rows) = csv_rows(&folder.join("epochs.csv"));
+    assert_eq!(
+        header,
+        [
+            "model",
+            "epoch",
+            "train_loss",
+            "train_accuracy_percent",
+            "test_loss",
+            "test_accuracy_percent",
+            "train_seconds",
+            "eval_seconds",
+            "images_per_second"
+        ]
+    );
+    let order: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str()))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("scratch", "1"),
+            ("torchref", "1"),
+            ("scratch", "2"),
+            ("torchref", "2")
+        ]
+    );
+    let test_accuracy = |i: usize| rows[i][5].parse::<f64>().expect("a number");
+    // Ten SGD steps at lr 0.01 move ReLU slowly (about 15% then 25% here); Adam is far
+    // ahead (about 70% then 78%). Each must beat chance (10%) and improve.
+    assert!(
+        test_accuracy(0) > 10.0 && test_accuracy(2) > test_accuracy(0),
+        "{rows:?}"
+    );
+    assert!(
+        test_accuracy(1) > 50.0 && test_accuracy(3) > test_accuracy(1),
+        "{rows:?}"
+    );
+
+    // 640 images / 64 = 10 steps an epoch, logged every 5.
+    let (_, steps) = csv_rows(&folder.join("steps.csv"));
+    let images_seen: Vec<&str> = steps
+        .iter()
+        .filter(|r| r[0] == "scratch")
+        .map(|r| r[3].as_str())
+        .collect();
+    assert_eq!(images_seen, ["320", "640", "960", "1280"]);
+
+    let (_, summary) = csv_rows(&folder.join("summary.csv"));
+    assert_eq!(summary.len(), 2);
+    assert!(summary.iter().all(|r| r[5] == "completed"), "{summary:?}");
+
+    for model in ["scratch", "torchref"] {
+        let (header, matrix) = csv_rows(&folder.join(format!("confusion_matrix_{model}.csv")));
+        assert_eq!(header.len(), 11);
+        let total: u64 = matrix
+            .iter()
+            .flat_map(|r| r[1..].iter())
+            .map(|c| c.parse::<u64>().expect("a count"))
+            .sum();
+        assert_eq!(total, 10_000, "every test image is counted once");
+        let (_, report) = csv_rows(&folder.join(format!("classification_report_{model}.csv")));
+        let classes: Vec<&str> = report.iter().map(|r| r[0].as_str()).collect();
+        assert_eq!(classes[..3], ["0", "1", "2"]);
+        assert_eq!(classes[10..], ["accuracy", "macro avg", "weighted avg"]);
+    }
+    for plot in ["loss.svg", "accuracy.svg", "steps_loss.svg", "samples.svg"] {
+        let svg = std::fs::read_to_string(folder.join(plot)).expect("the plot exists");
+        assert!(svg.starts_with("<svg"), "{plot} is an SVG");
+    }
+    let record = run_json(&folder);
+    assert_eq!(record["status"], "completed");
+    assert_eq!(record["config"]["epochs"], 2);
+    assert_eq!(record["dataset"]["train_images_used"], 640);
+    assert_eq!(record["dataset"]["files"].as_array().map(Vec::len), Some(4));
+    assert_eq!(record["models"].as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn invalid_flags_fail_in_one_line_and_write_nothing() {
+    for args in [
+        &["--batch-size", "0"][..],
+        &["--lr", "0"][..],
+        &["--lr=-1"][..],
+        &["--hidden", "500,0"][..],
+        &["--epochs", "0"][..],
+        &["--activation", "softplus"][..],
+    ] {
+        let out = tempfile::tempdir().expect("temp dir");
+        let output = run(out.path(), args);
+        assert!(!output.status.success(), "{args:?} must fail");
+        let message = stderr(&output);
+        assert!(
+            message.trim().lines().count() <= 4,
+            "{args:?}: short message, got {message}"
+        );
+        assert!(
+            message.contains(args[0].split('=').next().unwrap_or_default()),
+            "{args:?}: {message}"
+        );
+        assert_eq!(
+            std::fs::read_dir(out.path()).map(Iterator::count).ok(),
+            Some(0),
+            "{args:?} wrote a run"
+        );
+    }
+}
+
+#[test]
+fn missing_data_names_the_files_and_writes_no_run() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let empty = tempfile::tempdir().expect("temp dir");
+    let output = Command::new(env!("CARGO_BIN_EXE_compare"))
+        .args(["--offline", "--epochs", "1", "--out"])
+        .arg(out.path())
+        .arg("--data-dir")
+        .arg(empty.path())
+        .output()
+        .expect("starts");
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(message.contains("train-images-idx3-ubyte"), "{message}");
+    assert!(
+        message.contains(&empty.path().display().to_string()),
+        "{message}"
+    );
+    assert_eq!(
+        std::fs::read_dir(out.path()).map(Iterator::count).ok(),
+        Some(0)
+    );
+}
+
+#[test]
+fn an_unwritable_output_folder_is_refused() {
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    let output = run(
+        &file.path().join("runs"),
+        &["--epochs", "1", "--limit", "64"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("--out"), "{}", stderr(&output));
+}
+
+#[test]
+fn the_parity_gate_has_its_own_exit_code() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let output = run(
+        out.path(),
+        &["--epochs", "1", "--limit", "640", "--min-accuracy", "99.9"],
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("below the floor 99.9%"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(run_json(&run_folder(out.path()))["status"], "completed");
+
+    // Both on SGD from the same weights and batches: the same model, to rounding.
+    let out = tempfile::tempdir().expect("temp dir");
+    let args = [
+        "--epochs",
+        "1",
+        "--limit",
+        "640",
+        "--torch-optimizer",
+        "sgd",
+        "--max-accuracy-gap",
+        "0.2",
+    ];
+    let output = run(out.path(), &args);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[test]
+fn a_diverging_model_is_stopped_and_recorded() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let output = run(
+        out.path(),
+        &[
+            "--epochs",
+            "2",
+            "--limit",
+            "640",
+            "--lr",
+            "1e9",
+            "--torch-optimizer",
+            "sgd",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("diverged"), "{}", stderr(&output));
+    let (_, summary) = csv_rows(&run_folder(out.path()).join("summary.csv"));
+    for row in summary {
+        assert!(row[5].starts_with("diverged at epoch 1 step"), "{row:?}");
+    }
+}
+
+#[test]
+fn ctrl_c_keeps_completed_epochs_and_exits_130() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let mut child = compare(
+        out.path(),
+        &["--epochs", "1000", "--limit", "1280", "--models", "scratch"],
+    )
+    .stderr(std::process::Stdio::null())
+    .stdout(std::process::Stdio::null())
+    .spawn()
+    .expect("starts");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let epochs = loop {
+        assert!(Instant::now() < deadline, "no epoch finished in time");
+        std::thread::sleep(Duration::from_millis(100));
+        let Ok(entries) = std::fs::read_dir(out.path()) else {
+            continue;
+        };
+        let Some(folder) = entries.flatten().next().map(|e| e.path()) else {
+            continue;
+        };
+        let rows = std::fs::read_to_string(folder.join("epochs.csv")).unwrap_or_default();
+        if rows.lines().count() >= 3 {
+            break folder.join("epochs.csv");
+        }
+    };
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let exit = child.wait().expect("the run ends");
+    assert_eq!(exit.code(), Some(130));
+    let folder = epochs.parent().expect("a folder");
+    assert_eq!(run_json(folder)["status"], "interrupted");
+    let (_, rows) = csv_rows(&epochs);
+    assert!(rows.len() >= 2, "completed epochs stay");
+    assert!(folder.join("summary.csv").exists());
+}
