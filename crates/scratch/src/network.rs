@@ -369,16 +369,18 @@ impl<T: Real> Network<T> {
                 outputs: Disjoint::new(work.outputs.as_mut_slice()),
                 hidden_rows: Disjoint::new(work.hidden_rows.as_mut_slice()),
                 deltas: Disjoint::new(work.deltas.as_mut_slice()),
-                partials: Disjoint::new(&mut work.partials),
+                parts: Disjoint::new(work.parts.as_mut_slice()),
+                sums: Disjoint::new(&mut work.sums),
                 offsets: &work.offsets,
+                unit_rows: self.layers.iter().map(|l| l.outputs).sum(),
             };
             pool::run(threads, |ctx| pass.run(ctx));
         }
-        let partials = &self.work.partials[..threads];
+        let sums = &self.work.sums[..threads];
         if sum_squares {
-            self.sum_squares = partials.iter().map(|p| p[1]).sum();
+            self.sum_squares = sums.iter().map(|p| p[1]).sum();
         }
-        partials.iter().map(|p| p[0]).sum()
+        sums.iter().map(|p| p[0]).sum()
     }
 }
 
@@ -395,12 +397,14 @@ struct Workspace<T> {
     outputs: Buffer<T>,
     /// Each hidden layer's output batch-major, `(batch, padded(outputs))`.
     hidden_rows: Buffer<T>,
-    /// Each layer's `ΔZᵀ` `(outputs, batch)`.
+    /// Per thread, each layer's `ΔZᵀ` `(outputs, batch)` (a thread fills its own rows).
     deltas: Buffer<T>,
+    /// Per thread, its part of the backward products, shaped like `outputs`.
+    parts: Buffer<T>,
     weight_gradient: Buffer<T>,
     bias_gradient: Vec<T>,
     /// Per thread: its part of the loss sum and of `Σ‖W‖²`.
-    partials: Vec<[f64; 2]>,
+    sums: Vec<[f64; 2]>,
     /// Per layer: (first output row in `outputs`/`deltas`, first column in `hidden_rows`).
     offsets: Vec<(usize, usize)>,
 }
@@ -421,9 +425,10 @@ impl<T: Real> Workspace<T> {
             outputs: Buffer::zeros(0),
             hidden_rows: Buffer::zeros(0),
             deltas: Buffer::zeros(0),
+            parts: Buffer::zeros(0),
             weight_gradient: Buffer::zeros(0),
             bias_gradient: Vec::new(),
-            partials: Vec::new(),
+            sums: Vec::new(),
             offsets,
         }
     }
@@ -431,8 +436,8 @@ impl<T: Real> Workspace<T> {
     /// Makes room for `ldm` padded columns and `threads` threads, and for the loss and the
     /// backward part if `backward`.
     fn reserve(&mut self, layers: &[Dense], ldm: usize, threads: usize, backward: bool) {
-        if self.partials.len() < threads {
-            self.partials.resize(threads, [0.0; 2]);
+        if self.sums.len() < threads {
+            self.sums.resize(threads, [0.0; 2]);
         }
         let rows: usize = layers.iter().map(|l| l.outputs).sum();
         if ldm > self.capacity {
@@ -441,13 +446,14 @@ impl<T: Real> Workspace<T> {
             self.inputs_t = Buffer::zeros(INPUT_SIZE * ldm);
             self.outputs = Buffer::zeros(rows * ldm);
         }
-        if backward && self.deltas.len() < rows * ldm {
+        if backward && self.deltas.len() < threads * rows * ldm {
             let hidden: usize = layers[..layers.len() - 1]
                 .iter()
                 .map(|l| padded(l.outputs))
                 .sum();
             self.hidden_rows = Buffer::zeros(ldm * hidden);
-            self.deltas = Buffer::zeros(rows * ldm);
+            self.deltas = Buffer::zeros(threads * rows * ldm);
+            self.parts = Buffer::zeros(threads * rows * ldm);
         }
     }
 
@@ -496,9 +502,15 @@ struct Pass<'a, T> {
     inputs_t: Disjoint<'a, T>,
     outputs: Disjoint<'a, T>,
     hidden_rows: Disjoint<'a, T>,
+    /// Per thread: `ΔZᵀ` of its own rows of each layer (and of all the logits).
     deltas: Disjoint<'a, T>,
-    partials: Disjoint<'a, [f64; 2]>,
+    /// Per thread: its part of each `Wᵀ·ΔZᵀ`, shaped like `outputs`.
+    parts: Disjoint<'a, T>,
+    /// Per thread: its part of the loss sum and of `Σ‖W‖²`.
+    sums: Disjoint<'a, [f64; 2]>,
     offsets: &'a [(usize, usize)],
+    /// Rows of `outputs`: the size, in rows, of each thread's region of `deltas` and `parts`.
+    unit_rows: usize,
 }
 
 // The phases below take their pieces of the shared buffers with `Disjoint::get`/`get_mut`.
@@ -523,28 +535,36 @@ impl<T: Real> Pass<'_, T> {
         if self.update.is_none() {
             return;
         }
-        ctx.barrier();
-        for l in (1..=last).rev() {
-            self.backward(ctx, l);
-            if l < last {
-                self.update_layer(ctx, l + 1);
+        for l in (0..=last).rev() {
+            if l < last && ctx.threads > 1 {
+                self.gather(ctx, l);
             }
-            ctx.barrier();
+            if l >= 1 {
+                self.backward(ctx, l);
+            }
+            self.update_layer(ctx, l);
+            if l >= 1 {
+                ctx.barrier();
+            }
         }
-        if last >= 1 {
-            self.update_layer(ctx, 1);
-        }
-        self.update_layer(ctx, 0);
     }
 
     fn ld_rows(&self, l: usize) -> usize {
         padded(self.layers[l].outputs)
     }
 
-    /// Layer `l`'s rows `rows` of a `(outputs, batch)` buffer (`outputs` or `deltas`).
+    /// Layer `l`'s rows `rows` of a `(outputs, batch)` buffer (`outputs`, or one thread's
+    /// region of `deltas` or `parts`).
     fn block(&self, l: usize, rows: std::ops::Range<usize>) -> std::ops::Range<usize> {
         let first = self.offsets[l].0;
         (first + rows.start) * self.ldm..(first + rows.end) * self.ldm
+    }
+
+    /// [`Pass::block`] in thread `tid`'s region of `deltas` or `parts`.
+    fn own(&self, tid: usize, l: usize, rows: std::ops::Range<usize>) -> std::ops::Range<usize> {
+        let block = self.block(l, rows);
+        let region = tid * self.unit_rows * self.ldm;
+        region + block.start..region + block.end
     }
 
     /// Rows `batch` of hidden layer `l`'s batch-major copy.
@@ -625,55 +645,77 @@ impl<T: Real> Pass<'_, T> {
         }
     }
 
-    /// The loss of this thread's images, and `ΔZᵀ = (softmax − onehot)/m` for their columns.
+    /// The loss, and `ΔZᵀ = (softmax − onehot)/m` of the logits into this thread's `deltas`.
+    /// Every thread works out all of it (it is tiny) rather than wait at one more barrier; the
+    /// loss is counted from thread 0. Without a backward part only thread 0 works.
     fn loss(&self, ctx: &Ctx<'_>) {
+        if self.update.is_none() && ctx.tid > 0 {
+            return;
+        }
         let last = self.layers.len() - 1;
-        let cols = ctx.share(self.ldm, 16);
-        let logits: [&[T]; CLASSES] = std::array::from_fn(|k| {
-            let row = self.block(last, k..k + 1);
-            unsafe {
-                self.outputs
-                    .get(row.start + cols.start..row.start + cols.end)
-            }
+        let logits: [&[T]; CLASSES] =
+            std::array::from_fn(|k| unsafe { self.outputs.get(self.block(last, k..k + 1)) });
+        let delta: [&mut [T]; CLASSES] = std::array::from_fn(|k| unsafe {
+            self.deltas.get_mut(self.own(ctx.tid, last, k..k + 1))
         });
-        let delta: [&mut [T]; CLASSES] = std::array::from_fn(|k| {
-            let row = self.block(last, k..k + 1);
-            unsafe {
-                self.deltas
-                    .get_mut(row.start + cols.start..row.start + cols.end)
-            }
-        });
-        let labels = &self.labels[cols.start.min(self.m)..cols.end.min(self.m)];
         let scale = T::ONE / T::from_f64(self.m as f64);
-        let loss = softmax_cross_entropy(logits, labels, scale, delta);
-        unsafe { self.partials.get_mut(ctx.tid..ctx.tid + 1)[0] = [loss, 0.0] };
+        let loss = softmax_cross_entropy(logits, self.labels, scale, delta);
+        let counted = if ctx.tid == 0 { loss } else { 0.0 };
+        unsafe { self.sums.get_mut(ctx.tid..ctx.tid + 1)[0] = [counted, 0.0] };
     }
 
-    /// `ΔZᵀ_{l−1} = (W_lᵀ·ΔZᵀ_l) ⊙ f′(Z_{l−1})` for this thread's rows of layer `l − 1`.
+    /// `ΔZᵀ` of this thread's rows of layer `l`: the sum of every thread's part of
+    /// `W_{l+1}ᵀ·ΔZᵀ_{l+1}`, times `f′(Z_l)`.
+    fn gather(&self, ctx: &Ctx<'_>, l: usize) {
+        let rows = ctx.share(self.layers[l].outputs, TILE_ROWS);
+        let (n, ldm) = (rows.len(), self.ldm);
+        let output = Mat::new(
+            unsafe { self.outputs.get(self.block(l, rows.clone())) },
+            n,
+            ldm,
+            ldm,
+        );
+        for t in 0..ctx.threads {
+            let dst = unsafe { self.deltas.get_mut(self.own(ctx.tid, l, rows.clone())) };
+            let src = unsafe { self.parts.get(self.own(t, l, rows.clone())) };
+            let derivative = (t + 1 == ctx.threads).then_some((self.activation, output));
+            kernels::<T>().accumulate(
+                MatMut::new(dst, n, ldm, ldm),
+                Mat::new(src, n, ldm, ldm),
+                t == 0,
+                derivative,
+            );
+        }
+    }
+
+    /// This thread's part of `W_lᵀ·ΔZᵀ_l`, the sum over its own rows of layer `l`, into its
+    /// region of `parts`; with one thread it is the whole of it, so it goes straight to
+    /// `ΔZᵀ_{l−1} = (W_lᵀ·ΔZᵀ_l) ⊙ f′(Z_{l−1})`. Either way each thread reads only its own
+    /// rows of `W_l`, which therefore never leave its core's cache.
     fn backward(&self, ctx: &Ctx<'_>, l: usize) {
         let layer = &self.layers[l];
-        let rows = ctx.share(layer.inputs, TILE_ROWS);
-        let weights = unsafe { self.weights.get(layer.weight_rows(0..layer.outputs)) };
+        let rows = ctx.share(layer.outputs, TILE_ROWS);
+        let ldm = self.ldm;
+        let weights = unsafe { self.weights.get(layer.weight_rows(rows.clone())) };
         // Wᵀ without a copy: element (r, p) of Wᵀ is W[p, r].
-        let lhs = Lhs::new(
-            &weights[rows.start.min(weights.len())..],
-            rows.len(),
-            layer.outputs,
-            1,
-            layer.ld(),
-        );
-        let delta = unsafe { self.deltas.get(self.block(l, 0..layer.outputs)) };
-        let delta = Mat::new(delta, layer.outputs, self.ldm, self.ldm);
-        let below = unsafe { self.outputs.get(self.block(l - 1, rows.clone())) };
-        let epilogue = Epilogue::Derivative {
-            activation: self.activation,
-            output: Mat::new(below, rows.len(), self.ldm, self.ldm),
+        let lhs = Lhs::new(weights, layer.inputs, rows.len(), 1, layer.ld());
+        let delta = unsafe { self.deltas.get(self.own(ctx.tid, l, rows.clone())) };
+        let delta = Mat::new(delta, rows.len(), ldm, ldm);
+        let below = self.own(ctx.tid, l - 1, 0..layer.inputs);
+        let (out, epilogue) = if ctx.threads == 1 {
+            let output = unsafe { self.outputs.get(self.block(l - 1, 0..layer.inputs)) };
+            let epilogue = Epilogue::Derivative {
+                activation: self.activation,
+                output: Mat::new(output, layer.inputs, ldm, ldm),
+            };
+            (unsafe { self.deltas.get_mut(below) }, epilogue)
+        } else {
+            (unsafe { self.parts.get_mut(below) }, Epilogue::Store)
         };
-        let out = unsafe { self.deltas.get_mut(self.block(l - 1, rows.clone())) };
         kernels::<T>().product(
             lhs,
             delta,
-            MatMut::new(out, rows.len(), self.ldm, self.ldm),
+            MatMut::new(out, layer.inputs, ldm, ldm),
             epilogue,
         );
     }
@@ -694,7 +736,7 @@ impl<T: Real> Pass<'_, T> {
             layer.inputs,
             ld,
         );
-        let delta = unsafe { self.deltas.get(self.block(l, rows.clone())) };
+        let delta = unsafe { self.deltas.get(self.own(ctx.tid, l, rows.clone())) };
         let delta = Mat::new(delta, n, self.m, self.ldm);
         let input = if l == 0 {
             Mat::new(
@@ -745,10 +787,10 @@ impl<T: Real> Pass<'_, T> {
             weight_update,
             self.sum_squares,
         );
-        unsafe { self.partials.get_mut(ctx.tid..ctx.tid + 1)[0][1] += squares };
+        unsafe { self.sums.get_mut(ctx.tid..ctx.tid + 1)[0][1] += squares };
 
         let biases = unsafe { self.biases.get_mut(layer.bias_rows(rows.clone())) };
-        let deltas = unsafe { self.deltas.get(self.block(l, rows.clone())) };
+        let deltas = unsafe { self.deltas.get(self.own(ctx.tid, l, rows.clone())) };
         for (r, (b, delta)) in biases.iter_mut().zip(deltas.chunks(self.ldm)).enumerate() {
             // Padding columns of ΔZᵀ are zero, so the sum may run over whole vectors.
             let g = lane_sum(delta);

@@ -1,9 +1,13 @@
 //! The threads that share each pass through the network, and the process-wide thread count.
 //!
 //! A pass is one [`run`] of a closure on every thread at once (the caller is thread 0), split
-//! into phases by [`Ctx::barrier`]. Workers are started once and wait for the next pass by
-//! spinning briefly, then parking; a barrier between two cores costs well under a microsecond,
-//! where waking a sleeping thread or spawning one per pass would cost tens.
+//! into phases by [`Ctx::barrier`]. Workers are started once. Waits inside a pass (at a
+//! barrier, for the workers to finish) spin: a barrier between two spinning cores costs well
+//! under a microsecond, while waking a parked thread costs tens of microseconds on this VM
+//! (measured: parking after 50 µs doubled the epoch time at two threads). After 100 µs a
+//! waiting thread yields its core between polls, in case its partner is waiting for it, and
+//! after 2 ms it parks until whoever ends the wait unparks it. Idle workers wait for the next
+//! pass by spinning for 100 µs, then parking.
 
 use std::marker::PhantomData;
 use std::ops::Range;
@@ -18,10 +22,13 @@ static THREADS: AtomicUsize = AtomicUsize::new(0);
 
 /// Most threads a pass can use (the count is packed beside the pass number in one atomic).
 const MAX_THREADS: usize = 255;
-/// How long an idle worker spins for the next pass before it parks.
-const IDLE_SPIN: Duration = Duration::from_micros(100);
-/// Spins in a barrier or join before the waiting thread starts yielding its core.
-const SPINS_BEFORE_YIELD: u32 = 1 << 14;
+/// How long an idle worker waits for the next pass before it parks.
+const IDLE_WAIT: Duration = Duration::from_micros(100);
+fn env_us(name: &'static str, default: u64) -> Duration { static C: std::sync::OnceLock<[u64;3]> = std::sync::OnceLock::new(); let c = C.get_or_init(|| { let g = |n: &str, d| std::env::var(n).ok().and_then(|v| v.parse().ok()).unwrap_or(d); [g("PW", 2000), g("IW", 100), g("SP", 100)] }); Duration::from_micros(match name { "PW" => c[0], "IW" => c[1], _ => c[2] }) }
+/// How long a thread waits at a barrier, or the caller for the workers, before it parks.
+const PASS_WAIT: Duration = Duration::from_millis(2);
+/// How long a waiting thread spins before it starts yielding its core between polls.
+const SPIN: Duration = Duration::from_micros(100);
 
 /// Sets how many threads the scratch model uses for its work, process-wide, from the next
 /// pass on. `0` restores the default, the number of CPUs available to the process.
@@ -48,15 +55,32 @@ pub(crate) struct Ctx<'a> {
     /// Threads taking part in the pass.
     pub threads: usize,
     shared: &'a Shared,
+    /// The pass's threads, by index, to unpark.
+    handles: &'a [Thread],
 }
 
 impl Ctx<'_> {
     /// Waits until every thread of the pass has reached this barrier; everything written
     /// before it by any thread is visible to all threads after it.
     pub fn barrier(&self) {
-        if self.threads > 1 {
-            self.shared.barrier(self.threads);
+        if self.threads == 1 {
+            return;
         }
+        let shared = self.shared;
+        let generation = shared.generation.load(Ordering::Acquire);
+        if shared.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.threads {
+            shared.arrived.store(0, Ordering::Relaxed);
+            shared.generation.fetch_add(1, Ordering::Release);
+            self.unpark_others();
+            return;
+        }
+        wait(env_us("PW", 2000), || {
+            assert!(
+                !shared.panicked.load(Ordering::Acquire),
+                "another scratch thread panicked"
+            );
+            shared.generation.load(Ordering::Acquire) != generation
+        });
     }
 
     /// This thread's share of `0..len`: contiguous, in order of `tid`, with inner boundaries
@@ -66,6 +90,14 @@ impl Ctx<'_> {
         let bound = |t: usize| (units * t / self.threads * align).min(len);
         bound(self.tid)..bound(self.tid + 1)
     }
+
+    fn unpark_others(&self) {
+        for (tid, handle) in self.handles[..self.threads].iter().enumerate() {
+            if tid != self.tid {
+                handle.unpark();
+            }
+        }
+    }
 }
 
 /// Runs `job` once on each of `threads` threads, the caller among them, and returns when all
@@ -73,59 +105,67 @@ impl Ctx<'_> {
 pub(crate) fn run<F: Fn(&Ctx<'_>) + Sync>(threads: usize, job: F) {
     assert!((1..=MAX_THREADS).contains(&threads), "{threads} threads");
     let pool = POOL.get_or_init(Pool::default);
+    let shared = &pool.shared;
     if threads == 1 {
         return job(&Ctx {
             tid: 0,
             threads,
-            shared: &pool.shared,
+            shared,
+            handles: &[],
         });
     }
     // One pass at a time: concurrent callers (tests, two models) take turns.
-    let mut workers = pool.workers.lock().unwrap_or_else(|e| e.into_inner());
-    let shared = &pool.shared;
-    while workers.len() < threads - 1 {
-        let index = workers.len() + 1;
+    let mut handles = pool.handles.lock().unwrap_or_else(|e| e.into_inner());
+    match handles.first_mut() {
+        Some(caller) => *caller = thread::current(),
+        None => handles.push(thread::current()),
+    }
+    while handles.len() < threads {
+        let index = handles.len();
         let seen = shared.ticket.load(Ordering::Acquire);
         let worker_shared = Arc::clone(shared);
         let handle = thread::Builder::new()
             .name(format!("scratch-{index}"))
             .spawn(move || worker(&worker_shared, index, seen))
             .expect("spawning a scratch worker thread");
-        workers.push(handle.thread().clone());
+        handles.push(handle.thread().clone());
     }
+    let handles = &handles[..];
 
     let job: &(dyn Fn(&Ctx<'_>) + Sync) = &job;
-    // The workers read the job through this pointer only between the ticket below and their
-    // `done` increment, and this function does not return before all have incremented it.
+    // The workers read the job and the handles through these pointers only between the
+    // ticket below and their `done` increment, and this function does not return (nor let go
+    // of the handles' lock) before all have incremented it.
     shared.job.store(
         &job as *const &(dyn Fn(&Ctx<'_>) + Sync) as *mut (),
         Ordering::Relaxed,
     );
+    shared
+        .handles
+        .store(handles.as_ptr().cast_mut(), Ordering::Relaxed);
     shared.done.store(0, Ordering::Relaxed);
     let pass = shared.ticket.load(Ordering::Relaxed) / (MAX_THREADS + 1) + 1;
     shared
         .ticket
         .store(pass * (MAX_THREADS + 1) + threads, Ordering::Release);
-    for worker in &workers[..threads - 1] {
-        worker.unpark();
-    }
-
     let ctx = Ctx {
         tid: 0,
         threads,
         shared,
+        handles,
     };
+    ctx.unpark_others();
+
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| job(&ctx)));
     if outcome.is_err() {
         shared.panicked.store(true, Ordering::Release);
+        ctx.unpark_others();
     }
-    let mut spins = 0;
-    while shared.done.load(Ordering::Acquire) < threads - 1 {
-        backoff(&mut spins);
-    }
+    wait(env_us("PW", 2000), || {
+        shared.done.load(Ordering::Acquire) == threads - 1
+    });
     let worker_panicked = shared.panicked.swap(false, Ordering::AcqRel);
     shared.arrived.store(0, Ordering::Relaxed);
-    drop(workers);
     if let Err(payload) = outcome {
         panic::resume_unwind(payload);
     }
@@ -137,8 +177,8 @@ static POOL: OnceLock<Pool> = OnceLock::new();
 #[derive(Default)]
 struct Pool {
     shared: Arc<Shared>,
-    /// The workers' handles for unparking, worker `i` at `i - 1`.
-    workers: Mutex<Vec<Thread>>,
+    /// The threads of a pass by index: the caller of the current pass, then the workers.
+    handles: Mutex<Vec<Thread>>,
 }
 
 /// Keeps the counters that different threads hammer on different cache lines.
@@ -159,6 +199,8 @@ struct Shared {
     ticket: Padded<AtomicUsize>,
     /// Points at the `&dyn Fn` of the current pass, on [`run`]'s stack.
     job: AtomicPtr<()>,
+    /// Points at the handles of the current pass's threads, locked by [`run`].
+    handles: AtomicPtr<Thread>,
     /// Workers that have finished the current pass.
     done: Padded<AtomicUsize>,
     /// Threads waiting at the current barrier.
@@ -169,75 +211,65 @@ struct Shared {
     panicked: AtomicBool,
 }
 
-impl Shared {
-    fn barrier(&self, threads: usize) {
-        let generation = self.generation.load(Ordering::Acquire);
-        if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == threads {
-            self.arrived.store(0, Ordering::Relaxed);
-            self.generation.fetch_add(1, Ordering::Release);
-            return;
-        }
-        let mut spins = 0;
-        while self.generation.load(Ordering::Acquire) == generation {
-            assert!(
-                !self.panicked.load(Ordering::Acquire),
-                "another scratch thread panicked"
-            );
-            backoff(&mut spins);
-        }
-    }
-}
-
 fn worker(shared: &Shared, index: usize, mut seen: usize) {
     loop {
-        let ticket = wait_for_ticket(&shared.ticket, seen);
+        let mut ticket = seen;
+        wait(env_us("IW", 100), || {
+            ticket = shared.ticket.load(Ordering::Acquire);
+            ticket != seen
+        });
         seen = ticket;
         let threads = ticket % (MAX_THREADS + 1);
         if index >= threads {
             continue;
         }
-        // SAFETY: `run` stored a pointer to a live `&dyn Fn` before publishing this ticket
-        // (release/acquire on `ticket`), and keeps it alive until we increment `done`.
-        let job =
-            unsafe { *(shared.job.load(Ordering::Relaxed) as *const &(dyn Fn(&Ctx<'_>) + Sync)) };
+        // SAFETY: `run` stored pointers to a live `&dyn Fn` and to `threads` handles before
+        // publishing this ticket (release/acquire on `ticket`), and keeps both alive and
+        // unchanged until we increment `done`.
+        let (job, handles) = unsafe {
+            (
+                *(shared.job.load(Ordering::Relaxed) as *const &(dyn Fn(&Ctx<'_>) + Sync)),
+                std::slice::from_raw_parts(shared.handles.load(Ordering::Relaxed), threads),
+            )
+        };
         let ctx = Ctx {
             tid: index,
             threads,
             shared,
+            handles,
         };
         if panic::catch_unwind(AssertUnwindSafe(|| job(&ctx))).is_err() {
             shared.panicked.store(true, Ordering::Release);
+            ctx.unpark_others();
         }
-        shared.done.fetch_add(1, Ordering::Release);
+        // Cloned first: once `done` is complete, `run` may return and the handles change.
+        let caller = handles[0].clone();
+        if shared.done.fetch_add(1, Ordering::AcqRel) + 1 == threads - 1 {
+            caller.unpark();
+        }
     }
 }
 
-/// Spins for a while for `ticket` to differ from `seen`, then parks until it does.
-fn wait_for_ticket(ticket: &AtomicUsize, seen: usize) -> usize {
+/// Returns once `ready()` is true: polls it, spinning for up to [`SPIN`], then yielding the
+/// core between polls, and from `park_after` on parking between polls. Whoever makes it true
+/// unparks this thread afterwards; an unpark that comes before the park makes the park return
+/// at once, so no wake-up is lost.
+fn wait(park_after: Duration, mut ready: impl FnMut() -> bool) {
     let start = Instant::now();
-    let mut spins = 0u32;
-    loop {
-        let now = ticket.load(Ordering::Acquire);
-        if now != seen {
-            return now;
+    let mut polls = 0u32;
+    let mut waited = Duration::ZERO;
+    while !ready() {
+        polls = polls.wrapping_add(1);
+        if polls.is_multiple_of(256) {
+            waited = start.elapsed();
         }
-        spins = spins.wrapping_add(1);
-        if !spins.is_multiple_of(256) || start.elapsed() < IDLE_SPIN {
+        if waited < env_us("SP", 100).min(park_after) {
             std::hint::spin_loop();
+        } else if waited < park_after {
+            thread::yield_now();
         } else {
-            // `run` unparks after publishing a ticket; an unpark that comes before this
-            // park makes it return at once, so no wake-up is lost.
             thread::park();
         }
-    }
-}
-
-fn backoff(spins: &mut u32) {
-    if *spins < SPINS_BEFORE_YIELD {
-        *spins += 1;
-        std::hint::spin_loop();
-    } else {
-        thread::yield_now();
     }
 }
 
@@ -302,6 +334,7 @@ mod tests {
                     tid,
                     threads,
                     shared: &pool,
+                    handles: &[],
                 };
                 let share = ctx.share(500, 6);
                 assert_eq!(share.start, next);

@@ -20,7 +20,7 @@ fn one_two_and_three_threads_train_the_same_network() {
     let config = ModelConfig {
         hidden: vec![200, 50],
         activation: Activation::Tanh,
-        optimizer: Optimizer::adam(1e-3),
+        optimizer: Optimizer::Sgd { lr: 0.1 },
         l2: 0.1,
     };
     let train = |threads| {

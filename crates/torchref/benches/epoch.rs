@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use mnist::{Activation, Batcher, DataSource, Dataset, EpochOrder, ModelConfig, Optimizer, Trainer};
+use mnist::{
+    Activation, Batcher, DataSource, Dataset, EpochOrder, ModelConfig, Optimizer, Trainer,
+};
 use tch::nn::{self, Module, OptimizerConfig};
 use tch::{Device, Tensor};
 use torchref::TorchMlp;
@@ -21,13 +23,17 @@ fn train() -> Dataset {
     let dir = std::env::var_os("MNIST_DIR")
         .filter(|d| !d.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/mnist").into());
+        .unwrap_or_else(|| {
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/mnist").into()
+        });
     let source = DataSource {
         dir: Some(dir),
         download: false,
         ..DataSource::default()
     };
-    mnist::load(&source).expect("MNIST files (set MNIST_DIR)").train
+    mnist::load(&source)
+        .expect("MNIST files (set MNIST_DIR)")
+        .train
 }
 
 fn config(optimizer: Optimizer) -> ModelConfig {
@@ -70,7 +76,10 @@ fn epochs(c: &mut Criterion) {
     let data = train();
     let mut group = c.benchmark_group("torchref_epoch");
     group.sample_size(10).warm_up_time(Duration::from_secs(1));
-    for (name, optimizer) in [("sgd", Optimizer::Sgd { lr: 0.01 }), ("adam", Optimizer::adam(0.01))] {
+    for (name, optimizer) in [
+        ("sgd", Optimizer::Sgd { lr: 0.01 }),
+        ("adam", Optimizer::adam(0.01)),
+    ] {
         let mut model = TorchMlp::new(&config(optimizer), Device::Cpu, 0).expect("model");
         group.bench_function(name, |b| b.iter(|| epoch(&mut model, &data)));
     }

@@ -30,7 +30,12 @@ pub(crate) fn xavier_uniform(sizes: &[usize], seed: u64) -> Result<Vec<Tensor>, 
             Device::Cpu,
             Kind::Float,
         )?);
-        tensors.push(nn::f_init(Init::Const(0.0), &dims[..1], Device::Cpu, Kind::Float)?);
+        tensors.push(nn::f_init(
+            Init::Const(0.0),
+            &dims[..1],
+            Device::Cpu,
+            Kind::Float,
+        )?);
     }
     Ok(tensors)
 }

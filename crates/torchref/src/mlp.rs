@@ -156,7 +156,11 @@ impl TorchMlp {
 
     /// `images` `(n, 784)` as an f32 tensor on the device.
     fn images_tensor(&self, images: ArrayView2<'_, f32>) -> Tensor {
-        assert_eq!(images.ncols(), INPUT_SIZE, "images must have {INPUT_SIZE} columns");
+        assert_eq!(
+            images.ncols(),
+            INPUT_SIZE,
+            "images must have {INPUT_SIZE} columns"
+        );
         let rows = images.nrows() as i64;
         let standard = images.as_standard_layout();
         let data = standard.as_slice().expect("standard layout is contiguous");
@@ -193,7 +197,9 @@ impl Trainer for TorchMlp {
         let blocks = images.axis_chunks_iter(Axis(0), LOGITS_BLOCK);
         for (block, mut dst) in blocks.zip(out.axis_chunks_iter_mut(Axis(0), LOGITS_BLOCK)) {
             let logits = self.forward(&self.images_tensor(block));
-            let dst = dst.as_slice_mut().expect("row blocks of a new array are contiguous");
+            let dst = dst
+                .as_slice_mut()
+                .expect("row blocks of a new array are contiguous");
             logits.copy_data(dst, dst.len());
         }
         out

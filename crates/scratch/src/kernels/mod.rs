@@ -64,6 +64,16 @@ pub(crate) trait Kernels<T>: Sync {
 
     /// `dst[c, r] = src[r, c]`, and zeros in the columns of `dst` from `src.rows()` on.
     fn transpose(&self, src: Mat<'_, T>, dst: MatMut<'_, T>);
+
+    /// `dst = src` (if `overwrite`) or `dst += src`, then, with `derivative`, `dst ⊙= f′`
+    /// computed from the activations `output` (same shape).
+    fn accumulate(
+        &self,
+        dst: MatMut<'_, T>,
+        src: Mat<'_, T>,
+        overwrite: bool,
+        derivative: Option<(Activation, Mat<'_, T>)>,
+    );
 }
 
 /// A row-major matrix view: element `(r, c)` is `data[r * ld + c]`.
@@ -204,6 +214,8 @@ impl<'a, T> Lhs<'a, T> {
 /// What [`Kernels::product`] does to each result element before storing it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Epilogue<'a, T> {
+    /// Nothing.
+    Store,
     /// Add `bias[r]`, then apply the activation (none for the output layer's logits).
     Bias {
         bias: &'a [T],
@@ -249,6 +261,7 @@ fn check_product<T>(
         "the product's output has the wrong shape"
     );
     match epilogue {
+        Epilogue::Store => {}
         Epilogue::Bias { bias, .. } => assert_eq!(bias.len(), lhs.rows, "one bias per row"),
         Epilogue::Derivative { output, .. } => assert_eq!(
             (output.rows, output.cols),
@@ -282,6 +295,27 @@ fn check_weight_step<T>(
             assert_eq!((m.rows, m.cols), shape, "first moment shape");
             assert_eq!((v.rows, v.cols), shape, "second moment shape");
         }
+    }
+}
+
+/// The shape checks both implementations of [`Kernels::accumulate`] make.
+fn check_accumulate<T>(
+    dst: &MatMut<'_, T>,
+    src: &Mat<'_, T>,
+    derivative: &Option<(Activation, Mat<'_, T>)>,
+) {
+    let shape = (dst.rows, dst.cols);
+    assert_eq!(
+        (src.rows, src.cols),
+        shape,
+        "accumulate: shape of the source"
+    );
+    if let Some((_, output)) = derivative {
+        assert_eq!(
+            (output.rows, output.cols),
+            shape,
+            "accumulate: shape of the activations"
+        );
     }
 }
 

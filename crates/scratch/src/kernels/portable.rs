@@ -2,8 +2,11 @@
 //! against, and what runs in `f64` and on CPUs without AVX-512.
 
 use super::{
-    check_product, check_transpose, check_weight_step, Epilogue, Kernels, Lhs, Mat, MatMut, Update,
+    check_accumulate, check_product, check_transpose, check_weight_step, Epilogue, Kernels, Lhs,
+    Mat, MatMut, Update,
 };
+use mnist::Activation;
+
 use crate::activation::{activate, derivative_from_output};
 use crate::real::Real;
 
@@ -32,6 +35,7 @@ impl<T: Real> Kernels<T> for Portable {
                 }
             }
             match epilogue {
+                Epilogue::Store => {}
                 Epilogue::Bias { bias, activation } => {
                     for o in row.iter_mut() {
                         let z = *o + bias[r];
@@ -104,6 +108,27 @@ impl<T: Real> Kernels<T> for Portable {
             }
             for c in c0..c1 {
                 dst.row_mut(c)[src.rows()..].fill(T::ZERO);
+            }
+        }
+    }
+
+    fn accumulate(
+        &self,
+        mut dst: MatMut<'_, T>,
+        src: Mat<'_, T>,
+        overwrite: bool,
+        derivative: Option<(Activation, Mat<'_, T>)>,
+    ) {
+        check_accumulate(&dst, &src, &derivative);
+        for r in 0..src.rows() {
+            let row = dst.row_mut(r);
+            for (d, &s) in row.iter_mut().zip(src.row(r)) {
+                *d = if overwrite { s } else { *d + s };
+            }
+            if let Some((activation, output)) = derivative {
+                for (d, &a) in row.iter_mut().zip(output.row(r)) {
+                    *d *= derivative_from_output(activation, a);
+                }
             }
         }
     }
