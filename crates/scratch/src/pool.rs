@@ -24,7 +24,6 @@ static THREADS: AtomicUsize = AtomicUsize::new(0);
 const MAX_THREADS: usize = 255;
 /// How long an idle worker waits for the next pass before it parks.
 const IDLE_WAIT: Duration = Duration::from_micros(100);
-fn env_us(name: &'static str, default: u64) -> Duration { static C: std::sync::OnceLock<[u64;3]> = std::sync::OnceLock::new(); let c = C.get_or_init(|| { let g = |n: &str, d| std::env::var(n).ok().and_then(|v| v.parse().ok()).unwrap_or(d); [g("PW", 2000), g("IW", 100), g("SP", 100)] }); Duration::from_micros(match name { "PW" => c[0], "IW" => c[1], _ => c[2] }) }
 /// How long a thread waits at a barrier, or the caller for the workers, before it parks.
 const PASS_WAIT: Duration = Duration::from_millis(2);
 /// How long a waiting thread spins before it starts yielding its core between polls.
@@ -74,7 +73,7 @@ impl Ctx<'_> {
             self.unpark_others();
             return;
         }
-        wait(env_us("PW", 2000), || {
+        wait(PASS_WAIT, || {
             assert!(
                 !shared.panicked.load(Ordering::Acquire),
                 "another scratch thread panicked"
@@ -161,7 +160,7 @@ pub(crate) fn run<F: Fn(&Ctx<'_>) + Sync>(threads: usize, job: F) {
         shared.panicked.store(true, Ordering::Release);
         ctx.unpark_others();
     }
-    wait(env_us("PW", 2000), || {
+    wait(PASS_WAIT, || {
         shared.done.load(Ordering::Acquire) == threads - 1
     });
     let worker_panicked = shared.panicked.swap(false, Ordering::AcqRel);
@@ -214,7 +213,7 @@ struct Shared {
 fn worker(shared: &Shared, index: usize, mut seen: usize) {
     loop {
         let mut ticket = seen;
-        wait(env_us("IW", 100), || {
+        wait(IDLE_WAIT, || {
             ticket = shared.ticket.load(Ordering::Acquire);
             ticket != seen
         });
@@ -263,7 +262,7 @@ fn wait(park_after: Duration, mut ready: impl FnMut() -> bool) {
         if polls.is_multiple_of(256) {
             waited = start.elapsed();
         }
-        if waited < env_us("SP", 100).min(park_after) {
+        if waited < SPIN.min(park_after) {
             std::hint::spin_loop();
         } else if waited < park_after {
             thread::yield_now();
