@@ -2,24 +2,30 @@
 //!
 //! Inside a pass the batch runs along the rows: activations and deltas are held transposed,
 //! `(features, batch)`, each row padded to a whole number of vectors, so that the forward
-//! product `Aᵀ = f(W·Xᵀ + b)` and the backward one `ΔZᵀ = (Wᵀ·ΔZᵀ) ⊙ f′` vectorise along the
-//! batch. The weight gradient `ΔZᵀ·A` needs each layer's input batch-major as well; that copy
-//! is made while the next layer's forward product runs.
+//! product `Aᵀ = f(W·Xᵀ + b)` and the backward one `Wᵀ·ΔZᵀ` vectorise along the batch. The
+//! weight gradient `ΔZᵀ·A` needs each layer's input batch-major as well.
 //!
-//! The threads split every layer by output features (rows of `W`), so each thread updates
-//! the same rows of the weights every step and they stay in its core's cache. A pass is a
-//! sequence of phases separated by barriers:
+//! The threads split every layer by output features (rows of `W`) and each thread only ever
+//! touches its own rows of the weights, forward, backward and in the update, so they stay in
+//! its core's cache: the backward product is split by those rows too, each thread summing
+//! over its own rows into a part of `Wᵀ·ΔZᵀ`, and the parts are added up by the thread that
+//! owns the rows of the result. What a thread can cheaply do alone it does alone rather than
+//! share and synchronise: each converts and transposes the whole batch of images, makes its
+//! own batch-major copies of the activations, and works out the softmax of all the logits. A
+//! training pass is then these phases, with a barrier after each:
 //!
-//! | phase | reads | writes (each thread its share) |
+//! | phase | reads | writes (each thread) |
 //! | --- | --- | --- |
-//! | input | images | `X` rows (batch-major copy in `T`); then, after a barrier, `Xᵀ` rows |
-//! | forward `l` | `W_l` rows, previous `Aᵀ` | `Aᵀ_l` rows; batch-major copy of `A_{l−1}` |
-//! | loss | logits | per-thread loss; `ΔZᵀ` of the logits, by columns |
-//! | backward `l` (+ weights `l+1`) | `W_l`, `ΔZᵀ_l`, `Aᵀ_{l−1}` | `ΔZᵀ_{l−1}` rows; `W_{l+1}`, `b_{l+1}` rows |
-//! | weights 1 and 0 | `ΔZᵀ`, batch-major inputs | `W`, `b` rows |
+//! | forward `l` | its rows of `W_l`, all of `Aᵀ_{l−1}` | its rows of `Aᵀ_l`; its copy of `A_{l−1}` |
+//! | loss and last layer | all logits | `ΔZᵀ` of the logits; its part of `W_Lᵀ·ΔZᵀ_L`; its rows of `W_L` |
+//! | backward `l` | every part of `W_{l+1}ᵀ·ΔZᵀ_{l+1}` for its rows | its `ΔZᵀ_l` rows; its part of `W_lᵀ·ΔZᵀ_l`; its rows of `W_l` |
 //!
-//! `W_l` is read by the backward product of layer `l` one phase before it is updated, as the
-//! gradient must use the weights of the forward pass.
+//! (the first forward phase also makes the thread's copies of the images, and the last
+//! backward phase, of the first layer, needs no barrier). Each thread computes its part of the
+//! backward product from its rows of `W_l` before it updates them, so the gradient uses the
+//! weights of the forward pass.
+
+use std::ops::Range;
 
 use mnist::{Activation, ModelConfig, Parameters, CLASSES, INPUT_SIZE};
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
@@ -136,7 +142,7 @@ impl<T: Real> Network<T> {
         let sum_squares = sum_squares(&weights);
         Network {
             config: config.clone(),
-            work: Workspace::new(&layers),
+            work: Workspace::new(),
             layers,
             weights,
             biases,
@@ -232,8 +238,8 @@ impl<T: Real> Network<T> {
             self.pass(block, None, Mode::Logits);
             let last = self.layers.len() - 1;
             let ld = padded(block.nrows());
-            let src = &self.work.outputs.as_slice()
-                [self.work.output_rows(&self.layers, last, 0..CLASSES, ld)];
+            let first = first_row(&self.layers, last);
+            let src = &self.work.outputs.as_slice()[first * ld..(first + CLASSES) * ld];
             for ((i, k), x) in out.indexed_iter_mut() {
                 *x = src[k * ld + i];
             }
@@ -296,19 +302,19 @@ impl<T: Real> Network<T> {
             Some(labels) => assert_eq!(labels.len(), m, "one label per image"),
             None => assert!(matches!(mode, Mode::Logits), "a loss needs labels"),
         }
-        let work = m * self
+        let multiply_adds = m * self
             .layers
             .iter()
             .map(|l| l.inputs * l.outputs)
             .sum::<usize>();
-        let threads = if work < PARALLEL_WORK {
+        let threads = if multiply_adds < PARALLEL_WORK {
             1
         } else {
             pool::threads()
         };
         let ldm = padded(m);
-        self.work
-            .reserve(&self.layers, ldm, threads, !matches!(mode, Mode::Logits));
+        let regions = Regions::new(&self.layers, ldm);
+        self.work.reserve(regions, threads);
         let store_gradient = matches!(mode, Mode::Gradient);
         if store_gradient && self.work.weight_gradient.len() != self.weights.len() {
             self.work.weight_gradient = Buffer::zeros(self.weights.len());
@@ -371,8 +377,7 @@ impl<T: Real> Network<T> {
                 deltas: Disjoint::new(work.deltas.as_mut_slice()),
                 parts: Disjoint::new(work.parts.as_mut_slice()),
                 sums: Disjoint::new(&mut work.sums),
-                offsets: &work.offsets,
-                unit_rows: self.layers.iter().map(|l| l.outputs).sum(),
+                regions,
             };
             pool::run(threads, |ctx| pass.run(ctx));
         }
@@ -384,42 +389,53 @@ impl<T: Real> Network<T> {
     }
 }
 
-/// The buffers of a pass, allocated for the largest batch seen so far.
+/// The buffers of a pass, allocated for the largest batch and thread count seen so far. The
+/// buffers marked "per thread" hold one region of [`Regions`] size for each thread.
 #[derive(Debug, Clone)]
 struct Workspace<T> {
-    /// Padded columns (batch) the buffers hold.
-    capacity: usize,
-    /// The images batch-major, `(batch, 784)`, for the first layer's weight gradient.
+    /// Per thread: the images batch-major, `(batch, 784)`, for the first weight gradient.
     inputs: Buffer<T>,
-    /// The images transposed, `(784, batch)`.
+    /// Per thread: the images transposed, `(784, batch)`.
     inputs_t: Buffer<T>,
     /// Each layer's output `Aᵀ` `(outputs, batch)`, one after another.
     outputs: Buffer<T>,
-    /// Each hidden layer's output batch-major, `(batch, padded(outputs))`.
+    /// Per thread: each hidden layer's output batch-major, `(batch, padded(outputs))`.
     hidden_rows: Buffer<T>,
-    /// Per thread, each layer's `ΔZᵀ` `(outputs, batch)` (a thread fills its own rows).
+    /// Per thread: each layer's `ΔZᵀ`, shaped like `outputs` (a thread fills its own rows).
     deltas: Buffer<T>,
-    /// Per thread, its part of the backward products, shaped like `outputs`.
+    /// Per thread: its part of each backward product `Wᵀ·ΔZᵀ`, shaped like `outputs`.
     parts: Buffer<T>,
     weight_gradient: Buffer<T>,
     bias_gradient: Vec<T>,
     /// Per thread: its part of the loss sum and of `Σ‖W‖²`.
     sums: Vec<[f64; 2]>,
-    /// Per layer: (first output row in `outputs`/`deltas`, first column in `hidden_rows`).
-    offsets: Vec<(usize, usize)>,
+}
+
+/// Elements of one thread's region of each per-thread buffer, for a padded batch `ldm`.
+#[derive(Debug, Clone, Copy)]
+struct Regions {
+    inputs: usize,
+    inputs_t: usize,
+    hidden_rows: usize,
+    /// Also the size of `outputs`.
+    deltas: usize,
+}
+
+impl Regions {
+    fn new(layers: &[Dense], ldm: usize) -> Self {
+        let hidden = &layers[..layers.len() - 1];
+        Regions {
+            inputs: ldm * padded(INPUT_SIZE),
+            inputs_t: INPUT_SIZE * ldm,
+            hidden_rows: ldm * hidden.iter().map(|l| padded(l.outputs)).sum::<usize>(),
+            deltas: layers.iter().map(|l| l.outputs).sum::<usize>() * ldm,
+        }
+    }
 }
 
 impl<T: Real> Workspace<T> {
-    fn new(layers: &[Dense]) -> Self {
-        let mut offsets = Vec::with_capacity(layers.len());
-        let (mut row, mut col) = (0, 0);
-        for layer in layers {
-            offsets.push((row, col));
-            row += layer.outputs;
-            col += padded(layer.outputs);
-        }
+    fn new() -> Self {
         Workspace {
-            capacity: 0,
             inputs: Buffer::zeros(0),
             inputs_t: Buffer::zeros(0),
             outputs: Buffer::zeros(0),
@@ -429,45 +445,25 @@ impl<T: Real> Workspace<T> {
             weight_gradient: Buffer::zeros(0),
             bias_gradient: Vec::new(),
             sums: Vec::new(),
-            offsets,
         }
     }
 
-    /// Makes room for `ldm` padded columns and `threads` threads, and for the loss and the
-    /// backward part if `backward`.
-    fn reserve(&mut self, layers: &[Dense], ldm: usize, threads: usize, backward: bool) {
+    /// Makes room for `threads` threads' regions of `regions` size.
+    fn reserve(&mut self, regions: Regions, threads: usize) {
+        let grow = |buffer: &mut Buffer<T>, len: usize| {
+            if buffer.len() < len {
+                *buffer = Buffer::zeros(len);
+            }
+        };
+        grow(&mut self.inputs, threads * regions.inputs);
+        grow(&mut self.inputs_t, threads * regions.inputs_t);
+        grow(&mut self.outputs, regions.deltas);
+        grow(&mut self.hidden_rows, threads * regions.hidden_rows);
+        grow(&mut self.deltas, threads * regions.deltas);
+        grow(&mut self.parts, threads * regions.deltas);
         if self.sums.len() < threads {
             self.sums.resize(threads, [0.0; 2]);
         }
-        let rows: usize = layers.iter().map(|l| l.outputs).sum();
-        if ldm > self.capacity {
-            self.capacity = ldm;
-            self.inputs = Buffer::zeros(ldm * padded(INPUT_SIZE));
-            self.inputs_t = Buffer::zeros(INPUT_SIZE * ldm);
-            self.outputs = Buffer::zeros(rows * ldm);
-        }
-        if backward && self.deltas.len() < threads * rows * ldm {
-            let hidden: usize = layers[..layers.len() - 1]
-                .iter()
-                .map(|l| padded(l.outputs))
-                .sum();
-            self.hidden_rows = Buffer::zeros(ldm * hidden);
-            self.deltas = Buffer::zeros(threads * rows * ldm);
-            self.parts = Buffer::zeros(threads * rows * ldm);
-        }
-    }
-
-    /// Rows `rows` of layer `l`'s block in `outputs` or `deltas`, with `ldm` columns.
-    fn output_rows(
-        &self,
-        layers: &[Dense],
-        l: usize,
-        rows: std::ops::Range<usize>,
-        ldm: usize,
-    ) -> std::ops::Range<usize> {
-        debug_assert!(rows.end <= layers[l].outputs);
-        let first = self.offsets[l].0;
-        (first + rows.start) * ldm..(first + rows.end) * ldm
     }
 }
 
@@ -502,26 +498,22 @@ struct Pass<'a, T> {
     inputs_t: Disjoint<'a, T>,
     outputs: Disjoint<'a, T>,
     hidden_rows: Disjoint<'a, T>,
-    /// Per thread: `ΔZᵀ` of its own rows of each layer (and of all the logits).
     deltas: Disjoint<'a, T>,
-    /// Per thread: its part of each `Wᵀ·ΔZᵀ`, shaped like `outputs`.
     parts: Disjoint<'a, T>,
-    /// Per thread: its part of the loss sum and of `Σ‖W‖²`.
     sums: Disjoint<'a, [f64; 2]>,
-    offsets: &'a [(usize, usize)],
-    /// Rows of `outputs`: the size, in rows, of each thread's region of `deltas` and `parts`.
-    unit_rows: usize,
+    regions: Regions,
 }
 
 // The phases below take their pieces of the shared buffers with `Disjoint::get`/`get_mut`.
-// SAFETY (for every such call): within a phase, a thread writes only the rows (or columns)
-// of its own `ctx.share`, and reads only what no thread writes in that phase (the table in
-// the module docs); the barriers between phases order the writes before the reads.
+// SAFETY (for every such call): within a phase, a thread writes only its own rows of the
+// shared buffers (`outputs`, the parameters and their state), its own regions of the
+// per-thread ones, and its own `sums` entry; it reads only what no thread writes in that
+// phase (the table in the module docs); the barriers between phases order the writes before
+// the reads.
 impl<T: Real> Pass<'_, T> {
     fn run(&self, ctx: &Ctx<'_>) {
         let last = self.layers.len() - 1;
         self.input(ctx);
-        ctx.barrier();
         for l in 0..=last {
             self.forward(ctx, l);
             if l < last || self.with_loss {
@@ -549,114 +541,82 @@ impl<T: Real> Pass<'_, T> {
         }
     }
 
-    fn ld_rows(&self, l: usize) -> usize {
-        padded(self.layers[l].outputs)
+    /// Rows `rows` of layer `l`'s block of a `(outputs, batch)` buffer: `outputs`, or
+    /// thread `tid`'s region of `deltas` or `parts`.
+    fn block(&self, tid: usize, l: usize, rows: Range<usize>) -> Range<usize> {
+        let first = first_row(self.layers, l);
+        let start = tid * self.regions.deltas + (first + rows.start) * self.ldm;
+        start..start + rows.len() * self.ldm
     }
 
-    /// Layer `l`'s rows `rows` of a `(outputs, batch)` buffer (`outputs`, or one thread's
-    /// region of `deltas` or `parts`).
-    fn block(&self, l: usize, rows: std::ops::Range<usize>) -> std::ops::Range<usize> {
-        let first = self.offsets[l].0;
-        (first + rows.start) * self.ldm..(first + rows.end) * self.ldm
+    /// Thread `tid`'s batch-major copy of hidden layer `l`'s output, `(m, padded(outputs))`.
+    fn hidden_block(&self, tid: usize, l: usize) -> Range<usize> {
+        let first: usize = self.layers[..l].iter().map(|l| padded(l.outputs)).sum();
+        let start = tid * self.regions.hidden_rows + first * self.m;
+        start..start + self.m * padded(self.layers[l].outputs)
     }
 
-    /// [`Pass::block`] in thread `tid`'s region of `deltas` or `parts`.
-    fn own(&self, tid: usize, l: usize, rows: std::ops::Range<usize>) -> std::ops::Range<usize> {
-        let block = self.block(l, rows);
-        let region = tid * self.unit_rows * self.ldm;
-        region + block.start..region + block.end
-    }
-
-    /// Rows `batch` of hidden layer `l`'s batch-major copy.
-    fn hidden_block(&self, l: usize, batch: std::ops::Range<usize>) -> std::ops::Range<usize> {
-        let first = self.offsets[l].1 * self.m;
-        let ld = self.ld_rows(l);
-        first + batch.start * ld..first + batch.end * ld
-    }
-
-    /// The batch-major copy of the images in `T`, then (after a barrier) `Xᵀ` from it.
+    /// This thread's copy of the images in `T`, batch-major and transposed.
     fn input(&self, ctx: &Ctx<'_>) {
-        let batch = ctx.share(self.m, 1);
         let ld = padded(INPUT_SIZE);
-        let dst = unsafe { self.inputs.get_mut(batch.start * ld..batch.end * ld) };
-        let src = self.images[batch.start * INPUT_SIZE..].chunks(INPUT_SIZE);
-        for (row, src) in dst.chunks_mut(ld).zip(src) {
+        let start = ctx.tid * self.regions.inputs;
+        let rows = unsafe { self.inputs.get_mut(start..start + self.m * ld) };
+        for (row, src) in rows.chunks_mut(ld).zip(self.images.chunks(INPUT_SIZE)) {
             for (x, &pixel) in row.iter_mut().zip(src) {
                 *x = T::from_f32(pixel);
             }
         }
-        ctx.barrier();
-        let features = ctx.share(INPUT_SIZE, 16);
-        if !features.is_empty() {
-            let inputs = unsafe { self.inputs.get(0..self.m * ld) };
-            let src = Mat::new(&inputs[features.start..], self.m, features.len(), ld);
-            let dst = features.start * self.ldm..features.end * self.ldm;
-            let dst = MatMut::new(
-                unsafe { self.inputs_t.get_mut(dst) },
-                features.len(),
-                self.ldm,
-                self.ldm,
-            );
-            kernels::<T>().transpose(src, dst);
-        }
+        let start = ctx.tid * self.regions.inputs_t;
+        let dst = unsafe { self.inputs_t.get_mut(start..start + INPUT_SIZE * self.ldm) };
+        kernels::<T>().transpose(
+            Mat::new(rows, self.m, INPUT_SIZE, ld),
+            MatMut::new(dst, INPUT_SIZE, self.ldm, self.ldm),
+        );
     }
 
-    /// `Aᵀ_l = f(W_l·Aᵀ_{l−1} + b_l)` for this thread's rows; also the batch-major copy of
-    /// `A_{l−1}` for this thread's images.
+    /// `Aᵀ_l = f(W_l·Aᵀ_{l−1} + b_l)` for this thread's rows; then, for the weight gradient,
+    /// this thread's batch-major copy of `A_{l−1}`, while it is in cache.
     fn forward(&self, ctx: &Ctx<'_>, l: usize) {
         let layer = &self.layers[l];
         let rows = ctx.share(layer.outputs, TILE_ROWS);
+        let ldm = self.ldm;
         let input = if l == 0 {
-            unsafe { self.inputs_t.all() }
+            let start = ctx.tid * self.regions.inputs_t;
+            unsafe { self.inputs_t.get(start..start + INPUT_SIZE * ldm) }
         } else {
-            unsafe { self.outputs.get(self.block(l - 1, 0..layer.inputs)) }
+            unsafe { self.outputs.get(self.block(0, l - 1, 0..layer.inputs)) }
         };
-        let input = Mat::new(input, layer.inputs, self.ldm, self.ldm);
+        let input = Mat::new(input, layer.inputs, ldm, ldm);
         let weights = unsafe { self.weights.get(layer.weight_rows(rows.clone())) };
         let lhs = Lhs::new(weights, rows.len(), layer.inputs, layer.ld(), 1);
-        let out = unsafe { self.outputs.get_mut(self.block(l, rows.clone())) };
+        let out = unsafe { self.outputs.get_mut(self.block(0, l, rows.clone())) };
         let epilogue = Epilogue::Bias {
             bias: unsafe { self.biases.get(layer.bias_rows(rows.clone())) },
             activation: (l + 1 < self.layers.len()).then_some(self.activation),
         };
-        kernels::<T>().product(
-            lhs,
-            input,
-            MatMut::new(out, rows.len(), self.ldm, self.ldm),
-            epilogue,
-        );
+        kernels::<T>().product(lhs, input, MatMut::new(out, rows.len(), ldm, ldm), epilogue);
 
         if l >= 1 && self.update.is_some() {
-            let batch = ctx.share(self.m, 1);
-            if !batch.is_empty() {
-                let src = Mat::new(
-                    &input.data()[batch.start..],
-                    layer.inputs,
-                    batch.len(),
-                    self.ldm,
-                );
-                let dst = unsafe {
-                    self.hidden_rows
-                        .get_mut(self.hidden_block(l - 1, batch.clone()))
-                };
-                let ld = self.ld_rows(l - 1);
-                kernels::<T>().transpose(src, MatMut::new(dst, batch.len(), ld, ld));
-            }
+            let src = Mat::new(input.data(), layer.inputs, self.m, ldm);
+            let dst = unsafe { self.hidden_rows.get_mut(self.hidden_block(ctx.tid, l - 1)) };
+            let ld = layer.ld();
+            kernels::<T>().transpose(src, MatMut::new(dst, self.m, ld, ld));
         }
     }
 
     /// The loss, and `ΔZᵀ = (softmax − onehot)/m` of the logits into this thread's `deltas`.
-    /// Every thread works out all of it (it is tiny) rather than wait at one more barrier; the
-    /// loss is counted from thread 0. Without a backward part only thread 0 works.
+    /// Every thread works out all of it (it is tiny) rather than wait at one more barrier;
+    /// the loss is counted from thread 0. Without a backward part only thread 0 works.
     fn loss(&self, ctx: &Ctx<'_>) {
         if self.update.is_none() && ctx.tid > 0 {
+            unsafe { self.sums.get_mut(ctx.tid..ctx.tid + 1)[0] = [0.0; 2] };
             return;
         }
         let last = self.layers.len() - 1;
         let logits: [&[T]; CLASSES] =
-            std::array::from_fn(|k| unsafe { self.outputs.get(self.block(last, k..k + 1)) });
+            std::array::from_fn(|k| unsafe { self.outputs.get(self.block(0, last, k..k + 1)) });
         let delta: [&mut [T]; CLASSES] = std::array::from_fn(|k| unsafe {
-            self.deltas.get_mut(self.own(ctx.tid, last, k..k + 1))
+            self.deltas.get_mut(self.block(ctx.tid, last, k..k + 1))
         });
         let scale = T::ONE / T::from_f64(self.m as f64);
         let loss = softmax_cross_entropy(logits, self.labels, scale, delta);
@@ -669,15 +629,11 @@ impl<T: Real> Pass<'_, T> {
     fn gather(&self, ctx: &Ctx<'_>, l: usize) {
         let rows = ctx.share(self.layers[l].outputs, TILE_ROWS);
         let (n, ldm) = (rows.len(), self.ldm);
-        let output = Mat::new(
-            unsafe { self.outputs.get(self.block(l, rows.clone())) },
-            n,
-            ldm,
-            ldm,
-        );
+        let output = unsafe { self.outputs.get(self.block(0, l, rows.clone())) };
+        let output = Mat::new(output, n, ldm, ldm);
         for t in 0..ctx.threads {
-            let dst = unsafe { self.deltas.get_mut(self.own(ctx.tid, l, rows.clone())) };
-            let src = unsafe { self.parts.get(self.own(t, l, rows.clone())) };
+            let dst = unsafe { self.deltas.get_mut(self.block(ctx.tid, l, rows.clone())) };
+            let src = unsafe { self.parts.get(self.block(t, l, rows.clone())) };
             let derivative = (t + 1 == ctx.threads).then_some((self.activation, output));
             kernels::<T>().accumulate(
                 MatMut::new(dst, n, ldm, ldm),
@@ -689,9 +645,8 @@ impl<T: Real> Pass<'_, T> {
     }
 
     /// This thread's part of `W_lᵀ·ΔZᵀ_l`, the sum over its own rows of layer `l`, into its
-    /// region of `parts`; with one thread it is the whole of it, so it goes straight to
-    /// `ΔZᵀ_{l−1} = (W_lᵀ·ΔZᵀ_l) ⊙ f′(Z_{l−1})`. Either way each thread reads only its own
-    /// rows of `W_l`, which therefore never leave its core's cache.
+    /// region of `parts`; with one thread that is all of it, and it goes straight on to
+    /// `ΔZᵀ_{l−1} = (W_lᵀ·ΔZᵀ_l) ⊙ f′(Z_{l−1})`.
     fn backward(&self, ctx: &Ctx<'_>, l: usize) {
         let layer = &self.layers[l];
         let rows = ctx.share(layer.outputs, TILE_ROWS);
@@ -699,11 +654,11 @@ impl<T: Real> Pass<'_, T> {
         let weights = unsafe { self.weights.get(layer.weight_rows(rows.clone())) };
         // Wᵀ without a copy: element (r, p) of Wᵀ is W[p, r].
         let lhs = Lhs::new(weights, layer.inputs, rows.len(), 1, layer.ld());
-        let delta = unsafe { self.deltas.get(self.own(ctx.tid, l, rows.clone())) };
+        let delta = unsafe { self.deltas.get(self.block(ctx.tid, l, rows.clone())) };
         let delta = Mat::new(delta, rows.len(), ldm, ldm);
-        let below = self.own(ctx.tid, l - 1, 0..layer.inputs);
+        let below = self.block(ctx.tid, l - 1, 0..layer.inputs);
         let (out, epilogue) = if ctx.threads == 1 {
-            let output = unsafe { self.outputs.get(self.block(l - 1, 0..layer.inputs)) };
+            let output = unsafe { self.outputs.get(self.block(0, l - 1, 0..layer.inputs)) };
             let epilogue = Epilogue::Derivative {
                 activation: self.activation,
                 output: Mat::new(output, layer.inputs, ldm, ldm),
@@ -712,12 +667,8 @@ impl<T: Real> Pass<'_, T> {
         } else {
             (unsafe { self.parts.get_mut(below) }, Epilogue::Store)
         };
-        kernels::<T>().product(
-            lhs,
-            delta,
-            MatMut::new(out, layer.inputs, ldm, ldm),
-            epilogue,
-        );
+        let out = MatMut::new(out, layer.inputs, ldm, ldm);
+        kernels::<T>().product(lhs, delta, out, epilogue);
     }
 
     /// The update (or the stored gradient) of this thread's rows of layer `l`.
@@ -729,60 +680,31 @@ impl<T: Real> Pass<'_, T> {
             return;
         }
         let (n, ld) = (rows.len(), layer.ld());
+        let shaped = |data| MatMut::new(data, n, layer.inputs, ld);
         let weight_rows = layer.weight_rows(rows.clone());
-        let weights = MatMut::new(
-            unsafe { self.weights.get_mut(weight_rows.clone()) },
-            n,
-            layer.inputs,
-            ld,
-        );
-        let delta = unsafe { self.deltas.get(self.own(ctx.tid, l, rows.clone())) };
-        let delta = Mat::new(delta, n, self.m, self.ldm);
+        let weights = shaped(unsafe { self.weights.get_mut(weight_rows.clone()) });
+        let deltas = unsafe { self.deltas.get(self.block(ctx.tid, l, rows.clone())) };
         let input = if l == 0 {
-            Mat::new(
-                unsafe { self.inputs.get(0..self.m * ld) },
-                self.m,
-                layer.inputs,
-                ld,
-            )
+            let start = ctx.tid * self.regions.inputs;
+            unsafe { self.inputs.get(start..start + self.m * ld) }
         } else {
-            Mat::new(
-                unsafe { self.hidden_rows.get(self.hidden_block(l - 1, 0..self.m)) },
-                self.m,
-                layer.inputs,
-                ld,
-            )
+            unsafe { self.hidden_rows.get(self.hidden_block(ctx.tid, l - 1)) }
         };
         let weight_update = match update {
             Change::Store => Update::Store {
-                out: MatMut::new(
-                    unsafe { self.weight_gradient.get_mut(weight_rows) },
-                    n,
-                    layer.inputs,
-                    ld,
-                ),
+                out: shaped(unsafe { self.weight_gradient.get_mut(weight_rows) }),
             },
             Change::Step(Step::Sgd { lr }) => Update::Sgd { lr },
             Change::Step(Step::Adam(step)) => Update::Adam {
                 step,
-                m: MatMut::new(
-                    unsafe { moment(&self.weight_m, weight_rows.clone()) },
-                    n,
-                    layer.inputs,
-                    ld,
-                ),
-                v: MatMut::new(
-                    unsafe { moment(&self.weight_v, weight_rows) },
-                    n,
-                    layer.inputs,
-                    ld,
-                ),
+                m: shaped(unsafe { moment(&self.weight_m, weight_rows.clone()) }),
+                v: shaped(unsafe { moment(&self.weight_v, weight_rows) }),
             },
         };
         let squares = kernels::<T>().weight_step(
             weights,
-            delta,
-            input,
+            Mat::new(deltas, n, self.m, self.ldm),
+            Mat::new(input, self.m, layer.inputs, ld),
             self.decay,
             weight_update,
             self.sum_squares,
@@ -790,7 +712,6 @@ impl<T: Real> Pass<'_, T> {
         unsafe { self.sums.get_mut(ctx.tid..ctx.tid + 1)[0][1] += squares };
 
         let biases = unsafe { self.biases.get_mut(layer.bias_rows(rows.clone())) };
-        let deltas = unsafe { self.deltas.get(self.own(ctx.tid, l, rows.clone())) };
         for (r, (b, delta)) in biases.iter_mut().zip(deltas.chunks(self.ldm)).enumerate() {
             // Padding columns of ΔZᵀ are zero, so the sum may run over whole vectors.
             let g = lane_sum(delta);
@@ -799,17 +720,18 @@ impl<T: Real> Pass<'_, T> {
                 Change::Store => unsafe { self.bias_gradient.get_mut(j..j + 1)[0] = g },
                 Change::Step(Step::Sgd { lr }) => *b -= lr * g,
                 Change::Step(Step::Adam(step)) => {
-                    let (m, v) = unsafe {
-                        (
-                            moment(&self.bias_m, j..j + 1),
-                            moment(&self.bias_v, j..j + 1),
-                        )
-                    };
-                    step.apply(b, g, &mut m[0], &mut v[0]);
+                    let m = unsafe { &mut moment(&self.bias_m, j..j + 1)[0] };
+                    let v = unsafe { &mut moment(&self.bias_v, j..j + 1)[0] };
+                    step.apply(b, g, m, v);
                 }
             }
         }
     }
+}
+
+/// Layer `l`'s first row in `outputs` (and everything shaped like it).
+fn first_row(layers: &[Dense], l: usize) -> usize {
+    layers[..l].iter().map(|l| l.outputs).sum()
 }
 
 /// `Σ w²` over a weight buffer (its padding is zero).

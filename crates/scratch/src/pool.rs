@@ -312,11 +312,6 @@ impl<'a, T> Disjoint<'a, T> {
         assert!(range.start <= range.end && range.end <= self.len);
         std::slice::from_raw_parts_mut(self.ptr.add(range.start), range.len())
     }
-
-    /// All elements, to read (same contract as [`Disjoint::get`]).
-    pub(crate) unsafe fn all(&self) -> &[T] {
-        self.get(0..self.len)
-    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The public interface: construction, export and import, the `Trainer` contract, learning.
 
+use mnist::metrics::{accuracy, mean_cross_entropy};
 use mnist::testing::assert_close;
 use mnist::{Activation, Batch, ModelConfig, Optimizer, Trainer, INPUT_SIZE};
 use ndarray::{s, Array1, Array2, Axis};
@@ -103,7 +104,7 @@ fn logits_do_not_depend_on_blocking_and_leave_the_model_unchanged() {
 }
 
 /// The loss a step returns is the loss before its update: mean cross-entropy of the logits
-/// (computed here in f64 from `logits()`) plus λ/(2m)·Σ‖W‖² of the exported weights.
+/// (by `mnist::metrics`, from `logits()`) plus λ/(2m)·Σ‖W‖² of the exported weights.
 #[test]
 fn train_step_returns_the_loss_before_the_update() {
     let l2 = 0.7;
@@ -111,17 +112,7 @@ fn train_step_returns_the_loss_before_the_update() {
     for optimizer in [Optimizer::Sgd { lr: 0.05 }, Optimizer::adam(1e-3)] {
         let mut mlp = Mlp::new(&config(&[40], optimizer, l2), 6);
         for _ in 0..3 {
-            let logits = mlp.logits(images.view());
-            let cross_entropy: f64 = logits
-                .outer_iter()
-                .zip(&labels)
-                .map(|(z, &y)| {
-                    let max = z.fold(f32::MIN, |a, &b| a.max(b)) as f64;
-                    let lse = max + z.iter().map(|&v| (v as f64 - max).exp()).sum::<f64>().ln();
-                    lse - z[usize::from(y)] as f64
-                })
-                .sum::<f64>()
-                / 50.0;
+            let cross_entropy = mean_cross_entropy(mlp.logits(images.view()).view(), labels.view());
             let squares: f64 = mlp
                 .parameters()
                 .iter()
@@ -199,17 +190,6 @@ fn a_small_network_learns_a_separable_problem_perfectly() {
         }
     }
     let logits = mlp.logits(images.view());
-    let correct = logits
-        .outer_iter()
-        .zip(&labels)
-        .filter(|(z, &y)| {
-            let best = z
-                .iter()
-                .enumerate()
-                .max_by(|a, b| a.1.total_cmp(b.1))
-                .map(|(k, _)| k);
-            best == Some(usize::from(y))
-        })
-        .count();
+    let correct = (accuracy(logits.view(), labels.view()) * 300.0).round() as usize;
     assert_eq!(correct, 300, "training accuracy {correct}/300");
 }

@@ -5,6 +5,7 @@
 //! the inner loop they load four vectors of the right operand, broadcast six scalars of the
 //! left one and issue 24 FMAs, so they are bound by the FMA units rather than by loads. Edges
 //! are handled with lane masks (masked loads do not fault) and by repeating the last row.
+//! Pointers are offset with `wrapping_add`, as a masked-off vector may start past the end.
 
 use std::arch::x86_64::*;
 
@@ -107,21 +108,22 @@ unsafe fn product(
             let a: [*const f32; MR] = std::array::from_fn(|r| {
                 lhs.data
                     .as_ptr()
-                    .add((r0 + r).min(rows - 1) * lhs.row_stride)
+                    .wrapping_add((r0 + r).min(rows - 1) * lhs.row_stride)
             });
-            let mut b = rhs.data().as_ptr().add(c0);
+            let mut b = rhs.data().as_ptr().wrapping_add(c0);
             let mut acc = [[_mm512_setzero_ps(); NV]; MR];
             for p in 0..depth {
-                let bv: [__m512; NV] =
-                    std::array::from_fn(|v| _mm512_maskz_loadu_ps(masks[v], b.add(16 * v)));
+                let bv: [__m512; NV] = std::array::from_fn(|v| {
+                    _mm512_maskz_loadu_ps(masks[v], b.wrapping_add(16 * v))
+                });
                 let offset = p * lhs.depth_stride;
                 for r in 0..MR {
-                    let s = _mm512_set1_ps(*a[r].add(offset));
+                    let s = _mm512_set1_ps(*a[r].wrapping_add(offset));
                     for v in 0..NV {
                         acc[r][v] = _mm512_fmadd_ps(s, bv[v], acc[r][v]);
                     }
                 }
-                b = b.add(rhs.ld());
+                b = b.wrapping_add(rhs.ld());
             }
             // Constant indices into `acc` (no iterator over it), so that it stays in registers.
             #[allow(clippy::needless_range_loop)]
@@ -131,11 +133,11 @@ unsafe fn product(
                     break;
                 }
                 let acc = acc[r];
-                let dst = out_ptr.add(row * out_ld + c0);
+                let dst = out_ptr.wrapping_add(row * out_ld + c0);
                 match epilogue {
                     Epilogue::Store => {
                         for v in 0..NV {
-                            _mm512_mask_storeu_ps(dst.add(16 * v), masks[v], acc[v]);
+                            _mm512_mask_storeu_ps(dst.wrapping_add(16 * v), masks[v], acc[v]);
                         }
                     }
                     Epilogue::Bias { bias, activation } => {
@@ -146,15 +148,15 @@ unsafe fn product(
                                 Some(f) => activate(f, z),
                                 None => z,
                             };
-                            _mm512_mask_storeu_ps(dst.add(16 * v), masks[v], a);
+                            _mm512_mask_storeu_ps(dst.wrapping_add(16 * v), masks[v], a);
                         }
                     }
                     Epilogue::Derivative { activation, output } => {
-                        let src = output.data().as_ptr().add(row * output.ld() + c0);
+                        let src = output.data().as_ptr().wrapping_add(row * output.ld() + c0);
                         for v in 0..NV {
-                            let a = _mm512_maskz_loadu_ps(masks[v], src.add(16 * v));
+                            let a = _mm512_maskz_loadu_ps(masks[v], src.wrapping_add(16 * v));
                             let d = derivative_from_output(activation, a, acc[v]);
-                            _mm512_mask_storeu_ps(dst.add(16 * v), masks[v], d);
+                            _mm512_mask_storeu_ps(dst.wrapping_add(16 * v), masks[v], d);
                         }
                     }
                 }
@@ -186,20 +188,21 @@ unsafe fn weight_step(
                 delta
                     .data()
                     .as_ptr()
-                    .add((r0 + r).min(rows - 1) * delta.ld())
+                    .wrapping_add((r0 + r).min(rows - 1) * delta.ld())
             });
-            let mut x = input.data().as_ptr().add(c0);
+            let mut x = input.data().as_ptr().wrapping_add(c0);
             let mut acc = [[_mm512_setzero_ps(); NV]; MR];
             for i in 0..batch {
-                let xv: [__m512; NV] =
-                    std::array::from_fn(|v| _mm512_maskz_loadu_ps(masks[v], x.add(16 * v)));
+                let xv: [__m512; NV] = std::array::from_fn(|v| {
+                    _mm512_maskz_loadu_ps(masks[v], x.wrapping_add(16 * v))
+                });
                 for r in 0..MR {
-                    let s = _mm512_set1_ps(*d[r].add(i));
+                    let s = _mm512_set1_ps(*d[r].wrapping_add(i));
                     for v in 0..NV {
                         acc[r][v] = _mm512_fmadd_ps(s, xv[v], acc[r][v]);
                     }
                 }
-                x = x.add(input.ld());
+                x = x.wrapping_add(input.ld());
             }
             let mut squares = _mm512_setzero_ps();
             #[allow(clippy::needless_range_loop)]
@@ -211,14 +214,14 @@ unsafe fn weight_step(
                 let acc = acc[r];
                 for v in 0..NV {
                     let (mask, col) = (masks[v], c0 + 16 * v);
-                    let wp = w_ptr.add(row * w_ld + col);
+                    let wp = w_ptr.wrapping_add(row * w_ld + col);
                     let mut w = _mm512_maskz_loadu_ps(mask, wp);
                     let g = _mm512_fmadd_ps(decay, w, acc[v]);
                     match &mut update {
                         Update::Store { out } => {
                             let ld = out.ld();
                             _mm512_mask_storeu_ps(
-                                out.data_mut().as_mut_ptr().add(row * ld + col),
+                                out.data_mut().as_mut_ptr().wrapping_add(row * ld + col),
                                 mask,
                                 g,
                             );
@@ -228,8 +231,11 @@ unsafe fn weight_step(
                             _mm512_mask_storeu_ps(wp, mask, w);
                         }
                         Update::Adam { step, m, v: second } => {
-                            let mp = m.data_mut().as_mut_ptr().add(row * m.ld() + col);
-                            let vp = second.data_mut().as_mut_ptr().add(row * second.ld() + col);
+                            let mp = m.data_mut().as_mut_ptr().wrapping_add(row * m.ld() + col);
+                            let vp = second
+                                .data_mut()
+                                .as_mut_ptr()
+                                .wrapping_add(row * second.ld() + col);
                             let mut mv = _mm512_maskz_loadu_ps(mask, mp);
                             let mut vv = _mm512_maskz_loadu_ps(mask, vp);
                             // The same operations, in the same order, as `AdamStep::apply`.
@@ -291,14 +297,17 @@ unsafe fn accumulate(
     for r in 0..rows {
         for c in (0..cols).step_by(16) {
             let mask = lane_masks(cols - c)[0];
-            let d = dst_ptr.add(r * dst_ld + c);
-            let mut x = _mm512_maskz_loadu_ps(mask, src.data().as_ptr().add(r * src.ld() + c));
+            let d = dst_ptr.wrapping_add(r * dst_ld + c);
+            let mut x =
+                _mm512_maskz_loadu_ps(mask, src.data().as_ptr().wrapping_add(r * src.ld() + c));
             if !overwrite {
                 x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask, d));
             }
             if let Some((activation, output)) = derivative {
-                let a =
-                    _mm512_maskz_loadu_ps(mask, output.data().as_ptr().add(r * output.ld() + c));
+                let a = _mm512_maskz_loadu_ps(
+                    mask,
+                    output.data().as_ptr().wrapping_add(r * output.ld() + c),
+                );
                 x = derivative_from_output(activation, a, x);
             }
             _mm512_mask_storeu_ps(d, mask, x);
@@ -317,12 +326,19 @@ unsafe fn transpose(src: Mat<'_, f32>, mut dst: MatMut<'_, f32>) {
             let height = (rows - r0).min(16);
             let mut block: [__m512; 16] = std::array::from_fn(|i| {
                 let row = (r0 + i).min(rows - 1);
-                _mm512_maskz_loadu_ps(load_mask, src.data().as_ptr().add(row * src.ld() + c0))
+                _mm512_maskz_loadu_ps(
+                    load_mask,
+                    src.data().as_ptr().wrapping_add(row * src.ld() + c0),
+                )
             });
             transpose16(&mut block);
             let store_mask = lane_masks(height)[0];
             for (c, column) in block.iter().enumerate().take(width) {
-                _mm512_mask_storeu_ps(dst_ptr.add((c0 + c) * dst_ld + r0), store_mask, *column);
+                _mm512_mask_storeu_ps(
+                    dst_ptr.wrapping_add((c0 + c) * dst_ld + r0),
+                    store_mask,
+                    *column,
+                );
             }
         }
         for c in c0..c0 + width {

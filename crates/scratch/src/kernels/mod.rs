@@ -5,10 +5,14 @@
 //! - [`Kernels::product`]: `out = epilogue(lhs · rhs)`, the batch running along the rows of
 //!   `rhs` and `out`. The forward pass (`Aᵀ = f(W·Xᵀ + b)`) and the backward pass to the layer
 //!   below (`ΔZᵀ = (Wᵀ·ΔZᵀ) ⊙ f′`) are both this, with the bias and activation, or the
-//!   activation's derivative, applied while the result is still in registers.
+//!   activation's derivative, applied while the result is still in registers. (With several
+//!   threads each computes a part of `Wᵀ·ΔZᵀ`, and [`Kernels::accumulate`] adds the parts up
+//!   and applies the derivative.)
 //! - [`Kernels::weight_step`]: the weight gradient `G = ΔZᵀ·A` (the sum over the batch), plus
 //!   the L2 term, handed straight to the optimiser (or written out) tile by tile, so the
 //!   gradient never goes to memory and the weights are read and written once.
+//!
+//! [`Kernels::transpose`] makes the batch-major copies the weight gradient reads.
 
 mod portable;
 
