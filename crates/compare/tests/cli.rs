@@ -5,13 +5,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-fn mnist_dir() -> PathBuf {
-    std::env::var_os("MNIST_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist"),
-        PathBuf::from,
-    )
-}
-
 fn compare(out: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_compare"));
     command
@@ -19,7 +12,7 @@ fn compare(out: &Path, args: &[&str]) -> Command {
         .arg("--out")
         .arg(out)
         .arg("--data-dir")
-        .arg(mnist_dir())
+        .arg(mnist::testing::real_mnist_dir())
         .args(["--offline", "--threads", "2"]);
     command
 }

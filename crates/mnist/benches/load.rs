@@ -1,26 +1,12 @@
 //! How long loading the real MNIST files takes: read, decompress, SHA-256, parse, convert.
 //! Uses `$MNIST_DIR`, else the shared copy beside the clone.
 
-use std::path::PathBuf;
-
 use criterion::{criterion_group, criterion_main, Criterion};
 use mnist::{load, DataSource};
 
-fn data_dir() -> PathBuf {
-    std::env::var_os("MNIST_DIR").map_or_else(
-        || {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/data/mnist"
-            ))
-        },
-        PathBuf::from,
-    )
-}
-
 fn bench_load(c: &mut Criterion) {
     let source = DataSource {
-        dir: Some(data_dir()),
+        dir: Some(mnist::testing::real_mnist_dir()),
         download: false,
         ..DataSource::default()
     };

@@ -1,5 +1,37 @@
-//! The one float comparison used by every test in the workspace: it fails on the element
-//! that is furthest outside `atol + rtol·|want|` and says which one it is.
+//! What the tests and benchmarks of every crate share: the one float comparison (it fails on
+//! the element furthest outside `atol + rtol·|want|` and says which one it is), and where the
+//! real MNIST files are.
+
+use std::path::PathBuf;
+
+use crate::{DataSource, Mnist};
+
+/// Where tests and benchmarks find real MNIST: `$MNIST_DIR`, else `shared/data/mnist` beside
+/// the workspace (where CI lays it out).
+pub fn real_mnist_dir() -> PathBuf {
+    std::env::var_os("MNIST_DIR")
+        .filter(|dir| !dir.is_empty())
+        .map_or_else(
+            || {
+                PathBuf::from(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../../shared/data/mnist"
+                ))
+            },
+            PathBuf::from,
+        )
+}
+
+/// Real MNIST for tests and benchmarks: verified against the published checksums, never
+/// downloaded. Panics, saying how to fix it, when the files are not there.
+pub fn real_mnist() -> Mnist {
+    let source = DataSource {
+        dir: Some(real_mnist_dir()),
+        download: false,
+        ..DataSource::default()
+    };
+    crate::load(&source).unwrap_or_else(|e| panic!("real MNIST (set MNIST_DIR): {e}"))
+}
 
 /// The element of `got` that is furthest outside its tolerance, if any is.
 #[derive(Debug, Clone, PartialEq)]

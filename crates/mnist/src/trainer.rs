@@ -78,6 +78,15 @@ pub struct ModelConfig {
 }
 
 impl ModelConfig {
+    pub fn new(hidden: &[usize], activation: Activation, optimizer: Optimizer, l2: f32) -> Self {
+        ModelConfig {
+            hidden: hidden.to_vec(),
+            activation,
+            optimizer,
+            l2,
+        }
+    }
+
     /// Layer widths including input and output: `[784, hidden.., 10]`.
     pub fn layer_sizes(&self) -> Vec<usize> {
         std::iter::once(INPUT_SIZE)

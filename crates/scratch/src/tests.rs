@@ -12,15 +12,6 @@ use crate::network::Network;
 
 const ACTIVATIONS: [Activation; 3] = [Activation::Sigmoid, Activation::Tanh, Activation::Relu];
 
-fn config(hidden: &[usize], activation: Activation, optimizer: Optimizer, l2: f32) -> ModelConfig {
-    ModelConfig {
-        hidden: hidden.to_vec(),
-        activation,
-        optimizer,
-        l2,
-    }
-}
-
 /// `m` images of uniform pixels in [0, 1) and uniform labels.
 fn batch(m: usize, seed: u64) -> (Array2<f32>, Array1<u8>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -40,7 +31,7 @@ fn gradients_match_finite_differences_in_f64() {
     let h = 1e-5;
     for activation in ACTIVATIONS {
         for l2 in [0.0, 0.3] {
-            let config = config(&[3, 4], activation, Optimizer::Sgd { lr: 0.1 }, l2);
+            let config = ModelConfig::new(&[3, 4], activation, Optimizer::Sgd { lr: 0.1 }, l2);
             let mut params = xavier(&config.layer_sizes(), 2);
             // Nonzero biases, so that no ReLU sits at its kink and the biases matter.
             for (l, layer) in params.iter_mut().enumerate() {
@@ -94,7 +85,7 @@ fn gradients_match_finite_differences_in_f64() {
 fn the_f32_gradient_matches_the_f64_one() {
     let (images, labels) = batch(37, 3);
     for activation in ACTIVATIONS {
-        let config = config(&[40, 17], activation, Optimizer::Sgd { lr: 0.1 }, 0.5);
+        let config = ModelConfig::new(&[40, 17], activation, Optimizer::Sgd { lr: 0.1 }, 0.5);
         let params = xavier(&config.layer_sizes(), 4);
         let (loss32, g32) =
             Network::<f32>::new(&config, &params).gradient(images.view(), labels.view());
@@ -136,7 +127,7 @@ fn f32_training_tracks_f64_training() {
         .collect();
     for activation in ACTIVATIONS {
         for optimizer in [Optimizer::Sgd { lr: 0.1 }, Optimizer::adam(1e-3)] {
-            let config = config(&[64, 30], activation, optimizer, 0.2);
+            let config = ModelConfig::new(&[64, 30], activation, optimizer, 0.2);
             let params = xavier(&config.layer_sizes(), 5);
             let (mut n32, mut n64) = (
                 Network::<f32>::new(&config, &params),

@@ -5,13 +5,10 @@
 //! Needs the MNIST files in `$MNIST_DIR` or `../shared/data/mnist` beside the workspace.
 //! Run: `cargo bench -p torchref --bench epoch`.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use mnist::{
-    Activation, Batcher, DataSource, Dataset, EpochOrder, ModelConfig, Optimizer, Trainer,
-};
+use mnist::{Activation, Batcher, Dataset, EpochOrder, ModelConfig, Optimizer, Trainer};
 use tch::nn::{self, Module, OptimizerConfig};
 use tch::{Device, Tensor};
 use torchref::TorchMlp;
@@ -20,20 +17,7 @@ const BATCH: usize = 64;
 const THREADS: usize = 2;
 
 fn train() -> Dataset {
-    let dir = std::env::var_os("MNIST_DIR")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/mnist").into()
-        });
-    let source = DataSource {
-        dir: Some(dir),
-        download: false,
-        ..DataSource::default()
-    };
-    mnist::load(&source)
-        .expect("MNIST files (set MNIST_DIR)")
-        .train
+    mnist::testing::real_mnist().train
 }
 
 fn config(optimizer: Optimizer) -> ModelConfig {

@@ -7,17 +7,8 @@ use ndarray::{s, Array1, Array2};
 use tch::Device;
 use torchref::{parse_device, Error, TorchMlp};
 
-fn config(hidden: &[usize], activation: Activation, optimizer: Optimizer, l2: f32) -> ModelConfig {
-    ModelConfig {
-        hidden: hidden.to_vec(),
-        activation,
-        optimizer,
-        l2,
-    }
-}
-
 fn default_config() -> ModelConfig {
-    config(
+    ModelConfig::new(
         &[500, 250, 100],
         Activation::Sigmoid,
         Optimizer::Sgd { lr: 0.01 },
@@ -180,7 +171,7 @@ fn parameters_of_another_architecture_are_refused() {
     let params = TorchMlp::new(&default_config(), Device::Cpu, 0)
         .expect("model")
         .parameters();
-    let other = config(
+    let other = ModelConfig::new(
         &[500, 200, 100],
         Activation::Sigmoid,
         Optimizer::Sgd { lr: 0.01 },
@@ -200,7 +191,7 @@ fn parameters_of_another_architecture_are_refused() {
 ///   W1 ← 0.01·(1 − 0.1·0.8/4) = 0.0098, and b1 stays 0.
 #[test]
 fn one_sgd_step_with_l2_matches_the_closed_form() {
-    let config = config(&[3], Activation::Sigmoid, Optimizer::Sgd { lr: 0.1 }, 0.8);
+    let config = ModelConfig::new(&[3], Activation::Sigmoid, Optimizer::Sgd { lr: 0.1 }, 0.8);
     let params: Parameters = vec![
         LayerParameters {
             weight: vec![0.01; 3 * 784],
