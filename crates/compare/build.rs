@@ -14,8 +14,6 @@ fn output_of(program: &str, args: &[&str]) -> String {
 
 fn main() {
     if let Ok(lib) = std::env::var("DEP_TCH_LIBTORCH_LIB") {
-        // The resolved folder, so the binary keeps working wherever the clone goes.
-        let lib = std::fs::canonicalize(&lib).map_or(lib, |p| p.display().to_string());
         println!("cargo:rustc-link-arg=-Wl,-rpath,{lib}");
     }
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());

@@ -2,6 +2,9 @@
 //! records the linked libtorch's version (for `run.json`), which libtorch has no call for.
 use std::path::Path;
 
+/// The libtorch version tch 0.26 is generated for.
+const EXPECTED_LIBTORCH: &str = "2.13.0";
+
 fn main() {
     let Ok(lib) = std::env::var("DEP_TCH_LIBTORCH_LIB") else {
         println!("cargo:rustc-env=TORCHREF_LIBTORCH_VERSION=unknown");
@@ -10,6 +13,14 @@ fn main() {
     println!("cargo:rustc-link-arg=-Wl,-rpath,{lib}");
     let root = Path::new(&lib).parent().unwrap_or(Path::new(&lib));
     let version = libtorch_version(root).unwrap_or_else(|| "unknown".to_owned());
+    // torch-sys checks the version only where libtorch has a build-version file; a wheel
+    // linked by hand has none, and a mismatch then fails far later, in C++ or at link time.
+    if version != "unknown" && version.split('+').next() != Some(EXPECTED_LIBTORCH) {
+        panic!(
+            "libtorch {version} found in {}, but tch 0.26 needs {EXPECTED_LIBTORCH}: run scripts/setup",
+            root.display()
+        );
+    }
     println!("cargo:rustc-env=TORCHREF_LIBTORCH_VERSION={version}");
 }
 
