@@ -74,10 +74,11 @@ fn line_chart(
         .map_err(fail())?;
     let whole = |x: &f64| format!("{x:.0}");
     let mut mesh = chart.configure_mesh();
-    mesh.x_desc(x_label).y_desc(y_label);
+    mesh.x_desc(x_label)
+        .y_desc(y_label)
+        .x_label_formatter(&whole);
     if let XAxis::Epochs = x_axis {
-        mesh.x_labels((x1 - x0) as usize + 1)
-            .x_label_formatter(&whole);
+        mesh.x_labels((x1 - x0) as usize + 1);
     }
     mesh.draw().map_err(fail())?;
     for s in series {
@@ -176,7 +177,7 @@ pub fn epoch_charts(folder: &Path, rows: &[EpochRow]) -> Result<()> {
     )
 }
 
-/// `steps_loss.svg`: the logged batch losses against images seen.
+/// `steps_loss.svg`: the mean batch loss between logged steps against images seen.
 pub fn step_chart(folder: &Path, rows: &[StepRow]) -> Result<()> {
     let series: Vec<Series> = per_model(rows, |r| r.model.as_str())
         .into_iter()
@@ -185,7 +186,7 @@ pub fn step_chart(folder: &Path, rows: &[StepRow]) -> Result<()> {
             name: model.to_owned(),
             points: rows
                 .iter()
-                .map(|r| (r.images_seen as f64, r.batch_loss))
+                .map(|r| (r.images_seen as f64, r.mean_loss_since_previous_row))
                 .collect(),
             color: color(index),
             dashed: false,
@@ -193,9 +194,9 @@ pub fn step_chart(folder: &Path, rows: &[StepRow]) -> Result<()> {
         .collect();
     line_chart(
         &folder.join("steps_loss.svg"),
-        "Batch loss during training",
+        "Training loss between logged steps",
         ("training images seen", XAxis::Count),
-        "batch loss",
+        "mean batch loss",
         SeriesLabelPosition::UpperRight,
         &series,
     )

@@ -70,7 +70,13 @@ impl EpochProgress {
     /// Replaces the bar with the epoch's summary line.
     pub fn finish(&self, summary: &str) {
         match &self.bar {
-            Some(bar) => bar.finish_with_message(summary.to_owned()),
+            Some(bar) => {
+                // The finished line keeps only what a reader needs: which epoch, and how it went.
+                if let Ok(style) = ProgressStyle::with_template("{prefix}  {msg}") {
+                    bar.set_style(style);
+                }
+                bar.finish_with_message(summary.to_owned());
+            }
             None => eprintln!("{}  {summary}", self.prefix),
         }
     }

@@ -37,7 +37,10 @@ pub struct StepRow {
     pub epoch: usize,
     pub step: usize,
     pub images_seen: usize,
+    /// Loss of this step's batch alone.
     pub batch_loss: f64,
+    /// Mean batch loss since the previous row (weighted by batch size): the smoother curve.
+    pub mean_loss_since_previous_row: f64,
     /// Training seconds of this model since its first step (evaluation excluded).
     pub train_seconds: f64,
 }

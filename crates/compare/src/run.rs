@@ -147,6 +147,7 @@ pub fn train(
             let bar = progress.epoch(&contender.label, epoch, common.epochs, steps);
             let started = Instant::now();
             let mut loss_sum = 0.0_f64;
+            let mut window = (0.0_f64, 0_usize);
             let mut images = 0_usize;
             for step in 0..steps {
                 if stop.load(Ordering::Relaxed) {
@@ -170,6 +171,7 @@ pub fn train(
                     break;
                 }
                 loss_sum += f64::from(loss) * rows as f64;
+                window = (window.0 + f64::from(loss) * rows as f64, window.1 + rows);
                 images += rows;
                 let seconds = *clock + started.elapsed().as_secs_f64();
                 bar.step(step + 1, loss_sum / images as f64, seconds);
@@ -180,10 +182,12 @@ pub fn train(
                         step: step + 1,
                         images_seen: (epoch - 1) * train_set.len() + images,
                         batch_loss: round(f64::from(loss), 6),
+                        mean_loss_since_previous_row: round(window.0 / window.1 as f64, 6),
                         train_seconds: round(seconds, 4),
                     };
                     logs.steps.append(&row)?;
                     contender.logged_steps.push(row);
+                    window = (0.0, 0);
                 }
             }
             let train_seconds = started.elapsed().as_secs_f64();
