@@ -124,7 +124,10 @@ pub fn run(common: &CommonArgs) -> Result<Outcome> {
                 epochs_completed: summary.epochs_completed,
                 test_accuracy_percent: summary.final_test_accuracy_percent,
                 assignment_test_accuracy_percent: e.assignment_percent,
-                difference_points: summary.final_test_accuracy_percent - e.assignment_percent,
+                difference_points: crate::report::round(
+                    summary.final_test_accuracy_percent - e.assignment_percent,
+                    2,
+                ),
                 train_seconds_per_epoch: summary.seconds_per_epoch,
             }
         })
