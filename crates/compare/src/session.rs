@@ -89,6 +89,13 @@ pub fn execute<C: Serialize>(
     config: &C,
     specs: Vec<Spec>,
 ) -> Result<Finished> {
+    // Checked before the data, which may take a download.
+    let torch_device = specs
+        .iter()
+        .any(|s| s.implementation == ModelArg::Torchref)
+        .then(|| torchref::parse_device(&common.device))
+        .transpose()
+        .context("--device")?;
     let data = load_data(&common.data)?;
     let limited;
     let train_set = match common.limit {
@@ -108,7 +115,7 @@ pub fn execute<C: Serialize>(
         let trainer: Box<dyn mnist::Trainer> = match spec.implementation {
             ModelArg::Scratch => Box::new(scratch::Mlp::from_parameters(&spec.config, &initial)),
             ModelArg::Torchref => {
-                let device = torchref::parse_device(&common.device).context("--device")?;
+                let device = torch_device.context("a torch model needs a device")?;
                 Box::new(
                     torchref::TorchMlp::from_parameters(&spec.config, &initial, device)
                         .with_context(|| format!("cannot build the torch model {}", spec.label))?,

@@ -160,6 +160,7 @@ fn invalid_flags_fail_in_one_line_and_write_nothing() {
         &["--hidden", "500,0"][..],
         &["--epochs", "0"][..],
         &["--activation", "softplus"][..],
+        &["--device", "gpu"][..],
     ] {
         let out = tempfile::tempdir().expect("temp dir");
         let output = run(out.path(), args);
