@@ -9,12 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use scratch::Mlp;
 
 fn config(hidden: &[usize], optimizer: Optimizer, l2: f32) -> ModelConfig {
-    ModelConfig {
-        hidden: hidden.to_vec(),
-        activation: Activation::Relu,
-        optimizer,
-        l2,
-    }
+    ModelConfig::new(hidden, Activation::Relu, optimizer, l2)
 }
 
 fn random_batch(m: usize, seed: u64) -> (Array2<f32>, Array1<u8>) {

@@ -21,12 +21,7 @@ fn train() -> Dataset {
 }
 
 fn config(optimizer: Optimizer) -> ModelConfig {
-    ModelConfig {
-        hidden: vec![500, 250, 100],
-        activation: Activation::Relu,
-        optimizer,
-        l2: 0.0,
-    }
+    ModelConfig::new(&[500, 250, 100], Activation::Relu, optimizer, 0.0)
 }
 
 fn epoch(trainer: &mut dyn Trainer, data: &Dataset) {

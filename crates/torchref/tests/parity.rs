@@ -52,12 +52,7 @@ const ISSUE: Bounds = Bounds {
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn config(activation: Activation, optimizer: Optimizer, l2: f32) -> ModelConfig {
-    ModelConfig {
-        hidden: vec![500, 250, 100],
-        activation,
-        optimizer,
-        l2,
-    }
+    ModelConfig::new(&[500, 250, 100], activation, optimizer, l2)
 }
 
 /// Layer by layer, weight and bias: `what` names the run, the layer and the tensor, and
