@@ -7,19 +7,21 @@ use std::path::PathBuf;
 use crate::{DataSource, Mnist};
 
 /// Where tests and benchmarks find real MNIST: `$MNIST_DIR`, else `shared/data/mnist` beside
-/// the workspace (where CI lays it out).
+/// the workspace (where CI lays it out) if it is there, else the folder `scripts/setup`
+/// downloads to ([`crate::default_dir`]).
 pub fn real_mnist_dir() -> PathBuf {
-    std::env::var_os("MNIST_DIR")
-        .filter(|dir| !dir.is_empty())
-        .map_or_else(
-            || {
-                PathBuf::from(concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/../../../shared/data/mnist"
-                ))
-            },
-            PathBuf::from,
-        )
+    if let Some(dir) = std::env::var_os("MNIST_DIR").filter(|dir| !dir.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let shared = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/mnist"
+    ));
+    if shared.is_dir() {
+        shared
+    } else {
+        crate::default_dir()
+    }
 }
 
 /// Real MNIST for tests and benchmarks: verified against the published checksums, never
