@@ -33,5 +33,6 @@ pub use dataset::{load, Dataset, FileRecord, Mnist};
 pub use error::{Error, MirrorFailure};
 pub use fetch::{default_dir, ensure_files, resolve_dir, DataSource, DEFAULT_MIRRORS};
 pub use trainer::{
-    Activation, LayerParameters, ModelConfig, Optimizer, Parameters, Trainer, CLASSES, INPUT_SIZE,
+    Activation, Derivatives, Differentiable, LayerParameters, ModelConfig, Optimizer, Parameters,
+    Trainer, CLASSES, INPUT_SIZE,
 };
