@@ -14,6 +14,13 @@ pub fn round(x: f64, decimals: i32) -> f64 {
     (x * scale).round() / scale
 }
 
+/// `x` to `digits` significant digits: for p-values, which span many orders of magnitude.
+pub fn significant(x: f64, digits: usize) -> f64 {
+    format!("{x:.*e}", digits.saturating_sub(1))
+        .parse()
+        .unwrap_or(x)
+}
+
 /// One row of `epochs.csv`.
 #[derive(Debug, Clone, Serialize)]
 pub struct EpochRow {
@@ -64,6 +71,14 @@ pub struct SummaryRow {
     pub total_train_seconds: f64,
     pub seconds_per_epoch: f64,
     pub images_per_second: f64,
+    /// The other model of the compared pair (empty for a model outside it): the next two
+    /// columns are McNemar's exact test between the two on the test images.
+    pub mcnemar_against: Option<String>,
+    /// Test images this model classifies correctly and the other model does not.
+    pub test_images_only_this_model_got_right: Option<u64>,
+    /// Two-sided p-value of "both models are equally accurate" from those discordant images
+    /// (below 0.05: their test accuracies differ).
+    pub mcnemar_exact_p_value: Option<f64>,
 }
 
 /// A new, empty folder for one run under `parent`, named by its UTC start time.

@@ -102,6 +102,9 @@ impl Contender {
                 f64::NAN
             },
             images_per_second: round(images / total_train_seconds, 1),
+            mcnemar_against: None,
+            test_images_only_this_model_got_right: None,
+            mcnemar_exact_p_value: None,
         }
     }
 }

@@ -34,6 +34,8 @@ pub struct Finished {
     pub folder: PathBuf,
     pub end: RunEnd,
     pub contenders: Vec<Contender>,
+    /// One per contender, in the same order, with McNemar's test on the compared pair.
+    pub summaries: Vec<SummaryRow>,
 }
 
 pub fn load_data(args: &DataArgs) -> Result<mnist::Mnist> {
@@ -138,7 +140,8 @@ pub fn execute<C: Serialize>(
     record.ended_at = Some(chrono::Utc::now().to_rfc3339());
     record.models = contenders.iter().map(Contender::summary).collect();
     match result {
-        Ok(end) => {
+        Ok((end, summaries)) => {
+            record.models.clone_from(&summaries);
             record.status = match end {
                 RunEnd::Completed => "completed",
                 RunEnd::Interrupted => "interrupted",
@@ -149,6 +152,7 @@ pub fn execute<C: Serialize>(
                 folder,
                 end,
                 contenders,
+                summaries,
             })
         }
         Err(error) => {
@@ -167,7 +171,7 @@ fn train_and_report(
     test_set: &mnist::Dataset,
     contenders: &mut [Contender],
     folder: &Path,
-) -> Result<RunEnd> {
+) -> Result<(RunEnd, Vec<SummaryRow>)> {
     crate::plots::sample_digits(folder, train_set)?;
     let mut logs = Logs {
         epochs: CsvLog::create(folder.join("epochs.csv"))?,
@@ -185,7 +189,7 @@ fn train_and_report(
         common, train_set, test_set, contenders, &mut logs, &progress, &STOP,
     )?;
 
-    let summaries: Vec<SummaryRow> = contenders.iter().map(Contender::summary).collect();
+    let summaries = crate::pair::summaries(contenders, &test_set.labels.to_vec());
     report::write_csv(folder.join("summary.csv"), &summaries)?;
     for contender in contenders.iter() {
         if let Some(logits) = &contender.last_test_logits {
@@ -211,7 +215,7 @@ fn train_and_report(
         .flat_map(|c| c.logged_steps.iter().cloned())
         .collect();
     crate::plots::step_chart(folder, &steps)?;
-    Ok(end)
+    Ok((end, summaries))
 }
 
 /// `run.json`: what ran, where, with what, and how it ended.
@@ -319,7 +323,7 @@ fn cpu_model() -> String {
 
 /// The terminal's closing table: one column per model, then the speed ratio.
 fn print_side_by_side(finished: &Finished, threads: usize) {
-    let summaries: Vec<SummaryRow> = finished.contenders.iter().map(Contender::summary).collect();
+    let summaries = &finished.summaries;
     let mut lines: Vec<(&str, Vec<String>)> = vec![
         ("", summaries.iter().map(|s| s.model.clone()).collect()),
         (
@@ -381,6 +385,28 @@ fn print_side_by_side(finished: &Finished, threads: usize) {
                 .collect(),
         ),
     ];
+    if summaries.iter().any(|s| s.mcnemar_against.is_some()) {
+        let cell = |value: Option<String>| value.unwrap_or_else(|| "-".to_owned());
+        lines.push((
+            "test images only it got right",
+            summaries
+                .iter()
+                .map(|s| {
+                    cell(
+                        s.test_images_only_this_model_got_right
+                            .map(|n| n.to_string()),
+                    )
+                })
+                .collect(),
+        ));
+        lines.push((
+            "McNemar exact p",
+            summaries
+                .iter()
+                .map(|s| cell(s.mcnemar_exact_p_value.map(|p| format!("{p:.3}"))))
+                .collect(),
+        ));
+    }
     let width = lines
         .iter()
         .flat_map(|(_, cells)| cells.iter().map(String::len))
@@ -390,7 +416,7 @@ fn print_side_by_side(finished: &Finished, threads: usize) {
     println!();
     for (name, cells) in lines.drain(..) {
         let cells: Vec<String> = cells.iter().map(|c| format!("{c:>width$}")).collect();
-        println!("{name:<24} {}", cells.join("  "));
+        println!("{name:<29} {}", cells.join("  "));
     }
     let per_epoch = |name: &str| {
         summaries
@@ -403,6 +429,16 @@ fn print_side_by_side(finished: &Finished, threads: usize) {
         println!(
             "speed: scratch takes {:.2}× the time of torchref per epoch ({scratch:.3} s vs {torch:.3} s, {threads} threads; below 1 means scratch is faster)",
             scratch / torch
+        );
+    }
+    if let Some(p) = summaries.iter().find_map(|s| s.mcnemar_exact_p_value) {
+        println!(
+            "McNemar's exact test on the test images exactly one model got right: p = {p:.3} ({})",
+            if p < 0.05 {
+                "below 0.05: the two test accuracies differ"
+            } else {
+                "0.05 or more: no evidence that the test accuracies differ"
+            }
         );
     }
     println!("reports: {}", finished.folder.display());

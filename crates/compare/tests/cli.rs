@@ -121,9 +121,35 @@ fn a_short_run_writes_every_report() {
         .collect();
     assert_eq!(images_seen, ["320", "640", "960", "1280"]);
 
-    let (_, summary) = csv_rows(&folder.join("summary.csv"));
+    let (header, summary) = csv_rows(&folder.join("summary.csv"));
     assert_eq!(summary.len(), 2);
     assert!(summary.iter().all(|r| r[5] == "completed"), "{summary:?}");
+    // McNemar on the 10 000 test images: the images only one model got right differ by exactly
+    // the accuracy gap (in images), and both rows carry the same p-value.
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("summary.csv has {name}: {header:?}"))
+    };
+    let (against, only, p) = (
+        column("mcnemar_against"),
+        column("test_images_only_this_model_got_right"),
+        column("mcnemar_exact_p_value"),
+    );
+    let accuracy = column("final_test_accuracy_percent");
+    let number = |row: usize, col: usize| summary[row][col].parse::<f64>().expect("a number");
+    assert_eq!(
+        (&*summary[0][against], &*summary[1][against]),
+        ("torchref", "scratch")
+    );
+    let gap_in_images = (number(0, accuracy) - number(1, accuracy)) * 100.0;
+    assert!(
+        (number(0, only) - number(1, only) - gap_in_images).abs() < 0.5,
+        "{summary:?}"
+    );
+    assert_eq!(summary[0][p], summary[1][p]);
+    assert!((0.0..=1.0).contains(&number(0, p)), "{summary:?}");
 
     for model in ["scratch", "torchref"] {
         let (header, matrix) = csv_rows(&folder.join(format!("confusion_matrix_{model}.csv")));
