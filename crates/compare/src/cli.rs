@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
@@ -22,7 +22,9 @@ pub enum Command {
     /// Find, download if missing, and verify the four MNIST files, then print where they are.
     Data(DataArgs),
     /// Reproduce the assignment's five experiments and write table.csv beside their reports
-    /// (scratch sigmoid/tanh/ReLU with SGD, torch ReLU with Adam, scratch ReLU SGD with L2 0.8).
+    /// (scratch sigmoid/tanh/ReLU with SGD, torch ReLU with Adam, scratch ReLU SGD with L2 0.8);
+    /// with --seeds, each as mean ± sd and 95% interval, and whether the assignment's figure
+    /// falls inside.
     Table(CommonArgs),
 }
 
@@ -68,12 +70,18 @@ pub struct RunConfig {
     )]
     pub models: Vec<ModelArg>,
     /// Parity gate: exit with code 3 if the final test accuracies of the two models differ by
-    /// more than this many percentage points.
+    /// more than this many percentage points. With --seeds: unless the whole 95% confidence
+    /// interval of the paired difference (scratch − torchref) lies within ±POINTS.
     #[arg(long, value_name = "POINTS")]
     pub max_accuracy_gap: Option<f64>,
     /// Parity gate: exit with code 3 if any model's final test accuracy is below this percent.
+    /// With --seeds: if any model's mean final test accuracy over the seeds is below it.
     #[arg(long, value_name = "PERCENT")]
     pub min_accuracy: Option<f64>,
+    /// With --seeds: the margin of the equivalence test (two one-sided t tests at 5%) on the
+    /// paired difference of final test accuracy, scratch − torchref.
+    #[arg(long, default_value_t = 0.5, value_name = "POINTS")]
+    pub equivalence_margin: f64,
     #[command(flatten)]
     #[serde(flatten)]
     pub common: CommonArgs,
@@ -94,7 +102,14 @@ pub struct CommonArgs {
     /// Seed of the shared initial weights and of --shuffle.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Run everything once per seed, one seed after the other, and report mean, spread and 95%
+    /// confidence intervals: a count N (seeds --seed, --seed + 1, …) or a comma-separated list
+    /// of two or more seeds (then --seed is not used). Within a seed all models share the
+    /// initial weights and the batch order. Use with --shuffle.
+    #[arg(long, value_name = "N|LIST", value_parser = parse_seeds)]
+    pub seeds: Option<SeedsArg>,
     /// Shuffle the training set every epoch (seeded); default is the assignment's fixed order.
+    /// Recommended with --seeds: without it the seeds vary only the initial weights.
     #[arg(long)]
     pub shuffle: bool,
     /// Drop the last, smaller batch of each epoch (60000 / 64 leaves one of 32).
@@ -118,6 +133,56 @@ pub struct CommonArgs {
     /// Without a terminal, print a progress line every N steps (and one per epoch).
     #[arg(long, default_value_t = 200, value_name = "STEPS")]
     pub log_every: usize,
+}
+
+/// `--seeds`: how many seeds, or which.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum SeedsArg {
+    Count(u64),
+    List(Vec<u64>),
+}
+
+fn parse_seeds(text: &str) -> Result<SeedsArg, String> {
+    let number = |part: &str| {
+        part.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("'{part}' is not a whole number ≥ 0"))
+    };
+    if !text.contains(',') {
+        return match number(text)? {
+            count if count >= 2 => Ok(SeedsArg::Count(count)),
+            _ => Err("needs 2 seeds or more for a spread (for a single run use --seed)".into()),
+        };
+    }
+    let seeds = text
+        .split(',')
+        .map(number)
+        .collect::<Result<Vec<u64>, _>>()?;
+    if seeds.len() < 2 {
+        return Err("a list needs 2 seeds or more".into());
+    }
+    if let Some(repeated) = seeds
+        .iter()
+        .enumerate()
+        .find_map(|(i, seed)| seeds[..i].contains(seed).then_some(seed))
+    {
+        return Err(format!("seed {repeated} is listed twice"));
+    }
+    Ok(SeedsArg::List(seeds))
+}
+
+impl SeedsArg {
+    /// The seeds to run, in order; `first` is `--seed`, where a count starts.
+    pub fn seeds(&self, first: u64) -> Result<Vec<u64>> {
+        match self {
+            SeedsArg::List(seeds) => Ok(seeds.clone()),
+            SeedsArg::Count(count) => (0..*count)
+                .map(|i| first.checked_add(i))
+                .collect::<Option<Vec<u64>>>()
+                .context("--seed plus --seeds passes the largest seed: choose a smaller --seed"),
+        }
+    }
 }
 
 fn default_threads() -> usize {
@@ -203,6 +268,9 @@ impl CommonArgs {
         if self.limit == Some(0) {
             bail!("--limit must be at least 1 image (or left out for the whole training set)");
         }
+        if let Some(seeds) = &self.seeds {
+            seeds.seeds(self.seed)?;
+        }
         Ok(())
     }
 }
@@ -232,6 +300,12 @@ impl RunConfig {
             if !(0.0..=100.0).contains(&floor) {
                 bail!("--min-accuracy is a percentage between 0 and 100, got {floor}");
             }
+        }
+        if !(self.equivalence_margin.is_finite() && self.equivalence_margin > 0.0) {
+            bail!(
+                "--equivalence-margin must be a positive number of points, got {}",
+                self.equivalence_margin
+            );
         }
         Ok(())
     }
@@ -271,6 +345,17 @@ mod tests {
         assert_eq!(run.common.seed, 42);
         assert!(!run.common.shuffle);
         assert_eq!(run.models, vec![ModelArg::Scratch, ModelArg::Torchref]);
+        assert_eq!(run.common.seeds, None);
+    }
+
+    #[test]
+    fn seeds_are_a_count_from_seed_or_a_list() {
+        let run = parse(&["--seeds", "3", "--seed", "7"]).expect("valid");
+        let seeds = run.common.seeds.expect("given");
+        assert_eq!(seeds.seeds(run.common.seed).expect("in range"), [7, 8, 9]);
+        let run = parse(&["--seeds", "5,1,9"]).expect("valid");
+        let seeds = run.common.seeds.expect("given");
+        assert_eq!(seeds.seeds(run.common.seed).expect("a list"), [5, 1, 9]);
     }
 
     #[test]
@@ -287,6 +372,15 @@ mod tests {
             (&["--limit", "0"][..], "--limit"),
             (&["--activation", "gelu"][..], "--activation"),
             (&["--min-accuracy", "120"][..], "--min-accuracy"),
+            (&["--equivalence-margin", "0"][..], "--equivalence-margin"),
+            (&["--seeds", "1"][..], "--seeds"),
+            (&["--seeds", "3,x"][..], "--seeds"),
+            (&["--seeds", "4,5,4"][..], "--seeds"),
+            (&["--seeds", "7,"][..], "--seeds"),
+            (
+                &["--seeds", "3", "--seed", "18446744073709551614"][..],
+                "--seed",
+            ),
         ] {
             let message = format!("{:#}", parse(args).expect_err("must be refused"));
             assert!(message.contains(flag), "{args:?}: {message}");

@@ -8,6 +8,7 @@ mod plots;
 mod progress;
 mod report;
 mod run;
+mod seeds;
 mod session;
 mod table;
 

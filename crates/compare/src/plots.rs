@@ -1,4 +1,5 @@
-//! SVG figures of a run: loss and accuracy per epoch, per-step loss, and sample digits.
+//! SVG figures of a run: loss and accuracy per epoch, per-step loss, sample digits, and over
+//! several seeds the test accuracy per epoch as a mean line in a min–max band.
 
 use std::path::Path;
 
@@ -24,6 +25,12 @@ const PALETTE: [RGBColor; 6] = [
     RGBColor(140, 86, 75),
 ];
 
+/// A shaded area between `low` and `high` at each `x`, drawn under the lines.
+struct Band {
+    points: Vec<(f64, f64, f64)>,
+    color: RGBColor,
+}
+
 fn color(index: usize) -> RGBColor {
     PALETTE[index % PALETTE.len()]
 }
@@ -42,12 +49,32 @@ enum XAxis {
 fn line_chart(
     path: &Path,
     title: &str,
-    (x_label, x_axis): (&str, XAxis),
+    axes: (&str, XAxis),
     y_label: &str,
     legend: SeriesLabelPosition,
     series: &[Series],
 ) -> Result<()> {
-    let all = series.iter().flat_map(|s| s.points.iter());
+    chart_with_bands(path, title, axes, y_label, legend, series, &[])
+}
+
+fn chart_with_bands(
+    path: &Path,
+    title: &str,
+    (x_label, x_axis): (&str, XAxis),
+    y_label: &str,
+    legend: SeriesLabelPosition,
+    series: &[Series],
+    bands: &[Band],
+) -> Result<()> {
+    let band_edges: Vec<(f64, f64)> = bands
+        .iter()
+        .flat_map(|b| b.points.iter())
+        .flat_map(|&(x, low, high)| [(x, low), (x, high)])
+        .collect();
+    let all = series
+        .iter()
+        .flat_map(|s| s.points.iter())
+        .chain(&band_edges);
     let finite: Vec<&(f64, f64)> = all
         .filter(|(x, y)| x.is_finite() && y.is_finite())
         .collect();
@@ -81,6 +108,21 @@ fn line_chart(
         mesh.x_labels((x1 - x0) as usize + 1);
     }
     mesh.draw().map_err(fail())?;
+    for band in bands {
+        let outline: Vec<(f64, f64)> = band
+            .points
+            .iter()
+            .map(|&(x, _, high)| (x, high))
+            .chain(band.points.iter().rev().map(|&(x, low, _)| (x, low)))
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .collect();
+        chart
+            .draw_series(std::iter::once(Polygon::new(
+                outline,
+                band.color.mix(0.2).filled(),
+            )))
+            .map_err(fail())?;
+    }
     for s in series {
         let style = s.color.stroke_width(2);
         let points = s
@@ -175,6 +217,73 @@ pub fn epoch_charts(folder: &Path, rows: &[EpochRow]) -> Result<()> {
         SeriesLabelPosition::LowerRight,
         &accuracy,
     )
+}
+
+/// The test accuracy per epoch of one model over several seeds.
+pub struct SeedCurves {
+    pub model: String,
+    /// Per epoch, the test accuracy (%) of every seed that reached it.
+    pub per_epoch: Vec<(usize, Vec<f64>)>,
+}
+
+/// Test accuracy per epoch over seeds: per model the mean as a line and the range from the
+/// lowest to the highest seed as a shaded band; `reference` adds a dashed level (a published
+/// figure).
+pub fn seed_band_chart(
+    path: &Path,
+    title: &str,
+    curves: &[SeedCurves],
+    reference: Option<(&str, f64)>,
+) -> Result<()> {
+    let mut series = Vec::new();
+    let mut bands = Vec::new();
+    for (index, curve) in curves.iter().enumerate() {
+        let summaries: Vec<(f64, stats::Summary)> = curve
+            .per_epoch
+            .iter()
+            .filter_map(|(epoch, values)| {
+                stats::Summary::of(values).ok().map(|s| (*epoch as f64, s))
+            })
+            .collect();
+        series.push(Series {
+            name: format!("{} mean of {} seeds", curve.model, seeds(curve)),
+            points: summaries.iter().map(|(x, s)| (*x, s.mean)).collect(),
+            color: color(index),
+            dashed: false,
+        });
+        bands.push(Band {
+            points: summaries.iter().map(|(x, s)| (*x, s.min, s.max)).collect(),
+            color: color(index),
+        });
+    }
+    if let Some((name, level)) = reference {
+        let epochs = curves
+            .iter()
+            .flat_map(|c| c.per_epoch.iter().map(|(e, _)| *e as f64));
+        let (first, last) = epochs.fold((f64::MAX, f64::MIN), |(lo, hi), e| (lo.min(e), hi.max(e)));
+        series.push(Series {
+            name: name.to_owned(),
+            points: vec![(first, level), (last, level)],
+            color: RGBColor(0, 0, 0),
+            dashed: true,
+        });
+    }
+    chart_with_bands(
+        path,
+        title,
+        ("epoch", XAxis::Epochs),
+        "test accuracy (%); band: lowest to highest seed",
+        SeriesLabelPosition::LowerRight,
+        &series,
+        &bands,
+    )
+}
+
+fn seeds(curve: &SeedCurves) -> usize {
+    curve
+        .per_epoch
+        .first()
+        .map_or(0, |(_, values)| values.len())
 }
 
 /// `steps_loss.svg`: the mean batch loss between logged steps against images seen.

@@ -1,5 +1,6 @@
 //! What the terminal shows while training: a progress bar per model and epoch on a terminal,
-//! plain lines every `--log-every` steps and one per epoch otherwise (CI logs).
+//! plain lines every `--log-every` steps and one per epoch otherwise (CI logs); with `--seeds`,
+//! which seed is running and, after the first epoch, the expected total time.
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -9,6 +10,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub struct Progress {
     bars: bool,
     log_every: usize,
+    /// (1-based index, number of seeds) of a multi-seed run.
+    seed: Option<(usize, usize)>,
 }
 
 impl Progress {
@@ -16,11 +19,35 @@ impl Progress {
         Progress {
             bars: std::io::stderr().is_terminal(),
             log_every,
+            seed: None,
+        }
+    }
+
+    /// The progress of seed `index` (from 1) of `count`.
+    pub fn for_seed(log_every: usize, index: usize, count: usize) -> Self {
+        Progress {
+            seed: Some((index, count)),
+            ..Progress::new(log_every)
+        }
+    }
+
+    /// Called when every model has finished `epoch` (training and evaluation), `seconds` after
+    /// the epoch began. After the first epoch of the first seed, prints the expected total.
+    pub fn epoch_finished(&self, epoch: usize, epochs: usize, seconds: f64) {
+        if let (1, Some((1, seeds))) = (epoch, self.seed) {
+            let total = seconds * (epochs * seeds) as f64;
+            eprintln!(
+                "expected total time: about {} (the first epoch of every model took {seconds:.1} s; × {epochs} epochs × {seeds} seeds)",
+                duration(total)
+            );
         }
     }
 
     pub fn epoch(&self, model: &str, epoch: usize, epochs: usize, steps: usize) -> EpochProgress {
-        let prefix = format!("{model:<10} epoch {epoch:>2}/{epochs}");
+        let seed = self.seed.map_or(String::new(), |(index, count)| {
+            format!("seed {index}/{count}  ")
+        });
+        let prefix = format!("{seed}{model:<10} epoch {epoch:>2}/{epochs}");
         let bar = self.bars.then(|| {
             let bar = ProgressBar::new(steps as u64);
             let style = ProgressStyle::with_template(
@@ -39,6 +66,18 @@ impl Progress {
             steps,
             log_every: self.log_every,
         }
+    }
+}
+
+/// `seconds` as a person reads a wait: "40 s", "12 min", "2 h 05 min".
+fn duration(seconds: f64) -> String {
+    let minutes = (seconds / 60.0).round() as u64;
+    if seconds < 90.0 {
+        format!("{seconds:.0} s")
+    } else if minutes < 120 {
+        format!("{minutes} min")
+    } else {
+        format!("{} h {:02} min", minutes / 60, minutes % 60)
     }
 }
 
@@ -87,5 +126,17 @@ impl EpochProgress {
             Some(bar) => bar.abandon_with_message(why.to_owned()),
             None => eprintln!("{}  {why}", self.prefix),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration;
+
+    #[test]
+    fn durations_read_in_the_unit_that_fits() {
+        assert_eq!(duration(42.4), "42 s");
+        assert_eq!(duration(725.0), "12 min");
+        assert_eq!(duration(7500.0), "2 h 05 min");
     }
 }

@@ -138,6 +138,7 @@ pub fn train(
     let steps = batcher.steps(train_set.len());
     let mut train_clock = vec![0.0_f64; contenders.len()];
     for epoch in 1..=common.epochs {
+        let epoch_started = Instant::now();
         let order = if common.shuffle {
             EpochOrder::shuffled(train_set.len(), common.seed, epoch as u64)
         } else {
@@ -232,6 +233,7 @@ pub fn train(
             contender.history.push(row);
             contender.last_test_logits = Some(test_logits);
         }
+        progress.epoch_finished(epoch, common.epochs, epoch_started.elapsed().as_secs_f64());
     }
     for contender in contenders.iter_mut() {
         if contender.outcome == Outcome::Training {

@@ -23,6 +23,7 @@ pub enum Outcome {
 }
 
 /// A model to train in a run.
+#[derive(Clone)]
 pub struct Spec {
     pub label: String,
     pub implementation: ModelArg,
@@ -48,10 +49,9 @@ pub fn load_data(args: &DataArgs) -> Result<mnist::Mnist> {
     mnist::load(&source).context("cannot load MNIST")
 }
 
-/// The default job: the scratch and the torch model side by side.
-pub fn compare(config: &RunConfig) -> Result<Outcome> {
-    config.validate()?;
-    let specs = config
+/// The models `--models` asks for, each with its optimiser.
+pub fn compare_specs(config: &RunConfig) -> Vec<Spec> {
+    config
         .models
         .iter()
         .map(|&implementation| {
@@ -65,32 +65,50 @@ pub fn compare(config: &RunConfig) -> Result<Outcome> {
                 config: config.model_config(optimizer),
             }
         })
-        .collect();
-    let finished = execute(&config.common, config, specs)?;
+        .collect()
+}
+
+/// The default job: the scratch and the torch model side by side (once per seed with
+/// `--seeds`).
+pub fn compare(config: &RunConfig) -> Result<Outcome> {
+    config.validate()?;
+    if let Some(seeds) = &config.common.seeds {
+        return crate::seeds::compare(config, &seeds.seeds(config.common.seed)?);
+    }
+    let finished = execute(&config.common, config, compare_specs(config))?;
     print_side_by_side(&finished, config.common.threads);
     if finished.end == RunEnd::Interrupted {
         return Ok(Outcome::Interrupted);
     }
     let failures = gate_failures(config, &finished.contenders);
+    Ok(report_gate(config, &failures))
+}
+
+/// Prints how the parity gate went, if it was asked for, and the outcome it makes.
+pub fn report_gate(config: &RunConfig, failures: &[String]) -> Outcome {
     if failures.is_empty() {
         if config.max_accuracy_gap.is_some() || config.min_accuracy.is_some() {
             println!("parity gate: passed");
         }
-        Ok(Outcome::Success)
+        Outcome::Success
     } else {
-        for failure in &failures {
+        for failure in failures {
             eprintln!("parity gate failed: {failure}");
         }
-        Ok(Outcome::GateFailed)
+        Outcome::GateFailed
     }
 }
 
-/// Trains `specs` on identical batches and writes every report of the run.
-pub fn execute<C: Serialize>(
-    common: &CommonArgs,
-    config: &C,
-    specs: Vec<Spec>,
-) -> Result<Finished> {
+/// What every run of a session shares: the data, read and verified once (and cut to
+/// `--limit`), and the torch device.
+pub struct Prepared {
+    data: mnist::Mnist,
+    torch_device: Option<torchref::Device>,
+}
+
+/// Checks the device, loads the data, sets the threads and installs the Ctrl-C handler: once
+/// per process, before the first run.
+pub fn prepare(common: &CommonArgs, specs: &[Spec]) -> Result<Prepared> {
     // Checked before the data, which may take a download.
     let torch_device = specs
         .iter()
@@ -98,18 +116,58 @@ pub fn execute<C: Serialize>(
         .then(|| torchref::parse_device(&common.device))
         .transpose()
         .context("--device")?;
-    let data = load_data(&common.data)?;
-    let limited;
-    let train_set = match common.limit {
-        Some(n) if n < data.train.len() => {
-            limited = data.train.head(n);
-            &limited
-        }
-        _ => &data.train,
-    };
+    let mut data = load_data(&common.data)?;
+    if let Some(n) = common.limit.filter(|&n| n < data.train.len()) {
+        data.train = data.train.head(n);
+    }
     scratch::set_threads(common.threads);
     torchref::set_threads(common.threads);
+    ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+        eprintln!("\ninterrupted: finishing the reports (Ctrl-C again to quit at once)");
+    })
+    .context("cannot install the Ctrl-C handler")?;
+    Ok(Prepared { data, torch_device })
+}
 
+/// Where a run writes its reports.
+pub enum RunFolder<'a> {
+    /// A new folder under this one, named by the start time (a run of its own).
+    NewUnder(&'a Path),
+    /// This folder, which must not exist yet (one seed of a multi-seed run).
+    Exactly(PathBuf),
+}
+
+/// Loads the data, then trains `specs` on identical batches and writes every report of the run.
+pub fn execute<C: Serialize>(
+    common: &CommonArgs,
+    config: &C,
+    specs: Vec<Spec>,
+) -> Result<Finished> {
+    let prepared = prepare(common, &specs)?;
+    let progress = Progress::new(common.log_every);
+    execute_prepared(
+        &prepared,
+        common,
+        config,
+        specs,
+        RunFolder::NewUnder(&common.out),
+        &progress,
+    )
+}
+
+/// Trains `specs` on identical batches from `common.seed`'s weights and writes every report.
+pub fn execute_prepared<C: Serialize>(
+    prepared: &Prepared,
+    common: &CommonArgs,
+    config: &C,
+    specs: Vec<Spec>,
+    folder: RunFolder<'_>,
+    progress: &Progress,
+) -> Result<Finished> {
+    let data = &prepared.data;
     // Xavier-uniform weights from the seed, shared by every model of the run.
     let initial = scratch::Mlp::new(&specs[0].config, common.seed).parameters();
     let mut contenders = Vec::with_capacity(specs.len());
@@ -117,7 +175,9 @@ pub fn execute<C: Serialize>(
         let trainer: Box<dyn mnist::Trainer> = match spec.implementation {
             ModelArg::Scratch => Box::new(scratch::Mlp::from_parameters(&spec.config, &initial)),
             ModelArg::Torchref => {
-                let device = torch_device.context("a torch model needs a device")?;
+                let device = prepared
+                    .torch_device
+                    .context("a torch model needs a device")?;
                 Box::new(
                     torchref::TorchMlp::from_parameters(&spec.config, &initial, device)
                         .with_context(|| format!("cannot build the torch model {}", spec.label))?,
@@ -133,10 +193,24 @@ pub fn execute<C: Serialize>(
     }
 
     let started = chrono::Utc::now();
-    let folder = report::create_run_folder(&common.out, &started)?;
-    let mut record = RunRecord::new(config, common, &data, train_set.len(), &started);
+    let folder = match folder {
+        RunFolder::NewUnder(parent) => report::create_run_folder(parent, &started)?,
+        RunFolder::Exactly(path) => {
+            std::fs::create_dir(&path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            path
+        }
+    };
+    let mut record = RunRecord::new(config, common, data, data.train.len(), &started);
     record.write(&folder)?;
-    let result = train_and_report(common, train_set, &data.test, &mut contenders, &folder);
+    let result = train_and_report(
+        common,
+        &data.train,
+        &data.test,
+        &mut contenders,
+        &folder,
+        progress,
+    );
     record.ended_at = Some(chrono::Utc::now().to_rfc3339());
     record.models = contenders.iter().map(Contender::summary).collect();
     match result {
@@ -171,22 +245,15 @@ fn train_and_report(
     test_set: &mnist::Dataset,
     contenders: &mut [Contender],
     folder: &Path,
+    progress: &Progress,
 ) -> Result<(RunEnd, Vec<SummaryRow>)> {
     crate::plots::sample_digits(folder, train_set)?;
     let mut logs = Logs {
         epochs: CsvLog::create(folder.join("epochs.csv"))?,
         steps: CsvLog::create(folder.join("steps.csv"))?,
     };
-    ctrlc::set_handler(|| {
-        if STOP.swap(true, Ordering::SeqCst) {
-            std::process::exit(i32::from(EXIT_INTERRUPTED));
-        }
-        eprintln!("\ninterrupted: finishing the reports (Ctrl-C again to quit at once)");
-    })
-    .context("cannot install the Ctrl-C handler")?;
-    let progress = Progress::new(common.log_every);
     let end = run::train(
-        common, train_set, test_set, contenders, &mut logs, &progress, &STOP,
+        common, train_set, test_set, contenders, &mut logs, progress, &STOP,
     )?;
 
     let summaries = crate::pair::summaries(contenders, &test_set.labels.to_vec());

@@ -337,3 +337,111 @@ fn ctrl_c_keeps_completed_epochs_and_exits_130() {
     assert!(rows.len() >= 2, "completed epochs stay");
     assert!(folder.join("summary.csv").exists());
 }
+
+/// The column of `name` in a CSV header.
+fn column(header: &[String], name: &str) -> usize {
+    header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("a column {name}: {header:?}"))
+}
+
+#[test]
+fn seeds_run_the_comparison_per_seed_and_gate_on_the_interval() {
+    // Like for like: per seed, both models the same to rounding, so the interval of the
+    // difference is within a tenth of a point.
+    let out = tempfile::tempdir().expect("temp dir");
+    let args = [
+        "--seeds",
+        "3,5",
+        "--epochs",
+        "1",
+        "--limit",
+        "640",
+        "--shuffle",
+        "--torch-optimizer",
+        "sgd",
+        "--max-accuracy-gap",
+        "0.1",
+        "--min-accuracy",
+        "10",
+    ];
+    let output = run(out.path(), &args);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).contains("seed 2/2"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("expected total time"),
+        "{}",
+        stderr(&output)
+    );
+    let folder = run_folder(out.path());
+    for seed in ["seed-3", "seed-5"] {
+        let run = run_json(&folder.join(seed));
+        assert_eq!(run["status"], "completed", "{seed}");
+        assert_eq!(run["seed"], seed[5..].parse::<u64>().expect("a seed"));
+        assert!(folder.join(seed).join("summary.csv").exists());
+    }
+    assert!(folder.join("accuracy_over_seeds.svg").exists());
+    assert_eq!(run_json(&folder)["status"], "completed");
+
+    let (header, seeds) = csv_rows(&folder.join("seeds.csv"));
+    let accuracy = column(&header, "final_test_accuracy_percent");
+    let by = |seed: &str, model: &str| {
+        seeds
+            .iter()
+            .find(|r| r[0] == seed && r[1] == model)
+            .map(|r| r[accuracy].parse::<f64>().expect("a number"))
+            .unwrap_or_else(|| panic!("seed {seed} {model} in {seeds:?}"))
+    };
+    // The paired difference, worked out from seeds.csv independently of the stats crate.
+    let mean_difference = ((by("3", "scratch") - by("3", "torchref"))
+        + (by("5", "scratch") - by("5", "torchref")))
+        / 2.0;
+
+    let (header, stats) = csv_rows(&folder.join("stats.csv"));
+    let quantities: Vec<&str> = stats.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(
+        quantities,
+        [
+            "scratch final test accuracy",
+            "torchref final test accuracy",
+            "scratch − torchref final test accuracy"
+        ]
+    );
+    let difference = &stats[2];
+    let mean: f64 = difference[column(&header, "mean")]
+        .parse()
+        .expect("a number");
+    // stats.csv rounds to 4 decimals.
+    assert!((mean - mean_difference).abs() < 1e-4, "{stats:?}");
+    let verdict = &difference[column(&header, "verdict")];
+    assert!(
+        ["equivalent within ±0.5 points", "not shown equivalent"].contains(&verdict.as_str()),
+        "{stats:?}"
+    );
+
+    // The assignment's pair (SGD against Adam) after ten steps is far apart: the interval of
+    // the difference cannot lie within ±1 point.
+    let out = tempfile::tempdir().expect("temp dir");
+    let output = run(
+        out.path(),
+        &[
+            "--seeds",
+            "2",
+            "--epochs",
+            "1",
+            "--limit",
+            "640",
+            "--max-accuracy-gap",
+            "1",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("is not within ±1"),
+        "{}",
+        stderr(&output)
+    );
+    let folder = run_folder(out.path());
+    assert!(folder.join("seed-42").is_dir() && folder.join("seed-43").is_dir());
+}

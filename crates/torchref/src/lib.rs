@@ -30,3 +30,5 @@ mod optim;
 pub use device::{libtorch_version, parse_device, set_threads};
 pub use error::Error;
 pub use mlp::TorchMlp;
+/// Where a [`TorchMlp`] runs, as [`parse_device`] returns it.
+pub use tch::Device;
