@@ -1,7 +1,19 @@
 //! A multilayer perceptron written by hand: forward pass, backpropagation, SGD and Adam, with
-//! no autograd and no torch. [`Mlp`] implements [`mnist::Trainer`] (name `"scratch"`) so the
-//! `compare` binary can train it side by side with the libtorch reference on identical
-//! batches; [`set_threads`] sets how many threads it uses.
+//! no autograd and no torch.
+//!
+//! Start with [`textbook`]: the whole network on ndarray, one function per formula
+//! ([`textbook::forward`], [`textbook::loss`], [`textbook::output_delta`],
+//! [`textbook::backward`], [`textbook::sgd`], [`textbook::adam`]), products by `.dot()`, in
+//! `f32` or `f64`. [`Textbook`] trains with them (name `"scratch-textbook"`). It is what the
+//! model computes, the oracle the fast engine is tested against, and the gradient checks'
+//! `f64` network.
+//!
+//! [`Mlp`] (name `"scratch"`) computes the same with fused, hand-vectorised kernels (bias,
+//! activation, derivative and optimiser update folded into the matrix products) on a pool of
+//! spinning threads. Both implement [`mnist::Trainer`], so the `compare` binary can train
+//! them beside the libtorch reference on identical batches, and [`mnist::Differentiable`], so
+//! tests can check their gradients at any parameters; [`set_threads`] sets how many threads
+//! they use.
 //!
 //! The maths, for a batch of `m` images (shapes as torch `Linear`: `W` is `(out, in)`):
 //! - forward: `Z_l = A_{l−1}·W_lᵀ + b_l`, `A_l = f(Z_l)` (sigmoid, tanh or ReLU) on hidden
@@ -51,9 +63,11 @@ mod network;
 mod optim;
 mod pool;
 mod real;
+pub mod textbook;
 
 #[cfg(test)]
 mod tests;
 
 pub use mlp::Mlp;
 pub use pool::set_threads;
+pub use textbook::Textbook;

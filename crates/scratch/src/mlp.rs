@@ -1,6 +1,8 @@
 //! [`Mlp`]: the `f32` network behind the [`Trainer`] interface.
 
-use mnist::{Batch, LayerParameters, ModelConfig, Parameters, Trainer};
+use mnist::{
+    Batch, Derivatives, Differentiable, LayerParameters, ModelConfig, Parameters, Trainer,
+};
 use ndarray::{Array2, ArrayView2};
 
 use crate::init::xavier;
@@ -79,5 +81,38 @@ impl Trainer for Mlp {
 
     fn logits(&mut self, images: ArrayView2<'_, f32>) -> Array2<f32> {
         self.net.logits(images)
+    }
+}
+
+impl Differentiable for Mlp {
+    fn name(&self) -> &str {
+        "scratch"
+    }
+
+    /// The fused kernels keep only each layer's `A = f(Z)`, so the pre-activations reported
+    /// are recomputed, `Z_l = A_{l−1}·W_lᵀ + b_l`, from the `A_{l−1}` of the very pass that
+    /// computed the gradient (one `f32` product by ndarray per layer).
+    fn differentiate(&mut self, parameters: &Parameters, batch: &Batch<'_>) -> Derivatives {
+        let mut at = Mlp::from_parameters(self.config(), parameters);
+        let (loss, gradient) = at.gradient(batch);
+        let hidden = parameters.len() - 1;
+        let m = batch.images.nrows();
+        let pre_activations = (0..hidden)
+            .map(|l| {
+                let input = match l {
+                    0 => batch.images.to_owned(),
+                    _ => at.net.output(l - 1, m),
+                };
+                let p = &parameters[l];
+                let weight = ArrayView2::from_shape((p.out_features, p.in_features), &p.weight)
+                    .expect("parameters of the config's shapes");
+                input.dot(&weight.t()) + ndarray::aview1(&p.bias)
+            })
+            .collect();
+        Derivatives {
+            loss,
+            gradient,
+            pre_activations,
+        }
     }
 }

@@ -236,47 +236,18 @@ impl<T: Real> Network<T> {
             .zip(logits.axis_chunks_iter_mut(Axis(0), EVAL_BLOCK))
         {
             self.pass(block, None, Mode::Logits);
-            let last = self.layers.len() - 1;
-            let ld = padded(block.nrows());
-            let first = first_row(&self.layers, last);
-            let src = &self.work.outputs.as_slice()[first * ld..(first + CLASSES) * ld];
-            for ((i, k), x) in out.indexed_iter_mut() {
-                *x = src[k * ld + i];
-            }
+            out.assign(&self.output(self.layers.len() - 1, block.nrows()));
         }
         logits
     }
 
-    /// Where weight `index` of layer `layer`'s `(out, in)` weights (or bias `index`, if
-    /// `bias`) is kept, for finite differences.
-    #[cfg(test)]
-    fn parameter_position(&self, layer: usize, bias: bool, index: usize) -> usize {
-        let layer = self.layers[layer];
-        match bias {
-            true => layer.bias_offset + index,
-            false => layer.weight_offset + index / layer.inputs * layer.ld() + index % layer.inputs,
-        }
-    }
-
-    #[cfg(test)]
-    pub(crate) fn parameter(&self, layer: usize, bias: bool, index: usize) -> T {
-        let at = self.parameter_position(layer, bias, index);
-        if bias {
-            self.biases[at]
-        } else {
-            self.weights.as_slice()[at]
-        }
-    }
-
-    #[cfg(test)]
-    pub(crate) fn set_parameter(&mut self, layer: usize, bias: bool, index: usize, value: T) {
-        let at = self.parameter_position(layer, bias, index);
-        if bias {
-            self.biases[at] = value;
-        } else {
-            self.weights.as_mut_slice()[at] = value;
-            self.sum_squares = sum_squares(&self.weights);
-        }
+    /// Layer `l`'s output `(m, outputs)` as the last pass, over `m` images, left it: `A_l`
+    /// for a hidden layer, the logits for the last.
+    pub(crate) fn output(&self, l: usize, m: usize) -> Array2<T> {
+        let ld = padded(m);
+        let first = first_row(&self.layers, l);
+        let rows = &self.work.outputs.as_slice()[first * ld..(first + self.layers[l].outputs) * ld];
+        Array2::from_shape_fn((m, self.layers[l].outputs), |(i, k)| rows[k * ld + i])
     }
 
     /// A layer's rows of `buffer` (weights or anything shaped like them), unpadded.

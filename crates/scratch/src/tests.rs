@@ -1,5 +1,7 @@
-//! Whole-network checks: the gradient against finite differences in `f64`, and the `f32`
-//! network (hand-vectorised kernels where the CPU has them) against the `f64` one.
+//! Whole-network checks: the textbook engine's gradient against finite differences in `f64`,
+//! and the fused `f32` network (hand-vectorised kernels where the CPU has them) against the
+//! `f64` textbook engine on small, oddly shaped networks. (The full-size, real-data,
+//! step-by-step comparison is `tests/oracle.rs`.)
 
 use mnist::testing::assert_close;
 use mnist::{Activation, ModelConfig, Optimizer, INPUT_SIZE};
@@ -9,6 +11,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::init::xavier;
 use crate::network::Network;
+use crate::textbook::{self, Textbook};
 
 const ACTIVATIONS: [Activation; 3] = [Activation::Sigmoid, Activation::Tanh, Activation::Relu];
 
@@ -20,14 +23,15 @@ fn batch(m: usize, seed: u64) -> (Array2<f32>, Array1<u8>) {
     (images, labels)
 }
 
-/// Every weight and bias gradient of a 784-3-4-10 network, for each activation, with and
-/// without L2, against central differences of the loss in `f64` (h = 1e-5: truncation error
-/// about h² ≈ 1e-10 of the third derivative, rounding about 1e-16/h ≈ 1e-11). The relative
-/// error must be below 1e-6; the absolute floor of 1e-9 only covers gradients that are
-/// themselves below the finite differences' resolution.
+/// Every weight and bias gradient of the textbook engine on a 784-3-4-10 network, for each
+/// activation, with and without L2, against central differences of its loss in `f64` (h =
+/// 1e-5: truncation error about h² ≈ 1e-10 of the third derivative, rounding about 1e-16/h ≈
+/// 1e-11). The relative error must be below 1e-6; the absolute floor of 1e-9 only covers
+/// gradients that are themselves below the finite differences' resolution.
 #[test]
-fn gradients_match_finite_differences_in_f64() {
+fn textbook_gradients_match_finite_differences_in_f64() {
     let (images, labels) = batch(7, 1);
+    let x = images.mapv(f64::from);
     let h = 1e-5;
     for activation in ACTIVATIONS {
         for l2 in [0.0, 0.3] {
@@ -39,33 +43,30 @@ fn gradients_match_finite_differences_in_f64() {
                     *b = 0.1 * (j as f32 + 1.0) * if l % 2 == 0 { 1.0 } else { -1.0 };
                 }
             }
-            let mut net = Network::<f64>::new(&config, &params);
-            let (loss, gradient) = net.gradient(images.view(), labels.view());
-            assert_close(
-                "loss of the gradient pass",
-                &[loss],
-                &[net.loss(images.view(), labels.view())],
-                1e-14,
-                0.0,
-            );
-            for (l, layer) in params.iter().enumerate() {
-                for (bias, analytic) in [(false, &gradient.weights[l]), (true, &gradient.biases[l])]
-                {
-                    let count = if bias {
-                        layer.bias.len()
-                    } else {
-                        layer.weight.len()
-                    };
-                    let numeric: Vec<f64> = (0..count)
-                        .map(|i| {
-                            let w = net.parameter(l, bias, i);
-                            net.set_parameter(l, bias, i, w + h);
-                            let up = net.loss(images.view(), labels.view());
-                            net.set_parameter(l, bias, i, w - h);
-                            let down = net.loss(images.view(), labels.view());
-                            net.set_parameter(l, bias, i, w);
-                            (up - down) / (2.0 * h)
-                        })
+            let model = Textbook::<f64>::from_parameters(&config, &params);
+            let (_, gradient, _) = model.gradient(images.view(), labels.view());
+            let mut layers = model.layers().to_vec();
+            let loss_at = |layers: &[textbook::Dense<f64>]| {
+                let pass = textbook::forward(layers, activation, x.clone());
+                let logits = pass.pre_activations[layers.len() - 1].view();
+                textbook::loss(layers, f64::from(l2), logits, labels.view())
+            };
+            let numeric = |layers: &mut [textbook::Dense<f64>], l: usize, bias: bool, i: usize| {
+                let w = *parameter(layers, l, bias, i);
+                *parameter(layers, l, bias, i) = w + h;
+                let up = loss_at(layers);
+                *parameter(layers, l, bias, i) = w - h;
+                let down = loss_at(layers);
+                *parameter(layers, l, bias, i) = w;
+                (up - down) / (2.0 * h)
+            };
+            for (l, g) in gradient.iter().enumerate() {
+                for (bias, analytic) in [
+                    (false, g.weight.as_slice().expect("standard layout")),
+                    (true, g.bias.as_slice().expect("standard layout")),
+                ] {
+                    let numeric: Vec<f64> = (0..analytic.len())
+                        .map(|i| numeric(&mut layers, l, bias, i))
                         .collect();
                     let what = format!(
                         "{activation:?}, l2 {l2}: layer {l} {}",
@@ -78,8 +79,19 @@ fn gradients_match_finite_differences_in_f64() {
     }
 }
 
-/// The `f32` network's gradient, through whatever kernels this machine runs, agrees with
-/// the `f64` network's to f32 rounding, on layer widths and a batch size (37) that leave
+/// Weight `i` of layer `l`'s `(out, in)` weights, row-major, or bias `i` if `bias`.
+fn parameter(layers: &mut [textbook::Dense<f64>], l: usize, bias: bool, i: usize) -> &mut f64 {
+    let layer = &mut layers[l];
+    if bias {
+        &mut layer.bias[i]
+    } else {
+        let cols = layer.weight.ncols();
+        &mut layer.weight[[i / cols, i % cols]]
+    }
+}
+
+/// The fused `f32` network's gradient, through whatever kernels this machine runs, agrees
+/// with the `f64` textbook engine's to f32 rounding, on layer widths and a batch size (37) that leave
 /// partial tiles and padding everywhere.
 #[test]
 fn the_f32_gradient_matches_the_f64_one() {
@@ -89,8 +101,8 @@ fn the_f32_gradient_matches_the_f64_one() {
         let params = xavier(&config.layer_sizes(), 4);
         let (loss32, g32) =
             Network::<f32>::new(&config, &params).gradient(images.view(), labels.view());
-        let (loss64, g64) =
-            Network::<f64>::new(&config, &params).gradient(images.view(), labels.view());
+        let (loss64, g64, _) = Textbook::<f64>::from_parameters(&config, &params)
+            .gradient(images.view(), labels.view());
         assert_close(
             &format!("{activation:?} loss"),
             &[f64::from(loss32)],
@@ -98,19 +110,19 @@ fn the_f32_gradient_matches_the_f64_one() {
             1e-6,
             0.0,
         );
-        for l in 0..3 {
+        for (l, want) in g64.iter().enumerate() {
             let widen = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
             assert_close(
                 &format!("{activation:?} ∇W{l}"),
                 &widen(&g32.weights[l]),
-                &g64.weights[l],
+                want.weight.as_slice().expect("standard layout"),
                 1e-4,
                 1e-6,
             );
             assert_close(
                 &format!("{activation:?} ∇b{l}"),
                 &widen(&g32.biases[l]),
-                &g64.biases[l],
+                want.bias.as_slice().expect("standard layout"),
                 1e-4,
                 1e-6,
             );
@@ -118,7 +130,8 @@ fn the_f32_gradient_matches_the_f64_one() {
     }
 }
 
-/// Training in `f32` (fused SGD and Adam updates) tracks training in `f64` step by step:
+/// Training in `f32` (fused SGD and Adam updates) tracks the textbook engine's training in
+/// `f64` step by step:
 /// the same losses within 1e-4 relative and the same parameters within 1e-4 after 30 steps.
 #[test]
 fn f32_training_tracks_f64_training() {
@@ -131,7 +144,7 @@ fn f32_training_tracks_f64_training() {
             let params = xavier(&config.layer_sizes(), 5);
             let (mut n32, mut n64) = (
                 Network::<f32>::new(&config, &params),
-                Network::<f64>::new(&config, &params),
+                Textbook::<f64>::from_parameters(&config, &params),
             );
             for (step, (images, labels)) in batches.iter().enumerate() {
                 let l32 = n32.train_step(images.view(), labels.view());
