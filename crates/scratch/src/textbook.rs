@@ -8,12 +8,16 @@
 //! them step by step; the gradient checks run them in `f64`.
 
 use std::fmt::Debug;
+use std::sync::{Mutex, PoisonError};
 
 use mnist::{
     Activation, Batch, Derivatives, Differentiable, LayerParameters, ModelConfig, Optimizer,
     Parameters, Trainer,
 };
+use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, LinalgScalar, ScalarOperand, Zip};
+
+use crate::pool;
 
 /// The float types the textbook network computes in.
 pub trait Float:
@@ -61,6 +65,30 @@ pub struct Forward<T> {
     pub pre_activations: Vec<Array2<T>>,
 }
 
+/// `a·b` by ndarray's matrix product, the columns of the result shared out among the
+/// threads of [`crate::set_threads`] (each thread multiplies `a` by its block of `b`'s
+/// columns).
+pub fn dot<T: Float>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Array2<T> {
+    let mut out = Array2::zeros((a.nrows(), b.ncols()));
+    let work = a.nrows() * a.ncols() * b.ncols();
+    let threads = if work < PARALLEL_WORK { 1 } else { pool::threads() };
+    let width = b.ncols().div_ceil(threads).next_multiple_of(16);
+    let blocks: Vec<_> = b
+        .axis_chunks_iter(Axis(1), width)
+        .zip(out.axis_chunks_iter_mut(Axis(1), width))
+        .map(Mutex::new)
+        .collect();
+    pool::run(blocks.len(), |ctx| {
+        let mut block = blocks[ctx.tid].lock().unwrap_or_else(PoisonError::into_inner);
+        let (b, out) = &mut *block;
+        general_mat_mul(T::one(), &a, b, T::zero(), out);
+    });
+    out
+}
+
+/// Multiply-adds of a product below which one thread does it all.
+const PARALLEL_WORK: usize = 1 << 18;
+
 /// `f(z)`: sigmoid `1/(1 + e^(−z))` (0 or 1 when it saturates, never NaN), tanh, or ReLU.
 pub fn activate<T: Float>(activation: Activation, z: T) -> T {
     match activation {
@@ -92,7 +120,7 @@ pub fn forward<T: Float>(layers: &[Dense<T>], activation: Activation, x: Array2<
     let mut inputs = vec![x];
     let mut pre_activations = Vec::with_capacity(layers.len());
     for (l, layer) in layers.iter().enumerate() {
-        let z = inputs[l].dot(&layer.weight.t()) + &layer.bias;
+        let z = dot(inputs[l].view(), layer.weight.t()) + &layer.bias;
         if l + 1 < layers.len() {
             inputs.push(z.mapv(|z| activate(activation, z)));
         }
@@ -159,12 +187,12 @@ pub fn backward<T: Float>(
     for l in (0..layers.len()).rev() {
         let layer = &layers[l];
         gradient.push(Dense {
-            weight: delta.t().dot(&forward.inputs[l]) + &(&layer.weight * decay),
+            weight: dot(delta.t(), forward.inputs[l].view()) + &(&layer.weight * decay),
             bias: delta.sum_axis(Axis(0)),
         });
         if l > 0 {
             let f_prime = forward.pre_activations[l - 1].mapv(|z| derivative(activation, z));
-            delta = delta.dot(&layer.weight) * f_prime;
+            delta = dot(delta.view(), layer.weight.view()) * f_prime;
         }
     }
     gradient.reverse();
