@@ -19,7 +19,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Find, download if missing, and verify the four MNIST files, then print where they are.
+    /// Find, download if missing, and verify the dataset's four files, then print where they
+    /// are and its classes.
     Data(DataArgs),
     /// Reproduce the assignment's five experiments and write table.csv beside their reports
     /// (scratch sigmoid/tanh/ReLU with SGD, torch ReLU with Adam, scratch ReLU SGD with L2 0.8);
@@ -30,17 +31,40 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct DataArgs {
-    /// Folder holding the four MNIST IDX files (raw or .gz) [default: $MNIST_DIR, else
-    /// ~/.cache/mnist-scratch-vs-torch/mnist]; missing files are downloaded there.
+    /// Which dataset: MNIST's handwritten digits, Zalando's Fashion-MNIST clothes, or
+    /// Kuzushiji-MNIST's cursive hiragana (all 28×28, ten classes, 60 000 + 10 000 images).
+    #[arg(long, value_enum, default_value_t = DatasetArg::Mnist)]
+    pub dataset: DatasetArg,
+    /// Folder holding the dataset's four IDX files (raw or .gz) [default: for mnist
+    /// $MNIST_DIR, else ~/.cache/mnist-scratch-vs-torch/<dataset>]; missing files are
+    /// downloaded there.
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Accept IDX files whose content differs from MNIST's published checksums (another 28×28,
-    /// 10-class dataset in the same format, e.g. Fashion-MNIST).
-    #[arg(long)]
-    pub no_mnist_checksums: bool,
+    /// Accept IDX files that are not the dataset's published ones (any 28×28, 10-class
+    /// dataset in the same format); missing files are then not downloaded.
+    #[arg(long, alias = "no-mnist-checksums")]
+    pub no_checksums: bool,
     /// Never download: fail with instructions if the files are not in the data folder.
     #[arg(long)]
     pub offline: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DatasetArg {
+    Mnist,
+    FashionMnist,
+    Kmnist,
+}
+
+impl From<DatasetArg> for mnist::DatasetName {
+    fn from(d: DatasetArg) -> Self {
+        match d {
+            DatasetArg::Mnist => mnist::DatasetName::Mnist,
+            DatasetArg::FashionMnist => mnist::DatasetName::FashionMnist,
+            DatasetArg::Kmnist => mnist::DatasetName::Kmnist,
+        }
+    }
 }
 
 /// Everything that defines a comparison run; saved verbatim in `run.json`.
@@ -356,6 +380,24 @@ mod tests {
         let run = parse(&["--seeds", "5,1,9"]).expect("valid");
         let seeds = run.common.seeds.expect("given");
         assert_eq!(seeds.seeds(run.common.seed).expect("a list"), [5, 1, 9]);
+        assert_eq!(run.common.data.dataset, DatasetArg::Mnist);
+        assert!(!run.common.data.no_checksums);
+    }
+
+    #[test]
+    fn every_dataset_is_a_flag_value_and_the_old_opt_out_still_works() {
+        for name in mnist::DatasetName::ALL {
+            let run = parse(&["--dataset", name.id()]).expect("a known dataset");
+            assert_eq!(mnist::DatasetName::from(run.common.data.dataset), name);
+        }
+        for flag in ["--no-checksums", "--no-mnist-checksums"] {
+            assert!(
+                parse(&[flag]).expect("valid").common.data.no_checksums,
+                "{flag}"
+            );
+        }
+        let error = parse(&["--dataset", "emnist"]).expect_err("unknown");
+        assert!(error.to_string().contains("fashion-mnist"), "{error}");
     }
 
     #[test]

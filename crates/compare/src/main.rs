@@ -40,9 +40,28 @@ fn run() -> Result<ExitCode> {
     match cli.command {
         Some(Command::Data(args)) => {
             let data = session::load_data(&args)?;
-            println!("MNIST files verified in {}", data.dir.display());
+            let title = data.dataset.title();
+            if args.no_checksums {
+                println!(
+                    "{title}-format files found (checksums off) in {}",
+                    data.dir.display()
+                );
+            } else {
+                println!("{title} files verified in {}", data.dir.display());
+            }
             for file in &data.files {
-                println!("  {}  sha256 {}", file.name, file.sha256);
+                let how = match file.verification {
+                    mnist::Verification::ContentSha256 => "content SHA-256 as published",
+                    mnist::Verification::GzMd5 => "published .gz MD5",
+                    mnist::Verification::Unverified => "not verified",
+                };
+                println!("  {}  sha256 {}  ({how})", file.name, file.sha256);
+            }
+            if data.dataset != mnist::DatasetName::Mnist {
+                let classes: Vec<String> = (data.classes().iter().enumerate())
+                    .map(|(label, name)| format!("{label} {name}"))
+                    .collect();
+                println!("classes: {}", classes.join(", "));
             }
             Ok(session::Outcome::Success)
         }

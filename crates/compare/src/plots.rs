@@ -1,4 +1,4 @@
-//! SVG figures of a run: loss and accuracy per epoch, per-step loss, sample digits, and over
+//! SVG figures of a run: loss and accuracy per epoch, per-step loss, sample images, and over
 //! several seeds the test accuracy per epoch as a mean line in a min–max band.
 
 use std::path::Path;
@@ -311,9 +311,13 @@ pub fn step_chart(folder: &Path, rows: &[StepRow]) -> Result<()> {
     )
 }
 
-/// `samples.svg`: the first nine training digits in a 3×3 grid with their labels, as the
-/// assignment's first figure.
-pub fn sample_digits(folder: &Path, train: &mnist::Dataset) -> Result<()> {
+/// `samples.svg`: the first nine training images in a 3×3 grid with their class names, as
+/// the assignment's first figure.
+pub fn sample_images(
+    folder: &Path,
+    train: &mnist::Dataset,
+    classes: &[&str; mnist::CLASSES],
+) -> Result<()> {
     const SIDE: usize = 28;
     const SCALE: i32 = 6;
     const CELL: i32 = SIDE as i32 * SCALE + 36;
@@ -324,7 +328,7 @@ pub fn sample_digits(folder: &Path, train: &mnist::Dataset) -> Result<()> {
     for index in 0..9.min(train.len()) {
         let (row, column) = (index as i32 / 3, index as i32 % 3);
         let (left, top) = (column * CELL + 18, row * CELL + 28);
-        let label = format!("label {}", train.labels[index]);
+        let label = format!("label: {}", classes[usize::from(train.labels[index])]);
         root.draw(&Text::new(label, (left, top - 22), ("sans-serif", 16)))
             .map_err(fail())?;
         // The background is white: only inked pixels become squares.

@@ -151,10 +151,11 @@ pub fn write_csv<R: Serialize>(path: PathBuf, rows: &[R]) -> Result<()> {
     log.flush()
 }
 
-/// `classification_report_<model>.csv` in scikit-learn's layout.
+/// `classification_report_<model>.csv` in scikit-learn's layout, one row per class name.
 pub fn write_classification_report(
     path: PathBuf,
     report: &mnist::metrics::ClassificationReport,
+    classes: &[&str; mnist::CLASSES],
 ) -> Result<()> {
     #[derive(Serialize)]
     struct Row<'a> {
@@ -165,10 +166,9 @@ pub fn write_classification_report(
         support: usize,
     }
     let mut rows = Vec::new();
-    let digits: Vec<String> = (0..mnist::CLASSES).map(|d| d.to_string()).collect();
-    for (digit, class) in digits.iter().zip(&report.classes) {
+    for (name, class) in classes.iter().zip(&report.classes) {
         rows.push(Row {
-            class: digit,
+            class: name,
             precision: Some(class.precision),
             recall: Some(class.recall),
             f1_score: Some(class.f1),
@@ -198,18 +198,19 @@ pub fn write_classification_report(
     write_csv(path, &rows)
 }
 
-/// `confusion_matrix_<model>.csv`: rows are true digits, columns predicted digits.
+/// `confusion_matrix_<model>.csv`: rows are true classes, columns predicted classes, both
+/// by name.
 pub fn write_confusion_matrix(
     path: PathBuf,
     matrix: &mnist::metrics::ConfusionMatrix,
+    classes: &[&str; mnist::CLASSES],
 ) -> Result<()> {
     let mut writer = csv::Writer::from_path(&path)
         .with_context(|| format!("cannot create {}", path.display()))?;
-    let header = std::iter::once("true\\predicted".to_owned())
-        .chain((0..mnist::CLASSES).map(|d| d.to_string()));
+    let header = std::iter::once("true\\predicted").chain(classes.iter().copied());
     writer.write_record(header)?;
-    for truth in 0..mnist::CLASSES {
-        let row = std::iter::once(truth.to_string())
+    for (truth, name) in classes.iter().enumerate() {
+        let row = std::iter::once(name.to_string())
             .chain((0..mnist::CLASSES).map(|predicted| matrix.count(truth, predicted).to_string()));
         writer.write_record(row)?;
     }

@@ -2,6 +2,7 @@
 //! weights, train, write the reports, and apply the parity gate.
 
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
@@ -37,16 +38,20 @@ pub struct Finished {
     pub contenders: Vec<Contender>,
     /// One per contender, in the same order, with McNemar's test on the compared pair.
     pub summaries: Vec<SummaryRow>,
+    /// The data it ran on (its test set is what `last_test_logits` score).
+    pub data: Rc<mnist::Mnist>,
 }
 
 pub fn load_data(args: &DataArgs) -> Result<mnist::Mnist> {
+    let dataset = mnist::DatasetName::from(args.dataset);
     let source = mnist::DataSource {
+        dataset,
         dir: args.data_dir.clone(),
-        verify_mnist_checksums: !args.no_mnist_checksums,
+        verify_checksums: !args.no_checksums,
         download: !args.offline,
-        ..mnist::DataSource::default()
+        mirrors: None,
     };
-    mnist::load(&source).context("cannot load MNIST")
+    mnist::load(&source).with_context(|| format!("cannot load {}", dataset.title()))
 }
 
 /// The models `--models` asks for, each with its optimiser.
@@ -102,7 +107,7 @@ pub fn report_gate(config: &RunConfig, failures: &[String]) -> Outcome {
 /// What every run of a session shares: the data, read and verified once (and cut to
 /// `--limit`), and the torch device.
 pub struct Prepared {
-    data: mnist::Mnist,
+    data: Rc<mnist::Mnist>,
     torch_device: Option<torchref::Device>,
 }
 
@@ -129,7 +134,10 @@ pub fn prepare(common: &CommonArgs, specs: &[Spec]) -> Result<Prepared> {
         eprintln!("\ninterrupted: finishing the reports (Ctrl-C again to quit at once)");
     })
     .context("cannot install the Ctrl-C handler")?;
-    Ok(Prepared { data, torch_device })
+    Ok(Prepared {
+        data: Rc::new(data),
+        torch_device,
+    })
 }
 
 /// Where a run writes its reports.
@@ -203,14 +211,7 @@ pub fn execute_prepared<C: Serialize>(
     };
     let mut record = RunRecord::new(config, common, data, data.train.len(), &started);
     record.write(&folder)?;
-    let result = train_and_report(
-        common,
-        &data.train,
-        &data.test,
-        &mut contenders,
-        &folder,
-        progress,
-    );
+    let result = train_and_report(common, data, &mut contenders, &folder, progress);
     record.ended_at = Some(chrono::Utc::now().to_rfc3339());
     record.models = contenders.iter().map(Contender::summary).collect();
     match result {
@@ -227,6 +228,7 @@ pub fn execute_prepared<C: Serialize>(
                 end,
                 contenders,
                 summaries,
+                data: Rc::clone(data),
             })
         }
         Err(error) => {
@@ -241,13 +243,13 @@ pub fn execute_prepared<C: Serialize>(
 
 fn train_and_report(
     common: &CommonArgs,
-    train_set: &mnist::Dataset,
-    test_set: &mnist::Dataset,
+    data: &mnist::Mnist,
     contenders: &mut [Contender],
     folder: &Path,
     progress: &Progress,
 ) -> Result<(RunEnd, Vec<SummaryRow>)> {
-    crate::plots::sample_digits(folder, train_set)?;
+    let (train_set, test_set) = (&data.train, &data.test);
+    crate::plots::sample_images(folder, train_set, data.classes())?;
     let mut logs = Logs {
         epochs: CsvLog::create(folder.join("epochs.csv"))?,
         steps: CsvLog::create(folder.join("steps.csv"))?,
@@ -265,10 +267,12 @@ fn train_and_report(
             report::write_confusion_matrix(
                 folder.join(format!("confusion_matrix_{}.csv", contender.label)),
                 &matrix,
+                data.classes(),
             )?;
             report::write_classification_report(
                 folder.join(format!("classification_report_{}.csv", contender.label)),
                 &matrix.report(),
+                data.classes(),
             )?;
         }
     }
@@ -315,17 +319,28 @@ struct Versions {
 
 #[derive(Serialize)]
 struct DatasetRecord {
+    /// The `--dataset` value.
+    name: mnist::DatasetName,
+    title: &'static str,
+    /// The name of each label, 0 to 9.
+    classes: &'static [&'static str; mnist::CLASSES],
     dir: PathBuf,
     train_images_used: usize,
     test_images: usize,
-    mnist_checksums_verified: bool,
+    checksums_verified: bool,
     files: Vec<FileRecord>,
 }
 
 #[derive(Serialize)]
 struct FileRecord {
     name: String,
+    path: PathBuf,
+    /// Measured on the file read.
     sha256_of_content: String,
+    /// What the dataset publishes (the content SHA-256 is not known for every dataset).
+    expected_sha256_of_content: Option<&'static str>,
+    published_gz_md5: &'static str,
+    verified_by: mnist::Verification,
 }
 
 impl<'a, C: Serialize> RunRecord<'a, C> {
@@ -352,16 +367,23 @@ impl<'a, C: Serialize> RunRecord<'a, C> {
             git_commit: env!("COMPARE_GIT_COMMIT"),
             cpu_model: cpu_model(),
             dataset: DatasetRecord {
+                name: data.dataset,
+                title: data.dataset.title(),
+                classes: data.classes(),
                 dir: data.dir.clone(),
                 train_images_used,
                 test_images: data.test.len(),
-                mnist_checksums_verified: !common.data.no_mnist_checksums,
+                checksums_verified: !common.data.no_checksums,
                 files: data
                     .files
                     .iter()
                     .map(|f| FileRecord {
                         name: f.name.clone(),
+                        path: f.path.clone(),
                         sha256_of_content: f.sha256.clone(),
+                        expected_sha256_of_content: f.known.sha256,
+                        published_gz_md5: f.known.gz_md5,
+                        verified_by: f.verification,
                     })
                     .collect(),
             },
@@ -438,6 +460,14 @@ fn print_side_by_side(finished: &Finished, threads: usize) {
                 .collect(),
         ),
         (
+            "weakest class (recall %)",
+            finished
+                .contenders
+                .iter()
+                .map(|c| weakest_class(c, &finished.data))
+                .collect(),
+        ),
+        (
             "train seconds per epoch",
             summaries
                 .iter()
@@ -481,6 +511,11 @@ fn print_side_by_side(finished: &Finished, threads: usize) {
         .unwrap_or(8)
         .max(10);
     println!();
+    println!(
+        "{} test set, {} images:",
+        finished.data.dataset.title(),
+        finished.data.test.len()
+    );
     for (name, cells) in lines.drain(..) {
         let cells: Vec<String> = cells.iter().map(|c| format!("{c:>width$}")).collect();
         println!("{name:<29} {}", cells.join("  "));
@@ -509,6 +544,31 @@ fn print_side_by_side(finished: &Finished, threads: usize) {
         );
     }
     println!("reports: {}", finished.folder.display());
+}
+
+/// The class the model recognises least often in the test set, and its recall: where the
+/// model is weakest, by name.
+fn weakest_class(contender: &Contender, data: &mnist::Mnist) -> String {
+    let Some(logits) = &contender.last_test_logits else {
+        return "-".to_owned();
+    };
+    let report =
+        mnist::metrics::ConfusionMatrix::from_logits(logits.view(), data.test.labels.view())
+            .report();
+    report
+        .classes
+        .iter()
+        .min_by(|a, b| a.recall.total_cmp(&b.recall))
+        .map_or_else(
+            || "-".to_owned(),
+            |c| {
+                format!(
+                    "{} {:.1}",
+                    data.classes()[usize::from(c.class)],
+                    100.0 * c.recall
+                )
+            },
+        )
 }
 
 /// Why the parity gate fails, if it does (empty when it passes or is not asked for).

@@ -174,7 +174,65 @@ fn a_short_run_writes_every_report() {
     assert_eq!(record["config"]["epochs"], 2);
     assert_eq!(record["dataset"]["train_images_used"], 640);
     assert_eq!(record["dataset"]["files"].as_array().map(Vec::len), Some(4));
+    assert_eq!(record["dataset"]["name"], "mnist");
+    assert_eq!(
+        record["dataset"]["files"][3]["verified_by"],
+        "content_sha256"
+    );
     assert_eq!(record["models"].as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn another_dataset_is_verified_by_its_checksums_and_reported_with_its_class_names() {
+    // MNIST's files are not Fashion-MNIST's: refused, naming the dataset and the opt-out.
+    let out = tempfile::tempdir().expect("temp dir");
+    let args = [
+        "--dataset",
+        "fashion-mnist",
+        "--epochs",
+        "1",
+        "--limit",
+        "640",
+    ];
+    let output = run(out.path(), &args);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(
+        message.contains("Fashion-MNIST") && message.contains("--no-checksums"),
+        "{message}"
+    );
+
+    // With the opt-out (its old name still works) any 28×28, 10-class IDX set runs, and
+    // every report names the classes the dataset's way.
+    let output = run(out.path(), &[&args[..], &["--no-mnist-checksums"]].concat());
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("Fashion-MNIST test set"),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let folder = run_folder(out.path());
+    let fashion = mnist::DatasetName::FashionMnist.classes();
+    let (header, matrix) = csv_rows(&folder.join("confusion_matrix_scratch.csv"));
+    assert_eq!(header[1..], fashion[..]);
+    let row_names: Vec<&str> = matrix.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(row_names, fashion[..]);
+    let (_, report) = csv_rows(&folder.join("classification_report_torchref.csv"));
+    let classes: Vec<&str> = report.iter().map(|r| r[0].as_str()).take(10).collect();
+    assert_eq!(classes, fashion[..]);
+    let samples = std::fs::read_to_string(folder.join("samples.svg")).expect("the figure");
+    // The first training image of the files read is labelled 5: a sandal, in Fashion-MNIST.
+    assert!(samples.contains("label: Sandal"), "samples.svg");
+    let record = run_json(&folder);
+    assert_eq!(record["dataset"]["name"], "fashion-mnist");
+    assert_eq!(record["dataset"]["classes"][9], "Ankle boot");
+    assert_eq!(record["dataset"]["checksums_verified"], false);
+    let first = &record["dataset"]["files"][0];
+    assert_eq!(first["verified_by"], "unverified");
+    assert_eq!(
+        first["expected_sha256_of_content"],
+        "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"
+    );
 }
 
 #[test]

@@ -16,7 +16,7 @@ fn bench_load(c: &mut Criterion) {
         b.iter(|| load(&source).expect("MNIST loads"))
     });
     let unverified = DataSource {
-        verify_mnist_checksums: false,
+        verify_checksums: false,
         ..source.clone()
     };
     group.bench_function("four gz files, unverified", |b| {

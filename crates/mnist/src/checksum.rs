@@ -1,17 +1,22 @@
-//! The four MNIST files and their checksums (issue 2): MD5 of the published `.gz`, and SHA-256
-//! of the decompressed content, so that an unpacked or recompressed copy is recognised too.
+//! One file of a dataset and its checksums: the MD5 of the published `.gz`, and (where known)
+//! the SHA-256 of the decompressed content, so that an unpacked or recompressed copy is
+//! recognised too. Which checksum verified a file is recorded with it.
 
+use md5::Md5;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-/// One of the four MNIST files.
+/// One of the four files of a dataset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KnownFile {
     /// Name of the raw file; the mirrors serve `{name}.gz`.
     pub name: &'static str,
     /// MD5 of the `.gz` the mirrors serve.
     pub gz_md5: &'static str,
-    /// SHA-256 of the decompressed content.
-    pub sha256: &'static str,
+    /// SHA-256 of the decompressed content, where it is known. Without it only the
+    /// published `.gz` itself (by its MD5) can be verified, not an unpacked or recompressed
+    /// copy.
+    pub sha256: Option<&'static str>,
 }
 
 impl KnownFile {
@@ -21,36 +26,29 @@ impl KnownFile {
     }
 }
 
-/// All four, in the order train images, train labels, test images, test labels.
-pub const MNIST_FILES: [KnownFile; 4] = [
-    KnownFile {
-        name: "train-images-idx3-ubyte",
-        gz_md5: "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-        sha256: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-    },
-    KnownFile {
-        name: "train-labels-idx1-ubyte",
-        gz_md5: "d53e105ee54ea40749a09fcbcd1e9432",
-        sha256: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-    },
-    KnownFile {
-        name: "t10k-images-idx3-ubyte",
-        gz_md5: "9fb629c4189551a2d022fa330f9573f3",
-        sha256: "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-    },
-    KnownFile {
-        name: "t10k-labels-idx1-ubyte",
-        gz_md5: "ec29112dd5afa0611ce80d1b7f02629c",
-        sha256: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
-    },
-];
+/// How a file was found to be the one it should be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verification {
+    /// The SHA-256 of its decompressed content is the known one.
+    ContentSha256,
+    /// It is the published `.gz`, by its MD5.
+    GzMd5,
+    /// Checksums were turned off: any 28×28, 10-class IDX content is accepted.
+    Unverified,
+}
 
 /// Lower-case hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+/// Lower-case hex MD5 of `bytes`.
+pub fn md5_hex(bytes: &[u8]) -> String {
+    hex(&Md5::digest(bytes))
+}
+
 /// Lower-case hex of a digest.
-pub fn hex(digest: &[u8]) -> String {
+fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

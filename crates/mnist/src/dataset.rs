@@ -1,11 +1,12 @@
-//! The data held in memory: one split (`Dataset`) and the four files loaded and verified
-//! (`Mnist`).
+//! The data held in memory: one split (`Dataset`) and the four files of a named dataset
+//! loaded and verified (`Mnist`).
 
 use std::path::{Path, PathBuf};
 
 use ndarray::{s, Array1, Array2};
 
-use crate::checksum::MNIST_FILES;
+use crate::catalog::DatasetName;
+use crate::checksum::{KnownFile, Verification};
 use crate::error::Error;
 use crate::fetch::{locate, read_verified, DataSource};
 use crate::idx;
@@ -78,20 +79,27 @@ impl Dataset {
     }
 }
 
-/// Where a loaded file came from, for provenance in reports.
+/// Where a loaded file came from and how it was verified, for provenance in reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileRecord {
-    /// The MNIST name, without `.gz` (`train-images-idx3-ubyte`, ...).
+    /// The dataset's name for it, without `.gz` (`train-images-idx3-ubyte`, ...).
     pub name: String,
     /// The file actually read (raw or `.gz`).
     pub path: PathBuf,
-    /// SHA-256 of its decompressed content, lower-case hex.
+    /// SHA-256 of its decompressed content, lower-case hex, as measured.
     pub sha256: String,
+    /// The checksums the dataset publishes for it.
+    pub known: KnownFile,
+    pub verification: Verification,
 }
 
-/// Both splits, the folder they came from, and a record of each file read.
+/// Both splits of a dataset, which one it is, the folder it came from, and a record of
+/// each file read.
 #[derive(Debug, Clone)]
 pub struct Mnist {
+    /// The named dataset: its class names, and the checksums the files were held to (when
+    /// checksums were on).
+    pub dataset: DatasetName,
     pub train: Dataset,
     pub test: Dataset,
     pub dir: PathBuf,
@@ -99,29 +107,40 @@ pub struct Mnist {
     pub files: Vec<FileRecord>,
 }
 
-/// Finds the four files (downloading any that are missing, if allowed), verifies them
-/// unless `source.verify_mnist_checksums` is false, and parses them.
+impl Mnist {
+    /// The name of each class 0 to 9.
+    pub fn classes(&self) -> &'static [&'static str; crate::CLASSES] {
+        self.dataset.classes()
+    }
+}
+
+/// Finds `source.dataset`'s four files (downloading any that are missing, if allowed),
+/// verifies them unless `source.verify_checksums` is false, and parses them.
 pub fn load(source: &DataSource) -> Result<Mnist, Error> {
     let (dir, paths) = locate(source)?;
-    let contents = MNIST_FILES
+    let known = source.dataset.files();
+    let read = known
         .iter()
         .zip(&paths)
-        .map(|(file, path)| read_verified(file, path, source.verify_mnist_checksums))
+        .map(|(file, path)| read_verified(source.dataset, file, path, source.verify_checksums))
         .collect::<Result<Vec<_>, _>>()?;
-    let content = |i: usize| contents[i].0.as_slice();
+    let content = |i: usize| read[i].content.as_slice();
     let train = Dataset::parse(&paths[0], content(0), &paths[1], content(1))?;
     let test = Dataset::parse(&paths[2], content(2), &paths[3], content(3))?;
-    let files = MNIST_FILES
+    let files = known
         .iter()
         .zip(paths)
-        .zip(contents)
-        .map(|((file, path), (_, sha256))| FileRecord {
+        .zip(read)
+        .map(|((file, path), verified)| FileRecord {
             name: file.name.to_owned(),
             path,
-            sha256,
+            sha256: verified.sha256,
+            known: *file,
+            verification: verified.verification,
         })
         .collect();
     Ok(Mnist {
+        dataset: source.dataset,
         train,
         test,
         dir,

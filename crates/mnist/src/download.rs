@@ -6,20 +6,22 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use md5::{Digest, Md5};
-
-use crate::checksum::{hex, sha256_hex, KnownFile};
+use crate::checksum::{md5_hex, sha256_hex, KnownFile};
 use crate::error::{Error, MirrorFailure};
-use crate::fetch::place_by_hand;
 use crate::idx;
 
-/// Far more than the largest MNIST file (47 MB unpacked): a misbehaving server cannot fill
+/// Far more than the largest file of any known dataset (47 MB unpacked): a misbehaving server cannot fill
 /// the disk.
 const MAX_DOWNLOAD_BYTES: u64 = 128 << 20;
 
 /// Downloads `file` into `dir` from the first mirror that delivers a verified copy;
 /// returns its path.
-pub(crate) fn download(file: &KnownFile, dir: &Path, mirrors: &[String]) -> Result<PathBuf, Error> {
+pub(crate) fn download(
+    file: &KnownFile,
+    dir: &Path,
+    mirrors: &[String],
+    how_to_place: String,
+) -> Result<PathBuf, Error> {
     let agent = ureq::AgentBuilder::new()
         .timeout_connect(Duration::from_secs(15))
         .timeout_read(Duration::from_secs(60))
@@ -36,10 +38,7 @@ pub(crate) fn download(file: &KnownFile, dir: &Path, mirrors: &[String]) -> Resu
         file: file.gz_name(),
         dir: dir.to_owned(),
         failures,
-        how_to_fix: format!(
-            "Check the network, or download by hand: {}",
-            place_by_hand(dir)
-        ),
+        how_to_fix: format!("Check the network, or download by hand: {how_to_place}"),
     })
 }
 
@@ -77,41 +76,50 @@ fn fetch(agent: &ureq::Agent, url: &str, file: &KnownFile, dir: &Path) -> Result
 }
 
 /// The name a download is kept under if it is `file`, or why it is refused. The published
-/// `.gz` is recognised by its MD5; a recompressed one (as some caches hold) by the SHA-256 of
-/// its content; content a server has already decompressed (Content-Encoding) by its SHA-256,
-/// and it is kept unpacked.
+/// `.gz` is recognised by its MD5; where the content SHA-256 is known, a recompressed `.gz`
+/// (as some caches hold) is recognised by it too, and so is content a server has already
+/// decompressed (Content-Encoding), which is kept unpacked.
 fn check(file: &KnownFile, bytes: &[u8]) -> Result<String, String> {
     if !idx::is_gzip(bytes) {
+        let Some(expected) = file.sha256 else {
+            return Err(
+                "not gzip, and only the published .gz can be verified (no SHA-256 of the content is known)"
+                    .to_owned(),
+            );
+        };
         let sha256 = sha256_hex(bytes);
-        return if sha256 == file.sha256 {
+        return if sha256 == expected {
             Ok(file.name.to_owned())
         } else {
             Err(format!(
-                "not gzip, and the SHA-256 of the content is {sha256}, not MNIST's {}",
-                file.sha256
+                "not gzip, and the SHA-256 of the content is {sha256}, not the expected {expected}"
             ))
         };
     }
-    let md5 = hex(&Md5::digest(bytes));
+    let md5 = md5_hex(bytes);
     if md5 == file.gz_md5 {
         return Ok(file.gz_name());
     }
     let not_published = format!("MD5 of the .gz is {md5}, not the published {}", file.gz_md5);
+    let Some(expected) = file.sha256 else {
+        return Err(format!(
+            "{not_published}, and no SHA-256 of the content is known to accept another compression"
+        ));
+    };
     let content = idx::gunzip(bytes)
         .map_err(|e| format!("{not_published}, and it does not decompress: {e}"))?;
     let sha256 = sha256_hex(&content);
-    if sha256 == file.sha256 {
+    if sha256 == expected {
         Ok(file.gz_name())
     } else {
         Err(format!(
-            "{not_published}, and the SHA-256 of its content is {sha256}, not MNIST's {}",
-            file.sha256
+            "{not_published}, and the SHA-256 of its content is {sha256}, not the expected {expected}"
         ))
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::io::Write;
 
     use flate2::write::GzEncoder;
@@ -119,9 +127,10 @@ mod tests {
 
     use super::*;
 
-    const CONTENT: &[u8] = b"stand-in content";
+    pub(crate) const CONTENT: &[u8] = b"stand-in content";
 
-    fn gz(level: u32) -> Vec<u8> {
+    /// `CONTENT` gzipped at `level`: another level gives another archive.
+    pub(crate) fn gz(level: u32) -> Vec<u8> {
         let mut encoder = GzEncoder::new(Vec::new(), Compression::new(level));
         encoder.write_all(CONTENT).expect("in-memory write");
         encoder.finish().expect("in-memory write")
@@ -131,15 +140,15 @@ mod tests {
     fn stand_in() -> KnownFile {
         KnownFile {
             name: "stand-in",
-            gz_md5: Box::leak(hex(&Md5::digest(gz(9))).into_boxed_str()),
-            sha256: Box::leak(sha256_hex(CONTENT).into_boxed_str()),
+            gz_md5: Box::leak(md5_hex(&gz(9)).into_boxed_str()),
+            sha256: Some(Box::leak(sha256_hex(CONTENT).into_boxed_str())),
         }
     }
 
     #[test]
     fn the_published_gz_is_recognised_by_its_md5() {
         let file = KnownFile {
-            sha256: "not consulted when the MD5 matches",
+            sha256: Some("not consulted when the MD5 matches"),
             ..stand_in()
         };
         assert_eq!(check(&file, &gz(9)), Ok("stand-in.gz".to_owned()));
@@ -157,7 +166,7 @@ mod tests {
     fn other_content_is_refused_whichever_way_it_comes() {
         let file = KnownFile {
             gz_md5: "0",
-            sha256: "0",
+            sha256: Some("0"),
             ..stand_in()
         };
         for bytes in [gz(9), CONTENT.to_vec()] {
@@ -168,5 +177,18 @@ mod tests {
         cut.truncate(cut.len() - 6);
         let reason = check(&file, &cut).expect_err("a cut archive");
         assert!(reason.contains("does not decompress"), "{reason}");
+    }
+
+    #[test]
+    fn without_a_content_checksum_only_the_published_gz_is_accepted() {
+        let file = KnownFile {
+            sha256: None,
+            ..stand_in()
+        };
+        assert_eq!(check(&file, &gz(9)), Ok("stand-in.gz".to_owned()));
+        let reason = check(&file, &gz(1)).expect_err("a recompressed copy cannot be verified");
+        assert!(reason.contains("no SHA-256 of the content"), "{reason}");
+        let reason = check(&file, CONTENT).expect_err("unpacked content cannot be verified");
+        assert!(reason.contains("only the published .gz"), "{reason}");
     }
 }

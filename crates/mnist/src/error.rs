@@ -59,7 +59,7 @@ pub enum Error {
 
     /// Images that are not 28 × 28.
     #[error(
-        "{}: images are {}×{} but must be {}×{} (MNIST-shaped data only)",
+        "{}: images are {}×{} but must be {}×{} (MNIST-format data only)",
         path.display(),
         found.0,
         found.1,
@@ -108,23 +108,37 @@ pub enum Error {
     },
 
     /// A label outside 0..10.
-    #[error("{}: label {label} at index {index} is not a digit 0–9", path.display())]
+    #[error("{}: label {label} at index {index} is not a class 0–9", path.display())]
     BadLabel {
         path: PathBuf,
         index: usize,
         label: u8,
     },
 
-    /// A local file is not the MNIST file its name says it is.
+    /// A local file is not the dataset's file its name says it is.
     #[error(
-        "{}: SHA-256 of the decompressed content is {found}, but MNIST's is {expected}; {fix}",
+        "{}: {checksum} is {found}, not the expected {expected}; {fix}",
         path.display()
     )]
     ChecksumMismatch {
         path: PathBuf,
+        /// Which checksum: of the decompressed content, or of the `.gz`.
+        checksum: &'static str,
         expected: String,
         found: String,
         fix: String,
+    },
+
+    /// An unpacked file of a dataset whose content checksum is not known: only its
+    /// published `.gz` can be verified.
+    #[error(
+        "{}: is not gzip, and {dataset} is verified by the MD5 of its published {gz_name} only (the SHA-256 of its content is not known); delete it so that the .gz is downloaded, put the .gz there instead, or pass --no-checksums to use it unverified",
+        path.display()
+    )]
+    Unverifiable {
+        path: PathBuf,
+        dataset: &'static str,
+        gz_name: String,
     },
 
     /// Every mirror failed to deliver a verified copy of `file`.
@@ -178,6 +192,6 @@ fn describe_magic(magic: u32) -> &'static str {
     match magic {
         crate::idx::IMAGES_MAGIC => "an IDX images file",
         crate::idx::LABELS_MAGIC => "an IDX labels file",
-        _ => "not an MNIST IDX file",
+        _ => "not an IDX file of 28×28 images or labels",
     }
 }

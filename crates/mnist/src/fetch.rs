@@ -1,85 +1,95 @@
-//! Where the data lives, and making sure the four files are there and are MNIST: find them
-//! (raw or `.gz`), download what is missing, verify by SHA-256 of the decompressed content.
+//! Where a dataset lives, and making sure its four files are there and are what they should
+//! be: find them (raw or `.gz`), download what is missing, verify each by the SHA-256 of its
+//! decompressed content (or, where that is not known, by the MD5 of the published `.gz`).
 
 use std::path::{Path, PathBuf};
 
-use crate::checksum::{sha256_hex, KnownFile, MNIST_FILES};
+use crate::catalog::DatasetName;
+use crate::checksum::{md5_hex, sha256_hex, KnownFile, Verification};
 use crate::download::download;
 use crate::error::Error;
 use crate::idx;
 
-/// The mirrors torchvision uses, tried in this order.
-pub const DEFAULT_MIRRORS: [&str; 2] = [
-    "https://ossci-datasets.s3.amazonaws.com/mnist/",
-    "https://storage.googleapis.com/cvdf-datasets/mnist/",
-];
-
-/// Where to look for the data and what to do when it is missing.
+/// Which dataset, where to look for it, and what to do when it is missing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataSource {
+    pub dataset: DatasetName,
     /// The folder (`--data-dir`); `None` means [`resolve_dir`]'s fallbacks.
     pub dir: Option<PathBuf>,
-    /// Refuse files whose content is not MNIST's (SHA-256). Turn off only to use another
+    /// Refuse files that are not the dataset's published ones. Turn off only to use another
     /// 28×28, 10-class dataset in IDX format.
-    pub verify_mnist_checksums: bool,
-    /// Download missing files from `mirrors`.
+    pub verify_checksums: bool,
+    /// Download missing files from the mirrors.
     pub download: bool,
-    /// Base URLs, tried in order; the file name is appended.
-    pub mirrors: Vec<String>,
+    /// Base URLs, tried in order, the file name appended; `None` means the dataset's own
+    /// ([`DatasetName::mirrors`]).
+    pub mirrors: Option<Vec<String>>,
 }
 
 impl Default for DataSource {
+    /// MNIST from [`resolve_dir`]'s folder, verified, downloaded from its mirrors if missing.
     fn default() -> Self {
         DataSource {
+            dataset: DatasetName::Mnist,
             dir: None,
-            verify_mnist_checksums: true,
+            verify_checksums: true,
             download: true,
-            mirrors: DEFAULT_MIRRORS.iter().map(|m| m.to_string()).collect(),
+            mirrors: None,
         }
     }
 }
 
-/// The default folder: `$XDG_CACHE_HOME` (if absolute) or `$HOME/.cache`, then
-/// `mnist-scratch-vs-torch/mnist`.
-pub fn default_dir() -> PathBuf {
+impl DataSource {
+    fn mirrors(&self) -> Vec<String> {
+        self.mirrors.clone().unwrap_or_else(|| {
+            let own = self.dataset.mirrors().iter();
+            own.map(|m| m.to_string()).collect()
+        })
+    }
+}
+
+/// The default folder of `dataset`: `$XDG_CACHE_HOME` (if absolute) or `$HOME/.cache`, then
+/// `mnist-scratch-vs-torch/<dataset>` (`mnist`, `fashion-mnist`, `kmnist`).
+pub fn default_dir(dataset: DatasetName) -> PathBuf {
     let cache = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
         .unwrap_or_else(|| PathBuf::from(".cache"));
-    cache.join("mnist-scratch-vs-torch").join("mnist")
+    cache.join("mnist-scratch-vs-torch").join(dataset.id())
 }
 
-/// The folder to use: `explicit` (`--data-dir`), else `$MNIST_DIR` if set and non-empty,
-/// else [`default_dir`].
-pub fn resolve_dir(explicit: Option<&Path>) -> PathBuf {
+/// The folder to use: `explicit` (`--data-dir`), else for MNIST `$MNIST_DIR` if set and
+/// non-empty, else [`default_dir`].
+pub fn resolve_dir(explicit: Option<&Path>, dataset: DatasetName) -> PathBuf {
     explicit
         .map(Path::to_path_buf)
         .or_else(|| {
             std::env::var_os("MNIST_DIR")
-                .filter(|dir| !dir.is_empty())
+                .filter(|dir| !dir.is_empty() && dataset == DatasetName::Mnist)
                 .map(PathBuf::from)
         })
-        .unwrap_or_else(default_dir)
+        .unwrap_or_else(|| default_dir(dataset))
 }
 
 /// Makes sure the four files are in the folder (downloading any that are missing, if
-/// allowed) and, unless the opt-out is set, that they are MNIST. Returns the folder.
+/// allowed) and, unless the opt-out is set, that they are the dataset's. Returns the folder.
 pub fn ensure_files(source: &DataSource) -> Result<PathBuf, Error> {
     let (dir, paths) = locate(source)?;
-    if source.verify_mnist_checksums {
-        for (file, path) in MNIST_FILES.iter().zip(&paths) {
-            read_verified(file, path, true)?;
+    if source.verify_checksums {
+        for (file, path) in source.dataset.files().iter().zip(&paths) {
+            read_verified(source.dataset, file, path, true)?;
         }
     }
     Ok(dir)
 }
 
-/// The folder and the path of each of [`MNIST_FILES`], downloading the missing ones.
+/// The folder and the path of each of the dataset's files, downloading the missing ones.
 pub(crate) fn locate(source: &DataSource) -> Result<(PathBuf, Vec<PathBuf>), Error> {
-    let dir = resolve_dir(source.dir.as_deref());
-    let found: Vec<Option<PathBuf>> = MNIST_FILES.iter().map(|f| find(&dir, f)).collect();
-    let missing: Vec<String> = MNIST_FILES
+    let files = source.dataset.files();
+    let dir = resolve_dir(source.dir.as_deref(), source.dataset);
+    let found: Vec<Option<PathBuf>> = files.iter().map(|f| find(&dir, f)).collect();
+    let missing: Vec<String> = files
         .iter()
         .zip(&found)
         .filter(|(_, path)| path.is_none())
@@ -89,18 +99,22 @@ pub(crate) fn locate(source: &DataSource) -> Result<(PathBuf, Vec<PathBuf>), Err
         return Ok((dir, found.into_iter().flatten().collect()));
     }
     if !source.download {
-        let how_to_fix = format!("downloading is off: {}", place_by_hand(&dir));
+        let how_to_fix = format!(
+            "downloading is off: {}",
+            place_by_hand(source.dataset, &dir)
+        );
         return Err(Error::NotFound {
             dir,
             files: missing,
             how_to_fix,
         });
     }
-    if !source.verify_mnist_checksums && missing.len() < MNIST_FILES.len() {
-        // The folder may hold another dataset: completing it with MNIST files would mix two.
+    if !source.verify_checksums && missing.len() < files.len() {
+        // The folder may hold another dataset: completing it from the mirrors would mix two.
         let how_to_fix = format!(
-            "MNIST checksums are off, so the folder may hold another dataset and its missing files are not downloaded from MNIST's mirrors: {}",
-            place_by_hand(&dir)
+            "checksums are off, so the folder may hold another dataset and its missing files are not downloaded from {}'s mirrors: {}",
+            source.dataset.title(),
+            place_by_hand(source.dataset, &dir)
         );
         return Err(Error::NotFound {
             dir,
@@ -112,12 +126,13 @@ pub(crate) fn locate(source: &DataSource) -> Result<(PathBuf, Vec<PathBuf>), Err
         path: dir.clone(),
         source,
     })?;
-    let paths = MNIST_FILES
+    let mirrors = source.mirrors();
+    let paths = files
         .iter()
         .zip(found)
         .map(|(file, path)| match path {
             Some(path) => Ok(path),
-            None => download(file, &dir, &source.mirrors),
+            None => download(file, &dir, &mirrors, place_by_hand(source.dataset, &dir)),
         })
         .collect::<Result<_, _>>()?;
     Ok((dir, paths))
@@ -131,35 +146,169 @@ fn find(dir: &Path, file: &KnownFile) -> Option<PathBuf> {
         .find(|path| path.is_file())
 }
 
-/// The decompressed content of `path` and its SHA-256; with `verify`, refuses content that
-/// is not `file`'s.
+/// A file read from disk: its decompressed content, the SHA-256 of that content, and how it
+/// was verified.
+pub(crate) struct Verified {
+    pub content: Vec<u8>,
+    pub sha256: String,
+    pub verification: Verification,
+}
+
+/// Reads `path` (raw or gzip); with `verify`, refuses it unless it is `dataset`'s `file`:
+/// by the SHA-256 of its content where that is known, else by the MD5 of the published
+/// `.gz` (an unpacked or recompressed copy then cannot be verified).
 pub(crate) fn read_verified(
+    dataset: DatasetName,
     file: &KnownFile,
     path: &Path,
     verify: bool,
-) -> Result<(Vec<u8>, String), Error> {
-    let content = idx::read_decompressed(path)?;
-    let found = sha256_hex(&content);
-    if verify && found != file.sha256 {
-        return Err(Error::ChecksumMismatch {
+) -> Result<Verified, Error> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let gzip = idx::is_gzip(&bytes);
+    let gz_md5 = (verify && gzip && file.sha256.is_none()).then(|| md5_hex(&bytes));
+    let content = if gzip {
+        idx::gunzip(&bytes).map_err(|source| Error::Gzip {
             path: path.to_owned(),
-            expected: file.sha256.to_owned(),
+            source,
+        })?
+    } else {
+        bytes
+    };
+    let sha256 = sha256_hex(&content);
+    let wrong_file = |checksum: &'static str, expected: &str, found: String| {
+        Error::ChecksumMismatch {
+            path: path.to_owned(),
+            checksum,
+            expected: expected.to_owned(),
             found,
             fix: format!(
-                "it is not MNIST's {}. Delete it so that a good copy is downloaded, or, if it is a different 28×28, 10-class IDX dataset on purpose, pass --no-mnist-checksums",
+                "it is not {}'s {}. Delete it so that a good copy is downloaded, or, if it is a different 28×28, 10-class IDX dataset on purpose, pass --no-checksums",
+                dataset.title(),
                 file.name
             ),
-        });
-    }
-    Ok((content, found))
+        }
+    };
+    let verification = match (verify, file.sha256, gz_md5) {
+        (false, _, _) => Verification::Unverified,
+        (true, Some(expected), _) if sha256 != expected => {
+            return Err(wrong_file(
+                "SHA-256 of the decompressed content",
+                expected,
+                sha256,
+            ))
+        }
+        (true, Some(_), _) => Verification::ContentSha256,
+        (true, None, Some(md5)) if md5 != file.gz_md5 => {
+            return Err(wrong_file("MD5 of the .gz", file.gz_md5, md5))
+        }
+        (true, None, Some(_)) => Verification::GzMd5,
+        (true, None, None) => {
+            return Err(Error::Unverifiable {
+                path: path.to_owned(),
+                dataset: dataset.title(),
+                gz_name: file.gz_name(),
+            })
+        }
+    };
+    Ok(Verified {
+        content,
+        sha256,
+        verification,
+    })
 }
 
 /// How to provide the files without the network.
-pub(crate) fn place_by_hand(dir: &Path) -> String {
-    let names: Vec<String> = MNIST_FILES.iter().map(KnownFile::gz_name).collect();
+fn place_by_hand(dataset: DatasetName, dir: &Path) -> String {
+    let files = dataset.files();
+    let names: Vec<String> = files.iter().map(KnownFile::gz_name).collect();
+    let form = if files.iter().all(|f| f.sha256.is_some()) {
+        "gzip or unpacked"
+    } else {
+        "the published .gz files, not unpacked"
+    };
+    let env = if dataset == DatasetName::Mnist {
+        " or $MNIST_DIR"
+    } else {
+        ""
+    };
     format!(
-        "place {} (gzip or unpacked) in {}, or point --data-dir or $MNIST_DIR at a folder that holds them",
+        "place {}'s {} ({form}) in {}, or point --data-dir{env} at a folder that holds them",
+        dataset.title(),
         names.join(", "),
         dir.display()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::download::tests::{gz, CONTENT};
+
+    /// A file known, as KMNIST's are, by the MD5 of its published `.gz` (`gz(9)`) only.
+    fn md5_only() -> KnownFile {
+        KnownFile {
+            name: "stand-in",
+            gz_md5: Box::leak(md5_hex(&gz(9)).into_boxed_str()),
+            sha256: None,
+        }
+    }
+
+    fn written(bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::TempDir::new().expect("temp dir");
+        let path = dir.path().join("stand-in.gz");
+        std::fs::write(&path, bytes).expect("write");
+        (dir, path)
+    }
+
+    #[test]
+    fn without_a_content_checksum_the_published_gz_is_verified_by_its_md5() {
+        let (_dir, path) = written(&gz(9));
+        let read = read_verified(DatasetName::Kmnist, &md5_only(), &path, true).expect("verified");
+        assert_eq!(read.verification, Verification::GzMd5);
+        assert_eq!(read.content, CONTENT);
+        assert_eq!(read.sha256, sha256_hex(CONTENT));
+    }
+
+    #[test]
+    fn without_a_content_checksum_another_gz_is_refused_and_an_unpacked_copy_unverifiable() {
+        let (_dir, path) = written(&gz(1));
+        match read_verified(DatasetName::Kmnist, &md5_only(), &path, true) {
+            Err(Error::ChecksumMismatch {
+                checksum, expected, ..
+            }) => {
+                assert_eq!(checksum, "MD5 of the .gz");
+                assert_eq!(expected, md5_only().gz_md5);
+            }
+            other => panic!("expected ChecksumMismatch, got {:?}", other.err()),
+        }
+        let (_dir, path) = written(CONTENT);
+        let error = read_verified(DatasetName::Kmnist, &md5_only(), &path, true)
+            .err()
+            .expect("cannot be verified");
+        assert!(matches!(error, Error::Unverifiable { .. }), "{error:?}");
+        assert!(error.to_string().contains("--no-checksums"), "{error}");
+        let read = read_verified(DatasetName::Kmnist, &md5_only(), &path, false).expect("opt-out");
+        assert_eq!(read.verification, Verification::Unverified);
+    }
+
+    #[test]
+    fn each_dataset_has_its_own_default_folder_and_mnist_dir_is_mnists_only() {
+        let folders: Vec<PathBuf> = DatasetName::ALL.into_iter().map(default_dir).collect();
+        for (name, folder) in DatasetName::ALL.iter().zip(&folders) {
+            assert!(folder.ends_with(name.id()), "{}", folder.display());
+        }
+        // resolve_dir reads $MNIST_DIR, which this test does not set: an explicit folder wins
+        // for every dataset, and other datasets never fall back to MNIST's variable.
+        let explicit = Path::new("/some/where");
+        for name in DatasetName::ALL {
+            assert_eq!(resolve_dir(Some(explicit), name), explicit);
+        }
+        assert_eq!(
+            resolve_dir(None, DatasetName::FashionMnist),
+            default_dir(DatasetName::FashionMnist)
+        );
+    }
 }

@@ -8,7 +8,7 @@ use crate::{DataSource, Mnist};
 
 /// Where tests and benchmarks find real MNIST: `$MNIST_DIR`, else `shared/data/mnist` beside
 /// the workspace (where CI lays it out) if it is there, else the folder `scripts/setup`
-/// downloads to ([`crate::default_dir`]).
+/// downloads MNIST to ([`crate::default_dir`]).
 pub fn real_mnist_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("MNIST_DIR").filter(|dir| !dir.is_empty()) {
         return PathBuf::from(dir);
@@ -20,7 +20,7 @@ pub fn real_mnist_dir() -> PathBuf {
     if shared.is_dir() {
         shared
     } else {
-        crate::default_dir()
+        crate::default_dir(crate::DatasetName::Mnist)
     }
 }
 

@@ -12,7 +12,10 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use mnist::{ensure_files, idx, DataSource, Error, KnownFile, MNIST_FILES};
+use mnist::{
+    ensure_files, idx, DataSource, DatasetName, Error, KnownFile, FASHION_MNIST_FILES,
+    KMNIST_FILES, MNIST_FILES,
+};
 use tempfile::TempDir;
 
 /// Serves `routes` (path → body; anything else is a 404) to at most `max_requests`
@@ -75,6 +78,28 @@ fn corrupt_gz(file: &KnownFile) -> Vec<u8> {
     bytes
 }
 
+/// A new folder holding the real `.gz` of each of `files`.
+fn folder_with_real(files: &[KnownFile]) -> TempDir {
+    let dir = TempDir::new().expect("temp dir");
+    for file in files {
+        fs::copy(
+            common::mnist_dir().join(file.gz_name()),
+            dir.path().join(file.gz_name()),
+        )
+        .expect("copy a real file");
+    }
+    dir
+}
+
+/// A mirror serving the real MNIST `.gz` files under `/{prefix}/`.
+fn real_mnist_mirror(prefix: &str, max_requests: usize) -> (String, Arc<Mutex<Vec<String>>>) {
+    let routes = MNIST_FILES
+        .iter()
+        .map(|f| (format!("/{prefix}/{}", f.gz_name()), real_gz(f)))
+        .collect();
+    serve(routes, max_requests)
+}
+
 fn names_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
         .expect("list the folder")
@@ -93,9 +118,8 @@ fn names_in(dir: &Path) -> Vec<String> {
 fn source(dir: &Path, mirrors: Vec<String>) -> DataSource {
     DataSource {
         dir: Some(dir.to_owned()),
-        verify_mnist_checksums: true,
-        download: true,
-        mirrors,
+        mirrors: Some(mirrors),
+        ..DataSource::default()
     }
 }
 
@@ -107,11 +131,7 @@ fn sorted_gz_names() -> Vec<String> {
 
 #[test]
 fn a_good_mirror_delivers_all_four_verified_files() {
-    let routes = MNIST_FILES
-        .iter()
-        .map(|f| (format!("/good/{}", f.gz_name()), real_gz(f)))
-        .collect();
-    let (base, log) = serve(routes, 4);
+    let (base, log) = real_mnist_mirror("good", 4);
     let root = TempDir::new().expect("temp dir");
     let dir = root.path().join("not-yet-there");
 
@@ -143,14 +163,7 @@ fn a_corrupt_mirror_is_refused_and_the_next_is_tried() {
     }
     let (base, log) = serve(routes, 4);
     // The image files are in place already: only the two labels files are fetched.
-    let dir = TempDir::new().expect("temp dir");
-    for file in [MNIST_FILES[0], MNIST_FILES[2]] {
-        fs::copy(
-            common::mnist_dir().join(file.gz_name()),
-            dir.path().join(file.gz_name()),
-        )
-        .expect("copy a real file");
-    }
+    let dir = folder_with_real(&[MNIST_FILES[0], MNIST_FILES[2]]);
 
     let mirrors = vec![format!("{base}/bad"), format!("{base}/good")];
     ensure_files(&source(dir.path(), mirrors)).expect("the second mirror delivers");
@@ -247,17 +260,83 @@ fn unpacked_content_from_a_mirror_is_verified_and_kept_unpacked() {
     let content = idx::read_decompressed(&common::mnist_dir().join(file.gz_name())).expect("reads");
     let routes = HashMap::from([(format!("/plain/{}", file.gz_name()), content.clone())]);
     let (base, _log) = serve(routes, 1);
-    let dir = TempDir::new().expect("temp dir");
-    for other in &MNIST_FILES[..3] {
-        fs::copy(
-            common::mnist_dir().join(other.gz_name()),
-            dir.path().join(other.gz_name()),
-        )
-        .expect("copy a real file");
-    }
+    let dir = folder_with_real(&MNIST_FILES[..3]);
 
     ensure_files(&source(dir.path(), vec![format!("{base}/plain/")])).expect("verified by SHA-256");
 
     assert!(fs::read(dir.path().join(file.name)).expect("kept unpacked") == content);
     assert!(!dir.path().join(file.gz_name()).exists());
+}
+
+#[test]
+fn another_dataset_is_fetched_by_its_own_names_and_held_to_its_own_checksums() {
+    // MNIST's files offered as Fashion-MNIST's (the same names, another content): each is
+    // requested under Fashion-MNIST's file name, refused by Fashion-MNIST's MD5 and SHA-256,
+    // and nothing is left in the folder.
+    let (base, log) = real_mnist_mirror("fashion", 1);
+    let dir = TempDir::new().expect("temp dir");
+    let fashion = DataSource {
+        dataset: DatasetName::FashionMnist,
+        ..source(dir.path(), vec![format!("{base}/fashion/")])
+    };
+
+    let error = ensure_files(&fashion).expect_err("MNIST is not Fashion-MNIST");
+    let Error::Download { failures, .. } = &error else {
+        panic!("expected Download, got {error:?}")
+    };
+    let first = FASHION_MNIST_FILES[0];
+    assert!(failures[0].reason.contains(first.gz_md5), "{failures:?}");
+    assert!(
+        failures[0]
+            .reason
+            .contains(first.sha256.expect("Fashion-MNIST's is known")),
+        "{failures:?}"
+    );
+    assert!(error.to_string().contains("Fashion-MNIST"), "{error}");
+    assert_eq!(
+        *log.lock().expect("log lock"),
+        ["/fashion/train-images-idx3-ubyte.gz"]
+    );
+    assert!(names_in(dir.path()).is_empty(), "nothing is left behind");
+}
+
+#[test]
+fn kmnist_from_a_mirror_is_held_to_the_md5_of_its_published_gz() {
+    // KMNIST publishes no content checksum: a .gz of other content is refused by the MD5.
+    let file = MNIST_FILES[3];
+    let routes = HashMap::from([(format!("/k/{}", file.gz_name()), real_gz(&file))]);
+    let (base, _log) = serve(routes, 1);
+    let dir = folder_with_real(&MNIST_FILES[..3]);
+    let kmnist = DataSource {
+        dataset: DatasetName::Kmnist,
+        verify_checksums: false,
+        ..source(dir.path(), vec![format!("{base}/k/")])
+    };
+    // With checksums off a partial folder is never completed from the mirrors.
+    let error = ensure_files(&kmnist).expect_err("not completed");
+    assert!(matches!(error, Error::NotFound { .. }), "{error:?}");
+
+    fs::remove_file(dir.path().join(MNIST_FILES[0].gz_name())).expect("remove");
+    let (base, _log) = serve(
+        HashMap::from([(
+            format!("/k/{}", MNIST_FILES[0].gz_name()),
+            real_gz(&MNIST_FILES[0]),
+        )]),
+        1,
+    );
+    let kmnist = DataSource {
+        dataset: DatasetName::Kmnist,
+        ..source(dir.path(), vec![format!("{base}/k/")])
+    };
+    let error = ensure_files(&kmnist).expect_err("MNIST is not KMNIST");
+    let Error::Download { failures, .. } = &error else {
+        panic!("expected Download, got {error:?}")
+    };
+    assert!(
+        failures[0].reason.contains(KMNIST_FILES[0].gz_md5)
+            && failures[0]
+                .reason
+                .contains("no SHA-256 of the content is known"),
+        "{failures:?}"
+    );
 }

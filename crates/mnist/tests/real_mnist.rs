@@ -93,7 +93,8 @@ fn real_mnist_has_the_published_counts_labels_and_statistics() {
         ]
     );
     for (record, file) in data.files.iter().zip(MNIST_FILES) {
-        assert_eq!(record.sha256, file.sha256);
+        assert_eq!(Some(record.sha256.as_str()), file.sha256);
+        assert_eq!(record.verification, mnist::Verification::ContentSha256);
         assert_eq!(record.path, common::mnist_dir().join(file.gz_name()));
     }
 }
@@ -103,7 +104,7 @@ fn an_unpacked_copy_is_accepted_and_read_alike() {
     let (dir, unpacked) = copy_with_one_unpacked("t10k-labels-idx1-ubyte", |_| {});
     let data = load(&source(dir.path())).expect("an unpacked copy has the same content");
     assert_eq!(data.files[3].path, unpacked);
-    assert_eq!(data.files[3].sha256, MNIST_FILES[3].sha256);
+    assert_eq!(Some(data.files[3].sha256.as_str()), MNIST_FILES[3].sha256);
     let real = load(&source(&common::mnist_dir())).expect("the real MNIST loads");
     assert_eq!(data.test.labels, real.test.labels);
 }
@@ -124,18 +125,19 @@ fn checksum_refuses_a_copy_with_one_flipped_pixel_unless_opted_out() {
                 expected,
                 found,
                 fix,
+                ..
             }) => {
                 assert_eq!(path, flipped);
-                assert_eq!(expected, MNIST_FILES[2].sha256);
+                assert_eq!(Some(expected.as_str()), MNIST_FILES[2].sha256);
                 assert_ne!(found, expected);
-                assert!(fix.contains("--no-mnist-checksums"), "{fix}");
+                assert!(fix.contains("--no-checksums"), "{fix}");
             }
             other => panic!("expected ChecksumMismatch, got {other:?}"),
         }
     }
 
     let opted_out = DataSource {
-        verify_mnist_checksums: false,
+        verify_checksums: false,
         ..source(dir.path())
     };
     let data = load(&opted_out).expect("the opt-out accepts other content");
@@ -149,7 +151,8 @@ fn checksum_refuses_a_copy_with_one_flipped_pixel_unless_opted_out() {
         0.0,
         1e-7,
     );
-    assert_ne!(data.files[2].sha256, MNIST_FILES[2].sha256);
+    assert_ne!(Some(data.files[2].sha256.as_str()), MNIST_FILES[2].sha256);
+    assert_eq!(data.files[2].verification, mnist::Verification::Unverified);
 }
 
 #[test]
