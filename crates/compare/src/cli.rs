@@ -6,8 +6,9 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
-/// Trains a hand-written MLP ("scratch", ndarray) and the same MLP in libtorch ("torchref") on
-/// identical MNIST batches and reports loss, accuracy and time side by side.
+/// Trains a hand-written MLP ("scratch": fused kernels; "scratch-textbook": the same on plain
+/// ndarray) and the same MLP in libtorch ("torchref") on identical MNIST batches and reports
+/// loss, accuracy and time side by side.
 #[derive(Debug, Parser)]
 #[command(version, about, long_about = None)]
 pub struct Cli {
@@ -252,8 +253,11 @@ impl OptimizerArg {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelArg {
-    /// The hand-written ndarray MLP.
+    /// The hand-written MLP on its fast engine (fused kernels where the CPU has them).
     Scratch,
+    /// The hand-written MLP's textbook engine: one ndarray function per formula.
+    #[serde(rename = "scratch-textbook")]
+    ScratchTextbook,
     /// The libtorch MLP.
     Torchref,
 }
@@ -263,6 +267,7 @@ impl ModelArg {
     pub fn name(self) -> &'static str {
         match self {
             ModelArg::Scratch => "scratch",
+            ModelArg::ScratchTextbook => "scratch-textbook",
             ModelArg::Torchref => "torchref",
         }
     }
@@ -310,7 +315,7 @@ impl RunConfig {
             bail!("--hidden needs one or more widths above 0, e.g. --hidden 500,250,100");
         }
         if self.models.is_empty() {
-            bail!("--models needs at least one of scratch, torchref");
+            bail!("--models needs at least one of scratch, scratch-textbook, torchref");
         }
         if let Some(gap) = self.max_accuracy_gap {
             if !(gap.is_finite() && gap >= 0.0) {
@@ -370,6 +375,15 @@ mod tests {
         assert!(!run.common.shuffle);
         assert_eq!(run.models, vec![ModelArg::Scratch, ModelArg::Torchref]);
         assert_eq!(run.common.seeds, None);
+    }
+
+    #[test]
+    fn models_name_the_whole_ladder() {
+        let run = parse(&["--models", "scratch-textbook,scratch,torchref"]).expect("valid");
+        let names: Vec<_> = run.models.iter().map(|m| m.name()).collect();
+        assert_eq!(names, ["scratch-textbook", "scratch", "torchref"]);
+        let json = serde_json::to_string(&run.models).expect("serialisable");
+        assert_eq!(json, r#"["scratch-textbook","scratch","torchref"]"#);
     }
 
     #[test]

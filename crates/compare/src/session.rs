@@ -61,7 +61,7 @@ pub fn compare_specs(config: &RunConfig) -> Vec<Spec> {
         .iter()
         .map(|&implementation| {
             let optimizer = match implementation {
-                ModelArg::Scratch => config.scratch_optimizer,
+                ModelArg::Scratch | ModelArg::ScratchTextbook => config.scratch_optimizer,
                 ModelArg::Torchref => config.torch_optimizer,
             };
             Spec {
@@ -182,6 +182,10 @@ pub fn execute_prepared<C: Serialize>(
     for spec in specs {
         let trainer: Box<dyn mnist::Trainer> = match spec.implementation {
             ModelArg::Scratch => Box::new(scratch::Mlp::from_parameters(&spec.config, &initial)),
+            ModelArg::ScratchTextbook => Box::new(scratch::Textbook::<f32>::from_parameters(
+                &spec.config,
+                &initial,
+            )),
             ModelArg::Torchref => {
                 let device = prepared
                     .torch_device
