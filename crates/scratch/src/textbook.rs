@@ -71,7 +71,11 @@ pub struct Forward<T> {
 pub fn dot<T: Float>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Array2<T> {
     let mut out = Array2::zeros((a.nrows(), b.ncols()));
     let work = a.nrows() * a.ncols() * b.ncols();
-    let threads = if work < PARALLEL_WORK { 1 } else { pool::threads() };
+    let threads = if work < PARALLEL_WORK {
+        1
+    } else {
+        pool::threads()
+    };
     let width = b.ncols().div_ceil(threads).next_multiple_of(16);
     let blocks: Vec<_> = b
         .axis_chunks_iter(Axis(1), width)
@@ -79,7 +83,9 @@ pub fn dot<T: Float>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Array2<T> {
         .map(Mutex::new)
         .collect();
     pool::run(blocks.len(), |ctx| {
-        let mut block = blocks[ctx.tid].lock().unwrap_or_else(PoisonError::into_inner);
+        let mut block = blocks[ctx.tid]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let (b, out) = &mut *block;
         general_mat_mul(T::one(), &a, b, T::zero(), out);
     });
