@@ -3,9 +3,11 @@
 //! same whatever the pixels are). Run with `cargo bench -p scratch`; for libtorch on the same
 //! machine, `benches/torch_epoch.py` times the same loop.
 //!
-//! Prints, for SGD and Adam at the default thread count (and SGD on one thread), the median of
+//! Prints, for each hand-written kernel set the CPU runs (AVX-512, AVX2: an AVX-512 machine
+//! runs both), SGD and Adam at the default thread count and SGD on one thread, the median of
 //! five epochs after one warm-up epoch. An argument keeps only the runs whose label (such as
-//! `sgd/2`) contains it: `cargo bench -p scratch -- sgd/1`.
+//! `avx2 sgd/2`) contains it: `cargo bench -p scratch -- avx2`. The portable kernels run
+//! only when asked for by name (`-- portable`), as they are many times slower.
 
 use std::time::Instant;
 
@@ -13,7 +15,7 @@ use mnist::{Activation, Batch, ModelConfig, Optimizer, Trainer, INPUT_SIZE};
 use ndarray::{s, Array1, Array2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use scratch::{set_threads, Mlp};
+use scratch::{set_threads, Engine, Mlp};
 
 const IMAGES: usize = 60_000;
 const BATCH: usize = 64;
@@ -41,21 +43,33 @@ fn main() {
         flops / 1e9
     );
     let default_threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let runs = [
-        ("sgd", Optimizer::Sgd { lr: 0.01 }, default_threads),
-        ("adam", Optimizer::adam(1e-3), default_threads),
-        ("sgd", Optimizer::Sgd { lr: 0.01 }, 1),
-    ];
     let filter = std::env::args().skip(1).find(|a| !a.starts_with("--"));
-    for (name, optimizer, threads) in runs {
-        if filter
-            .as_ref()
-            .is_some_and(|f| !format!("{name}/{threads}").contains(f.as_str()))
-        {
+    let engines = [Engine::Avx512, Engine::Avx2, Engine::Portable]
+        .into_iter()
+        .filter(|engine| {
+            let asked = filter.as_ref().is_some_and(|f| f.contains(engine.name()));
+            if !engine.is_available() {
+                println!("{engine}: skipped, this CPU cannot run it");
+            }
+            engine.is_available() && (*engine != Engine::Portable || asked)
+        });
+    let runs = engines.flat_map(|engine| {
+        [
+            ("sgd", Optimizer::Sgd { lr: 0.01 }, default_threads),
+            ("adam", Optimizer::adam(1e-3), default_threads),
+            ("sgd", Optimizer::Sgd { lr: 0.01 }, 1),
+        ]
+        .map(|(name, optimizer, threads)| (engine, name, optimizer, threads))
+    });
+    for (engine, name, optimizer, threads) in runs {
+        let label = format!("{engine} {name}/{threads}");
+        if filter.as_ref().is_some_and(|f| !label.contains(f.as_str())) {
             continue;
         }
         set_threads(threads);
-        let mut mlp = Mlp::new(&config(optimizer), 1);
+        let mut mlp = Mlp::new(&config(optimizer), 1)
+            .with_engine(engine)
+            .expect("only engines this CPU runs are timed");
         let mut epoch = || {
             let start = Instant::now();
             let mut loss = 0.0;
@@ -75,7 +89,7 @@ fn main() {
         times.sort_by(f64::total_cmp);
         let median = times[EPOCHS / 2];
         println!(
-            "scratch {name:<4} threads={threads} epoch {median:.3} s  {:.0} GFLOP/s  (min {:.3} s, max {:.3} s)",
+            "scratch {engine:<8} {name:<4} threads={threads} epoch {median:.3} s  {:.0} GFLOP/s  (min {:.3} s, max {:.3} s)",
             flops / median / 1e9,
             times[0],
             times[EPOCHS - 1]

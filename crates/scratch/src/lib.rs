@@ -13,7 +13,8 @@
 //! spinning threads. Both implement [`mnist::Trainer`], so the `compare` binary can train
 //! them beside the libtorch reference on identical batches, and [`mnist::Differentiable`], so
 //! tests can check their gradients at any parameters; [`set_threads`] sets how many threads
-//! they use.
+//! they use, and [`Mlp::with_engine`] which kernels `Mlp` runs on (hand-written AVX-512 or
+//! AVX2, or portable Rust; by default the fastest the CPU has).
 //!
 //! The maths, for a batch of `m` images (shapes as torch `Linear`: `W` is `(out, in)`):
 //! - forward: `Z_l = A_{l−1}·W_lᵀ + b_l`, `A_l = f(Z_l)` (sigmoid, tanh or ReLU) on hidden
@@ -39,7 +40,7 @@
 //! - L2 is the assignment's, `λ/(2m)·Σ‖W‖²` in the loss, i.e. weight decay `λ/m` added to
 //!   the weights' gradient (for Adam too, as torch's coupled `weight_decay`), not torch's
 //!   `weight_decay = λ`.
-//! - Sums are taken in another order (hand-written AVX-512 kernels, see `kernels`; with
+//! - Sums are taken in another order (hand-written AVX-512 or AVX2 kernels, see `kernels`; with
 //!   several threads, each sums the backward product over its share of the rows), so results
 //!   agree with libtorch to rounding, not bit for bit; the vectorised exponential and tanh are
 //!   polynomial approximations within 4e-7 relative.
@@ -54,6 +55,7 @@
 
 mod activation;
 mod buffer;
+mod engine;
 mod init;
 mod kernels;
 mod layer;
@@ -68,6 +70,7 @@ pub mod textbook;
 #[cfg(test)]
 mod tests;
 
+pub use engine::{Engine, EngineError};
 pub use mlp::Mlp;
 pub use pool::set_threads;
 pub use textbook::Textbook;

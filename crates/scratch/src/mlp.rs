@@ -5,7 +5,9 @@ use mnist::{
 };
 use ndarray::{Array2, ArrayView2};
 
+use crate::engine::{Engine, EngineError};
 use crate::init::xavier;
+use crate::kernels::f32_kernels;
 use crate::network::Network;
 
 /// The hand-written multilayer perceptron in `f32`: `[784, hidden.., 10]`, the configured
@@ -32,6 +34,20 @@ impl Mlp {
         Mlp {
             net: Network::new(config, params),
         }
+    }
+
+    /// The same network, running its passes on `engine`'s kernels (by default, and with
+    /// [`Engine::Auto`], the fastest this CPU has).
+    ///
+    /// # Errors
+    /// [`EngineError::Unavailable`] if this CPU cannot run `engine`.
+    pub fn with_engine(mut self, engine: Engine) -> Result<Mlp, EngineError> {
+        let kernels = f32_kernels(engine).ok_or(EngineError::Unavailable {
+            engine,
+            needs: engine.needs(),
+        })?;
+        self.net.set_kernels(kernels);
+        Ok(self)
     }
 
     /// All weights and biases, first layer first, in torch `Linear` layout.

@@ -31,7 +31,7 @@ use mnist::{Activation, ModelConfig, Parameters, CLASSES, INPUT_SIZE};
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 
 use crate::buffer::{padded, Buffer};
-use crate::kernels::{kernels, Epilogue, Lhs, Mat, MatMut, Update};
+use crate::kernels::{kernels, Epilogue, Kernels, Lhs, Mat, MatMut, Update};
 use crate::layer::{bias_len, weight_len, Dense};
 use crate::loss::softmax_cross_entropy;
 use crate::optim::Step;
@@ -48,7 +48,7 @@ const PARALLEL_WORK: usize = 1 << 20;
 
 /// The multilayer perceptron in `T`.
 #[derive(Debug, Clone)]
-pub(crate) struct Network<T> {
+pub(crate) struct Network<T: 'static> {
     config: ModelConfig,
     layers: Vec<Dense>,
     weights: Buffer<T>,
@@ -59,6 +59,7 @@ pub(crate) struct Network<T> {
     /// `Σ‖W‖²` over all layers at the current weights, for the L2 term of the loss.
     sum_squares: f64,
     work: Workspace<T>,
+    kernels: &'static dyn Kernels<T>,
 }
 
 /// Adam's first and second moments, shaped like the weights and biases.
@@ -149,7 +150,13 @@ impl<T: Real> Network<T> {
             adam,
             steps: 0,
             sum_squares,
+            kernels: kernels::<T>(),
         }
+    }
+
+    /// Runs the passes from now on with `kernels` instead of the fastest this CPU has.
+    pub(crate) fn set_kernels(&mut self, kernels: &'static dyn Kernels<T>) {
+        self.kernels = kernels;
     }
 
     pub(crate) fn config(&self) -> &ModelConfig {
@@ -349,6 +356,7 @@ impl<T: Real> Network<T> {
                 parts: Disjoint::new(work.parts.as_mut_slice()),
                 sums: Disjoint::new(&mut work.sums),
                 regions,
+                kernels: self.kernels,
             };
             pool::run(threads, |ctx| pass.run(ctx));
         }
@@ -473,6 +481,7 @@ struct Pass<'a, T> {
     parts: Disjoint<'a, T>,
     sums: Disjoint<'a, [f64; 2]>,
     regions: Regions,
+    kernels: &'a dyn Kernels<T>,
 }
 
 // The phases below take their pieces of the shared buffers with `Disjoint::get`/`get_mut`.
@@ -539,7 +548,7 @@ impl<T: Real> Pass<'_, T> {
         }
         let start = ctx.tid * self.regions.inputs_t;
         let dst = unsafe { self.inputs_t.get_mut(start..start + INPUT_SIZE * self.ldm) };
-        kernels::<T>().transpose(
+        self.kernels.transpose(
             Mat::new(rows, self.m, INPUT_SIZE, ld),
             MatMut::new(dst, INPUT_SIZE, self.ldm, self.ldm),
         );
@@ -565,13 +574,15 @@ impl<T: Real> Pass<'_, T> {
             bias: unsafe { self.biases.get(layer.bias_rows(rows.clone())) },
             activation: (l + 1 < self.layers.len()).then_some(self.activation),
         };
-        kernels::<T>().product(lhs, input, MatMut::new(out, rows.len(), ldm, ldm), epilogue);
+        self.kernels
+            .product(lhs, input, MatMut::new(out, rows.len(), ldm, ldm), epilogue);
 
         if l >= 1 && self.update.is_some() {
             let src = Mat::new(input.data(), layer.inputs, self.m, ldm);
             let dst = unsafe { self.hidden_rows.get_mut(self.hidden_block(ctx.tid, l - 1)) };
             let ld = layer.ld();
-            kernels::<T>().transpose(src, MatMut::new(dst, self.m, ld, ld));
+            self.kernels
+                .transpose(src, MatMut::new(dst, self.m, ld, ld));
         }
     }
 
@@ -606,7 +617,7 @@ impl<T: Real> Pass<'_, T> {
             let dst = unsafe { self.deltas.get_mut(self.block(ctx.tid, l, rows.clone())) };
             let src = unsafe { self.parts.get(self.block(t, l, rows.clone())) };
             let derivative = (t + 1 == ctx.threads).then_some((self.activation, output));
-            kernels::<T>().accumulate(
+            self.kernels.accumulate(
                 MatMut::new(dst, n, ldm, ldm),
                 Mat::new(src, n, ldm, ldm),
                 t == 0,
@@ -639,7 +650,7 @@ impl<T: Real> Pass<'_, T> {
             (unsafe { self.parts.get_mut(below) }, Epilogue::Store)
         };
         let out = MatMut::new(out, layer.inputs, ldm, ldm);
-        kernels::<T>().product(lhs, delta, out, epilogue);
+        self.kernels.product(lhs, delta, out, epilogue);
     }
 
     /// The update (or the stored gradient) of this thread's rows of layer `l`.
@@ -672,7 +683,7 @@ impl<T: Real> Pass<'_, T> {
                 v: shaped(unsafe { moment(&self.weight_v, weight_rows) }),
             },
         };
-        let squares = kernels::<T>().weight_step(
+        let squares = self.kernels.weight_step(
             weights,
             Mat::new(deltas, n, self.m, self.ldm),
             Mat::new(input, self.m, layer.inputs, ld),

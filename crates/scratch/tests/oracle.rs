@@ -1,4 +1,5 @@
-//! The textbook engine is the oracle of the fused one: at the full 784-500-250-100-10 size,
+//! The textbook engine is the oracle of the fused one, on each of its hand-written kernel
+//! sets this CPU runs (AVX-512, AVX2): at the full 784-500-250-100-10 size,
 //! on real MNIST batches, with 1, 2 and 3 threads, for each activation, with and without L2,
 //! with SGD and with Adam, the fused engine trains and at every step both engines compute the
 //! loss, the gradient and the hidden pre-activations from the fused engine's parameters of
@@ -13,7 +14,7 @@ use mnist::{
     Activation, Batcher, Dataset, Differentiable, EpochOrder, ModelConfig, Optimizer, Trainer,
 };
 use scratch::textbook::{self, Moments};
-use scratch::{set_threads, Mlp, Textbook};
+use scratch::{set_threads, Engine, Mlp, Textbook};
 
 const HIDDEN: [usize; 3] = [500, 250, 100];
 const BATCH: usize = 64;
@@ -22,7 +23,7 @@ const SEED: u64 = 7;
 const LAMBDA: f32 = 0.8;
 
 // The bounds, with the worst values measured over every run and step here (x86-64 with
-// AVX-512, fused AVX-512 kernels): f32 sums of up to 784 products, in another order, and the
+// AVX-512, fused AVX-512 and AVX2 kernels): f32 sums of up to 784 products, in another order, and the
 // fused engine's polynomial exp/tanh (within 4e-7 relative of libm).
 /// Relative to the largest element of the same layer's gradient: measured 5.7e-7.
 const GRADIENT_ATOL: f64 = 5e-6;
@@ -50,18 +51,43 @@ fn scale<'a>(x: impl IntoIterator<Item = &'a f32>) -> f64 {
     })
 }
 
+/// The hand-written kernel sets this CPU runs (the others are reported as skipped), or, on a
+/// CPU with none, the portable kernels that [`Engine::Auto`] picks there.
+fn engines() -> Vec<Engine> {
+    let hand_written: Vec<Engine> = [Engine::Avx512, Engine::Avx2]
+        .into_iter()
+        .filter(|engine| {
+            if !engine.is_available() {
+                eprintln!("SKIPPED: the fused engine on {engine}: this CPU cannot run it");
+            }
+            engine.is_available()
+        })
+        .collect();
+    if hand_written.is_empty() {
+        vec![Engine::Auto]
+    } else {
+        hand_written
+    }
+}
+
 fn check(activation: Activation) {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
     let train = train_set();
     let order = EpochOrder::sequential(train.len());
     let mut batcher = Batcher::new(BATCH, false);
-    for threads in [1, 2, 3] {
+    for (engine, threads) in engines()
+        .into_iter()
+        .flat_map(|engine| [1, 2, 3].map(|threads| (engine, threads)))
+    {
         set_threads(threads);
         for l2 in [0.0, LAMBDA] {
             for optimizer in [Optimizer::Sgd { lr: 0.01 }, Optimizer::adam(1e-3)] {
                 let config = ModelConfig::new(&HIDDEN, activation, optimizer, l2);
-                let run = format!("{activation:?}, {optimizer:?}, λ {l2}, {threads} threads");
-                let mut fused = Mlp::new(&config, SEED);
+                let run =
+                    format!("{engine}: {activation:?}, {optimizer:?}, λ {l2}, {threads} threads");
+                let mut fused = Mlp::new(&config, SEED)
+                    .with_engine(engine)
+                    .expect("only engines this CPU runs are checked");
                 let mut oracle = Textbook::<f32>::from_parameters(&config, &fused.parameters());
                 let mut moments: Option<Moments<f32>> = None;
                 for step in 0..STEPS {

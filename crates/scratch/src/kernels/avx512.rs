@@ -479,265 +479,30 @@ fn expm1(x: __m512) -> __m512 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::Portable;
-    use crate::optim::AdamStep;
-    use mnist::testing::assert_close;
-    use rand::{Rng, SeedableRng};
-    use rand_chacha::ChaCha8Rng;
+    use crate::kernels::conformance::{self, kernel_set_tests, Function};
 
-    fn random(rng: &mut ChaCha8Rng, len: usize, scale: f32) -> Vec<f32> {
-        (0..len).map(|_| rng.gen_range(-scale..scale)).collect()
-    }
-
-    /// Shapes that cover full tiles, row tails (1–5 rows), column tails and both strides.
-    const SHAPES: [(usize, usize, usize); 5] = [
-        (6, 64, 7),
-        (13, 100, 30),
-        (1, 16, 1),
-        (25, 130, 64),
-        (10, 20, 5),
-    ];
+    kernel_set_tests!(detect(), "no AVX-512F");
 
     #[test]
     fn vectorised_exp_and_activations_match_the_scalar_ones() {
-        let Some(_) = detect() else {
-            return eprintln!("no AVX-512F here: nothing to compare");
-        };
-        // exp is compared where it is finite; the activations also at ±1000.
-        let finite: Vec<f32> = (-1740..=1760)
-            .map(|i| i as f32 * 0.05)
-            .chain([1e-7, -3e-6])
-            .collect();
-        let xs: Vec<f32> = finite
-            .iter()
-            .copied()
-            .chain([-1000.0, -100.0, 100.0, 1000.0])
-            .collect();
-        let mut got = vec![0.0f32; xs.len()];
-        let apply = |xs: &[f32], got: &mut [f32], f: &dyn Fn(__m512) -> __m512| {
-            for (chunk, out) in xs.chunks(16).zip(got.chunks_mut(16)) {
-                let mut lanes = [0.0f32; 16];
-                lanes[..chunk.len()].copy_from_slice(chunk);
-                let mut result = [0.0f32; 16];
-                // SAFETY: AVX-512F was detected above.
-                unsafe {
-                    _mm512_storeu_ps(result.as_mut_ptr(), f(_mm512_loadu_ps(lanes.as_ptr())))
-                };
-                out.copy_from_slice(&result[..chunk.len()]);
-            }
-        };
-        // SAFETY (all closures): AVX-512F was detected above.
-        let n = finite.len();
-        apply(&finite, &mut got[..n], &|x| unsafe { exp(x) });
-        let want: Vec<f32> = finite.iter().map(|&x| f64::from(x).exp() as f32).collect();
-        assert_close("exp", &got[..n], &want, 3e-7, 0.0);
-        apply(&finite, &mut got[..n], &|x| unsafe { expm1(x) });
-        let want: Vec<f32> = finite
-            .iter()
-            .map(|&x| f64::from(x).exp_m1() as f32)
-            .collect();
-        assert_close("expm1", &got[..n], &want, 3e-7, 0.0);
-        for f in [Activation::Sigmoid, Activation::Tanh, Activation::Relu] {
-            apply(&xs, &mut got, &|x| unsafe { activate(f, x) });
-            let want: Vec<f32> = xs
-                .iter()
-                .map(|&x| crate::activation::activate(f, x))
-                .collect();
-            assert_close(&format!("{f:?}"), &got, &want, 4e-7, 1e-37);
+        if detect().is_none() {
+            return conformance::skipped("no AVX-512F");
         }
+        // SAFETY: AVX-512F was detected above.
+        conformance::vector_functions_match_the_scalar_ones(16, &|f, x| unsafe { apply(f, x) });
     }
 
-    #[test]
-    fn product_matches_the_portable_kernel() {
-        let Some(avx) = detect() else {
-            return eprintln!("no AVX-512F here: nothing to compare");
+    /// `f` on the 16 elements of `x`.
+    #[target_feature(enable = "avx512f")]
+    unsafe fn apply(f: Function, x: &[f32]) -> Vec<f32> {
+        let x = _mm512_loadu_ps(x[..16].as_ptr());
+        let y = match f {
+            Function::Exp => exp(x),
+            Function::Expm1 => expm1(x),
+            Function::Activate(activation) => activate(activation, x),
         };
-        let mut rng = ChaCha8Rng::seed_from_u64(7);
-        for (rows, cols, depth) in SHAPES {
-            let ld = cols.next_multiple_of(16);
-            let rhs = random(&mut rng, depth * ld, 1.0);
-            let bias = random(&mut rng, rows, 1.0);
-            let outputs = random(&mut rng, rows * ld, 1.0);
-            // W (rows, depth) read as is, and Wᵀ of a (depth, rows) matrix read transposed.
-            let w = random(&mut rng, rows * depth, 0.5);
-            for lhs in [
-                Lhs::new(&w, rows, depth, depth, 1),
-                Lhs::new(&w, rows, depth, 1, rows),
-            ] {
-                let epilogues = [
-                    None,
-                    Some(Activation::Sigmoid),
-                    Some(Activation::Tanh),
-                    Some(Activation::Relu),
-                ]
-                .map(|activation| Epilogue::Bias {
-                    bias: &bias,
-                    activation,
-                })
-                .into_iter()
-                .chain(
-                    [Activation::Sigmoid, Activation::Tanh, Activation::Relu].map(|activation| {
-                        Epilogue::Derivative {
-                            activation,
-                            output: Mat::new(&outputs, rows, cols, ld),
-                        }
-                    }),
-                )
-                .chain([Epilogue::Store]);
-                for epilogue in epilogues {
-                    let (mut got, mut want) =
-                        (vec![f32::NAN; rows * ld], vec![f32::NAN; rows * ld]);
-                    let rhs = Mat::new(&rhs, depth, cols, ld);
-                    avx.product(lhs, rhs, MatMut::new(&mut got, rows, cols, ld), epilogue);
-                    Portable.product(lhs, rhs, MatMut::new(&mut want, rows, cols, ld), epilogue);
-                    let keep = |v: &[f32]| -> Vec<f32> {
-                        v.chunks(ld).flat_map(|row| row[..cols].to_vec()).collect()
-                    };
-                    assert_close(
-                        &format!("{rows}×{cols}×{depth} {epilogue:?}"),
-                        &keep(&got),
-                        &keep(&want),
-                        1e-5,
-                        1e-5,
-                    );
-                    // Nothing is written past the columns asked for.
-                    assert!(got
-                        .chunks(ld)
-                        .all(|row| row[cols..].iter().all(|x| x.is_nan())));
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn accumulate_matches_the_portable_kernel() {
-        let Some(avx) = detect() else {
-            return eprintln!("no AVX-512F here: nothing to compare");
-        };
-        let mut rng = ChaCha8Rng::seed_from_u64(10);
-        let (rows, cols, ld) = (7, 37, 48);
-        let src = random(&mut rng, rows * ld, 1.0);
-        let start = random(&mut rng, rows * ld, 1.0);
-        let outputs = random(&mut rng, rows * ld, 1.0);
-        let derivatives = [
-            None,
-            Some(Activation::Sigmoid),
-            Some(Activation::Tanh),
-            Some(Activation::Relu),
-        ];
-        for overwrite in [false, true] {
-            for derivative in derivatives {
-                let derivative = derivative.map(|f| (f, Mat::new(&outputs, rows, cols, ld)));
-                let (mut got, mut want) = (start.clone(), start.clone());
-                let src = Mat::new(&src, rows, cols, ld);
-                avx.accumulate(
-                    MatMut::new(&mut got, rows, cols, ld),
-                    src,
-                    overwrite,
-                    derivative,
-                );
-                Portable.accumulate(
-                    MatMut::new(&mut want, rows, cols, ld),
-                    src,
-                    overwrite,
-                    derivative,
-                );
-                let what = format!("overwrite {overwrite}, {:?}", derivative.map(|d| d.0));
-                // The padding beyond `cols` is left alone by both. (1 − a² is fused here, so
-                // it differs by rounding where it cancels, for a near ±1.)
-                assert_close(&what, &got, &want, 1e-6, 1e-7);
-            }
-        }
-    }
-
-    #[test]
-    fn transpose_matches_the_portable_kernel() {
-        let Some(avx) = detect() else {
-            return eprintln!("no AVX-512F here: nothing to compare");
-        };
-        let mut rng = ChaCha8Rng::seed_from_u64(9);
-        for (rows, cols) in [
-            (16usize, 16usize),
-            (64, 784),
-            (37, 500),
-            (3, 20),
-            (20, 3),
-            (64, 10),
-        ] {
-            let (ld, dst_cols) = (cols + 5, rows.next_multiple_of(16));
-            let src = random(&mut rng, rows * ld, 1.0);
-            let (mut got, mut want) = (
-                vec![f32::NAN; cols * dst_cols],
-                vec![f32::NAN; cols * dst_cols],
-            );
-            let src = Mat::new(&src, rows, cols, ld);
-            avx.transpose(src, MatMut::new(&mut got, cols, dst_cols, dst_cols));
-            Portable.transpose(src, MatMut::new(&mut want, cols, dst_cols, dst_cols));
-            assert_close(&format!("{rows}×{cols} transposed"), &got, &want, 0.0, 0.0);
-        }
-    }
-
-    #[test]
-    fn weight_step_matches_the_portable_kernel_for_every_update() {
-        let Some(avx) = detect() else {
-            return eprintln!("no AVX-512F here: nothing to compare");
-        };
-        let mut rng = ChaCha8Rng::seed_from_u64(8);
-        for (rows, cols, batch) in SHAPES {
-            let ld = cols.next_multiple_of(16);
-            let delta = random(&mut rng, rows * batch, 0.1);
-            let input = random(&mut rng, batch * ld, 1.0);
-            let weights = random(&mut rng, rows * ld, 0.5);
-            let moments = [
-                random(&mut rng, rows * ld, 0.1),
-                random(&mut rng, rows * ld, 0.1)
-                    .iter()
-                    .map(|x| x * x)
-                    .collect(),
-            ];
-            let step = AdamStep::new(1e-3, 0.9, 0.999, 1e-8, 3);
-            for kind in 0..3 {
-                let run = |kernels: &dyn Kernels<f32>| {
-                    let (mut w, mut out) = (weights.clone(), vec![0.0; rows * ld]);
-                    let [mut m, mut v] = moments.clone();
-                    let update = match kind {
-                        0 => Update::Store {
-                            out: MatMut::new(&mut out, rows, cols, ld),
-                        },
-                        1 => Update::Sgd { lr: 0.1 },
-                        _ => Update::Adam {
-                            step,
-                            m: MatMut::new(&mut m, rows, cols, ld),
-                            v: MatMut::new(&mut v, rows, cols, ld),
-                        },
-                    };
-                    let squares = kernels.weight_step(
-                        MatMut::new(&mut w, rows, cols, ld),
-                        Mat::new(&delta, rows, batch, batch),
-                        Mat::new(&input, batch, cols, ld),
-                        0.01,
-                        update,
-                        true,
-                    );
-                    (squares, [w, out, m, v])
-                };
-                let (got_squares, got) = run(avx);
-                let (want_squares, want) = run(&Portable);
-                let what = format!("{rows}×{cols}, batch {batch}, update {kind}");
-                for (name, (got, want)) in ["weights", "gradient", "m", "v"]
-                    .iter()
-                    .zip(got.iter().zip(&want))
-                {
-                    assert_close(&format!("{what}: {name}"), got, want, 1e-5, 1e-6);
-                }
-                assert_close(
-                    &format!("{what}: Σw²"),
-                    &[got_squares],
-                    &[want_squares],
-                    1e-5,
-                    0.0,
-                );
-            }
-        }
+        let mut out = vec![0.0; 16];
+        _mm512_storeu_ps(out.as_mut_ptr(), y);
+        out
     }
 }

@@ -1,5 +1,6 @@
 //! The arithmetic of a pass, as a few fused kernels over row-major matrices, with a portable
-//! implementation for any [`Real`] and a hand-vectorised one for `f32` on AVX-512 machines.
+//! implementation for any [`Real`] and hand-vectorised ones for `f32` on AVX-512 and on AVX2
+//! machines.
 //!
 //! Two kernels do nearly all the work:
 //! - [`Kernels::product`]: `out = epilogue(lhs · rhs)`, the batch running along the rows of
@@ -17,10 +18,17 @@
 mod portable;
 
 #[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
 mod avx512;
+#[cfg(test)]
+mod conformance;
+
+use std::fmt::Debug;
 
 use mnist::Activation;
 
+use crate::engine::Engine;
 use crate::optim::AdamStep;
 use crate::real::Real;
 
@@ -31,18 +39,28 @@ pub(crate) fn kernels<T: Real>() -> &'static dyn Kernels<T> {
     T::accelerated().unwrap_or(&Portable)
 }
 
-/// The `f32` kernels this CPU can run faster than the portable ones, if any.
+/// The fastest `f32` kernels this CPU can run that beat the portable ones, if any.
 pub(crate) fn accelerated_f32() -> Option<&'static dyn Kernels<f32>> {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(kernels) = avx512::detect() {
-        return Some(kernels);
+    f32_kernels(Engine::Avx512).or_else(|| f32_kernels(Engine::Avx2))
+}
+
+/// The `f32` kernels of `engine`, if this CPU can run them.
+pub(crate) fn f32_kernels(engine: Engine) -> Option<&'static dyn Kernels<f32>> {
+    match engine {
+        Engine::Auto => Some(kernels::<f32>()),
+        Engine::Portable => Some(&Portable),
+        #[cfg(target_arch = "x86_64")]
+        Engine::Avx2 => avx2::detect().map(|k| k as &dyn Kernels<f32>),
+        #[cfg(target_arch = "x86_64")]
+        Engine::Avx512 => avx512::detect().map(|k| k as &dyn Kernels<f32>),
+        #[cfg(not(target_arch = "x86_64"))]
+        Engine::Avx2 | Engine::Avx512 => None,
     }
-    None
 }
 
 /// One implementation of the kernels. Shapes are checked by each implementation; a mismatch
 /// is a bug and panics.
-pub(crate) trait Kernels<T>: Sync {
+pub(crate) trait Kernels<T>: Sync + Debug {
     /// `out[r, c] = epilogue(Σ_p lhs(r, p) · rhs[p, c])` for `r < lhs.rows`, `c < rhs.cols`.
     fn product(
         &self,
