@@ -34,7 +34,7 @@ pub(crate) fn check_device(device: Device) -> Result<(), Error> {
 }
 
 /// Sets the number of threads libtorch's intra-op parallelism (matrix products, element-wise
-/// kernels) and this crate's fused CPU Adam use. Process-wide.
+/// kernels, the optimisers' updates) uses. Process-wide.
 pub fn set_threads(n: usize) {
     assert!(n > 0, "thread count must be positive");
     tch::set_num_threads(i32::try_from(n).unwrap_or(i32::MAX));

@@ -7,25 +7,26 @@
 //! ([`TorchMlp::from_parameters`]), so both models can start from the same point. Shapes are
 //! torch `Linear`'s: batch-major activations, weights `(out, in)`, `y = x·Wᵀ + b`.
 //!
+//! It is written as a tch user writes it: an `nn::VarStore` holding `nn::linear` layers in an
+//! `nn::Sequential`, the loss `cross_entropy_for_logits`, and libtorch's own optimisers
+//! (`nn::Sgd`, `nn::Adam` through `nn::Optimizer::backward_step`): this crate has no update
+//! arithmetic of its own, so its accuracy and its time are the framework's.
+//!
 //! Deliberate departures from a plain PyTorch script:
-//! - Initialisation is Xavier-uniform with zero biases, written out; `nn.Linear`'s default is
-//!   Kaiming-uniform with nonzero biases.
+//! - Initialisation is Xavier-uniform with zero biases (an explicit `nn::LinearConfig`);
+//!   `nn.Linear`'s default is Kaiming-uniform with nonzero biases. The weights are drawn on
+//!   the CPU and then moved, so a seed gives the same weights on every device.
 //! - L2 is the assignment's: the loss is cross-entropy + λ/(2m)·Σ‖W‖² (m the batch size,
 //!   biases not regularised), which is weight decay λ/m on the weights, not PyTorch's
 //!   `weight_decay = λ`. The reported loss includes the term, as the scratch model's does.
-//! - Gradients come from `torch.autograd.grad` (no `.grad` accumulation, no `zero_grad`), and
-//!   the optimisers are written here: SGD, and Adam with `torch.optim.Adam`'s arithmetic, on
-//!   the CPU fused into one pass over the buffers (an Adam epoch costs ~1.1× an SGD epoch
-//!   instead of libtorch's ~1.4×; see `optim.rs`). Results match libtorch's optimisers to
-//!   rounding, not bit for bit.
-//! - The initial weights are always drawn on the CPU, so a seed gives the same weights on
-//!   every device.
+//!
+//! [`TorchMlp`] also implements [`mnist::Differentiable`] (loss, gradient and hidden
+//! pre-activations at given parameters) for step-level gradient parity.
 
 mod device;
 mod error;
 mod init;
 mod mlp;
-mod optim;
 
 pub use device::{libtorch_version, parse_device, set_threads};
 pub use error::Error;

@@ -1,138 +1,124 @@
-//! [`TorchMlp`]: the network, its loss and its training step in tch.
+//! [`TorchMlp`]: the network as a tch user writes it (`nn::VarStore`, `nn::linear`,
+//! `nn::Sequential`, libtorch's optimisers through `nn::Optimizer`), its loss, its training step,
+//! and its gradient at given parameters.
 
 use mnist::{
-    Activation, Batch, LayerParameters, ModelConfig, Optimizer, Parameters, Trainer, CLASSES,
-    INPUT_SIZE,
+    Activation, Batch, Derivatives, Differentiable, LayerParameters, ModelConfig, Optimizer,
+    Parameters, Trainer, CLASSES, INPUT_SIZE,
 };
 use ndarray::{Array2, ArrayView2, Axis};
-use tch::{Device, Kind, Tensor};
+use tch::nn::{self, Module, OptimizerConfig};
+use tch::{Device, Kind, TchError, Tensor};
 
 use crate::device::check_device;
-use crate::optim::{Adam, Update};
 use crate::{init, Error};
 
 /// Rows per forward pass in [`Trainer::logits`]: large enough to keep the matrix products
 /// efficient, small enough that the activations stay modest (10 000 × 500 f32 = 20 MB).
 const LOGITS_BLOCK: usize = 10_000;
 
-/// The multilayer perceptron of [`ModelConfig`] in libtorch, trained with autograd.
+/// The multilayer perceptron of [`ModelConfig`] in libtorch: `nn::linear` layers and the
+/// activation in an `nn::Sequential`, trained by libtorch's SGD or Adam.
 #[derive(Debug)]
 pub struct TorchMlp {
-    activation: Activation,
     l2: f64,
-    device: Device,
-    /// `[w0, b0, w1, b1, ..]`: weights `(out, in)`, biases `(out)`; leaves that require grad.
+    /// Owns the variables the layers, `params` and the optimiser hold handles on.
+    vs: nn::VarStore,
+    /// `linear, activation, linear, activation, .., linear`.
+    model: nn::Sequential,
+    /// Handles on the VarStore's variables, `[w0, b0, w1, b1, ..]`: weights `(out, in)`,
+    /// biases `(out)`.
     params: Vec<Tensor>,
-    update: Update,
+    optimizer: nn::Optimizer,
 }
 
 impl TorchMlp {
     /// Xavier-uniform weights and zero biases drawn after `tch::manual_seed(seed)` (on the
-    /// CPU, then moved to `device`).
+    /// CPU, then moved to `device`, so a seed means the same weights on every device).
     pub fn new(config: &ModelConfig, device: Device, seed: u64) -> Result<Self, Error> {
         check_device(device)?;
-        check_widths(config);
-        let params = init::xavier_uniform(&config.layer_sizes(), seed)?;
-        Self::on_device(config, params, device)
+        let (vs, model, params) = {
+            let _rng = init::lock_rng();
+            // The seed's bits pass through unchanged: libtorch reads them back as unsigned.
+            tch::manual_seed(seed as i64);
+            network(config)
+        };
+        Self::with_optimizer(config, vs, model, params, device)
     }
 
-    /// Starts from `params` exactly (for example another model's export). Panics if their
-    /// shapes do not match `config`.
+    /// Starts from `params` exactly (for example another model's export), copied into the
+    /// VarStore's variables under `no_grad`. Panics if their shapes do not match `config`.
     pub fn from_parameters(
         config: &ModelConfig,
         params: &Parameters,
         device: Device,
     ) -> Result<Self, Error> {
         check_device(device)?;
-        check_widths(config);
-        let sizes = config.layer_sizes();
-        assert_eq!(
-            params.len(),
-            sizes.len() - 1,
-            "parameters for {} layers, the architecture has {}",
-            params.len(),
-            sizes.len() - 1
-        );
-        let mut tensors = Vec::with_capacity(2 * params.len());
-        for (layer, (p, pair)) in params.iter().zip(sizes.windows(2)).enumerate() {
-            let (fan_in, fan_out) = (pair[0], pair[1]);
-            assert!(
-                p.in_features == fan_in
-                    && p.out_features == fan_out
-                    && p.weight.len() == fan_out * fan_in
-                    && p.bias.len() == fan_out,
-                "layer {layer}: parameters are {}×{} (weight {} values, bias {}), the architecture wants {fan_out}×{fan_in}",
-                p.out_features,
-                p.in_features,
-                p.weight.len(),
-                p.bias.len()
-            );
-            tensors.push(Tensor::f_from_slice(&p.weight)?.f_view([fan_out as i64, fan_in as i64])?);
-            tensors.push(Tensor::f_from_slice(&p.bias)?);
-        }
-        Self::on_device(config, tensors, device)
+        let (vs, model, mut variables) = {
+            let _rng = init::lock_rng();
+            network(config)
+        };
+        load(&mut variables, params)?;
+        Self::with_optimizer(config, vs, model, variables, device)
     }
 
-    fn on_device(config: &ModelConfig, cpu: Vec<Tensor>, device: Device) -> Result<Self, Error> {
-        let params = cpu
-            .into_iter()
-            .map(|t| Ok(t.f_to_device(device)?.set_requires_grad(true)))
-            .collect::<Result<Vec<_>, Error>>()?;
-        let update = match config.optimizer {
-            Optimizer::Sgd { lr } => Update::Sgd { lr: lr.into() },
+    /// Moves the variables to `device`, then hands them to libtorch's optimiser.
+    fn with_optimizer(
+        config: &ModelConfig,
+        mut vs: nn::VarStore,
+        model: nn::Sequential,
+        params: Vec<Tensor>,
+        device: Device,
+    ) -> Result<Self, Error> {
+        vs.set_device(device);
+        let lr = f64::from(config.optimizer.lr());
+        let optimizer = match config.optimizer {
+            Optimizer::Sgd { .. } => nn::Sgd::default().build(&vs, lr)?,
             Optimizer::Adam {
-                lr,
-                beta1,
-                beta2,
-                eps,
-            } => Update::Adam(Adam::new(lr, beta1, beta2, eps, &params)),
+                beta1, beta2, eps, ..
+            } => nn::Adam {
+                beta1: beta1.into(),
+                beta2: beta2.into(),
+                wd: 0.0,
+                eps: eps.into(),
+                amsgrad: false,
+            }
+            .build(&vs, lr)?,
         };
         Ok(TorchMlp {
-            activation: config.activation,
             l2: config.l2.into(),
-            device,
+            vs,
+            model,
             params,
-            update,
+            optimizer,
         })
     }
 
     /// The current parameters, copied to the CPU, in the exchange format.
     pub fn parameters(&self) -> Parameters {
-        self.params
-            .chunks(2)
-            .map(|pair| {
-                let (weight, bias) = (&pair[0], &pair[1]);
-                let size = weight.size();
-                LayerParameters {
-                    weight: to_vec(weight),
-                    out_features: size[0] as usize,
-                    in_features: size[1] as usize,
-                    bias: to_vec(bias),
-                }
-            })
-            .collect()
+        layer_parameters(&self.params, to_vec)
     }
 
     /// Where the parameters live.
     pub fn device(&self) -> Device {
-        self.device
+        self.vs.device()
     }
 
-    /// Logits `(n, 10)` for images `(n, 784)` already on the device.
-    fn forward(&self, images: &Tensor) -> Tensor {
-        let layers = self.params.len() / 2;
-        let mut h = images.shallow_clone();
-        for (i, pair) in self.params.chunks(2).enumerate() {
-            h = h.linear(&pair[0], Some(&pair[1]));
-            if i + 1 < layers {
-                h = match self.activation {
-                    Activation::Sigmoid => h.sigmoid(),
-                    Activation::Tanh => h.tanh(),
-                    Activation::Relu => h.relu(),
-                };
-            }
-        }
-        h
+    /// One step of libtorch's optimiser with `gradient` in place of a batch's: the optimiser
+    /// on its own, for checking that the same gradient in gives the same parameters out.
+    /// Panics if the shapes of `gradient` are not the model's.
+    pub fn apply_gradient(&mut self, gradient: &Parameters) {
+        check_shapes(&self.params, gradient);
+        let gradient = tensors(gradient).expect("libtorch builds the gradient tensors");
+        // ∂/∂θ Σ θ·g is g itself, exactly: the optimiser receives `gradient` unchanged.
+        let surrogate = self
+            .params
+            .iter()
+            .zip(&gradient)
+            .map(|(p, g)| (p * g.to_device(p.device())).sum(Kind::Float))
+            .reduce(|a, b| a + b)
+            .expect("a network has at least one layer");
+        self.optimizer.backward_step(&surrogate);
     }
 
     /// Mean cross-entropy of `logits` against `labels`, plus λ/(2m)·Σ‖W‖² (m the batch
@@ -166,7 +152,19 @@ impl TorchMlp {
         let data = standard.as_slice().expect("standard layout is contiguous");
         Tensor::from_slice(data)
             .view([rows, INPUT_SIZE as i64])
-            .to_device(self.device)
+            .to_device(self.device())
+    }
+
+    /// The batch's images and labels as tensors on the device.
+    fn batch_tensors(&self, batch: &Batch<'_>) -> (Tensor, Tensor) {
+        assert_eq!(
+            batch.images.nrows(),
+            batch.labels.len(),
+            "one label per image"
+        );
+        let labels: Vec<i64> = batch.labels.iter().map(|&l| i64::from(l)).collect();
+        let labels = Tensor::from_slice(&labels).to_device(self.device());
+        (self.images_tensor(batch.images), labels)
     }
 }
 
@@ -176,19 +174,10 @@ impl Trainer for TorchMlp {
     }
 
     fn train_step(&mut self, batch: &Batch<'_>) -> f32 {
-        assert_eq!(
-            batch.images.nrows(),
-            batch.labels.len(),
-            "one label per image"
-        );
-        let images = self.images_tensor(batch.images);
-        let labels: Vec<i64> = batch.labels.iter().map(|&l| i64::from(l)).collect();
-        let labels = Tensor::from_slice(&labels).to_device(self.device);
-        let loss = self.loss(&self.forward(&images), &labels);
-        let grads = Tensor::run_backward(&[&loss], &self.params, false, false);
-        let value = loss.double_value(&[]) as f32;
-        self.update.apply(&mut self.params, &grads);
-        value
+        let (images, labels) = self.batch_tensors(batch);
+        let loss = self.loss(&self.model.forward(&images), &labels);
+        self.optimizer.backward_step(&loss);
+        loss.double_value(&[]) as f32
     }
 
     fn logits(&mut self, images: ArrayView2<'_, f32>) -> Array2<f32> {
@@ -196,7 +185,7 @@ impl Trainer for TorchMlp {
         let _no_grad = tch::no_grad_guard();
         let blocks = images.axis_chunks_iter(Axis(0), LOGITS_BLOCK);
         for (block, mut dst) in blocks.zip(out.axis_chunks_iter_mut(Axis(0), LOGITS_BLOCK)) {
-            let logits = self.forward(&self.images_tensor(block));
+            let logits = self.model.forward(&self.images_tensor(block));
             let dst = dst
                 .as_slice_mut()
                 .expect("row blocks of a new array are contiguous");
@@ -206,16 +195,153 @@ impl Trainer for TorchMlp {
     }
 }
 
-fn check_widths(config: &ModelConfig) {
+impl Differentiable for TorchMlp {
+    fn name(&self) -> &str {
+        Trainer::name(self)
+    }
+
+    /// Loads `parameters` into the variables, runs `loss.backward()` and reads each
+    /// variable's `.grad()`, then puts the model's own parameters back. The optimiser's state
+    /// is untouched (no step is taken).
+    fn differentiate(&mut self, parameters: &Parameters, batch: &Batch<'_>) -> Derivatives {
+        let own = self.parameters();
+        load(&mut self.params, parameters).expect("libtorch copies the parameters");
+        let (images, labels) = self.batch_tensors(batch);
+        // linear, activation, .., linear: the linear layers' outputs are the even ones.
+        let outputs = self.model.forward_all(&images, None);
+        let logits = outputs.last().expect("the network has layers");
+        let loss = self.loss(logits, &labels);
+        self.optimizer.zero_grad();
+        loss.backward();
+        let gradient = layer_parameters(&self.params, |p| to_vec(&p.grad()));
+        self.optimizer.zero_grad();
+        let hidden = self.params.len() / 2 - 1;
+        let pre_activations = outputs.iter().step_by(2).take(hidden).map(to_array2);
+        let derivatives = Derivatives {
+            loss: loss.double_value(&[]) as f32,
+            gradient,
+            pre_activations: pre_activations.collect(),
+        };
+        load(&mut self.params, &own).expect("libtorch copies the parameters back");
+        derivatives
+    }
+}
+
+/// The `nn::Sequential` of `config` on the CPU, weights drawn from libtorch's generator (the
+/// caller holds [`init::lock_rng`]), and handles on its variables `[w0, b0, ..]`.
+fn network(config: &ModelConfig) -> (nn::VarStore, nn::Sequential, Vec<Tensor>) {
     assert!(
         config.hidden.iter().all(|&w| w > 0),
         "hidden layers need at least one unit: {:?}",
         config.hidden
     );
+    let vs = nn::VarStore::new(Device::Cpu);
+    let root = vs.root();
+    let sizes = config.layer_sizes();
+    let layers = sizes.len() - 1;
+    let mut model = nn::seq();
+    let mut params = Vec::with_capacity(2 * layers);
+    for (i, pair) in sizes.windows(2).enumerate() {
+        let (fan_in, fan_out) = (pair[0], pair[1]);
+        let xavier = init::xavier_uniform(fan_in, fan_out);
+        let linear = nn::linear(&root / i, fan_in as i64, fan_out as i64, xavier);
+        params.push(linear.ws.shallow_clone());
+        params.push(
+            linear
+                .bs
+                .as_ref()
+                .expect("layers have a bias")
+                .shallow_clone(),
+        );
+        model = model.add(linear);
+        if i + 1 < layers {
+            model = match config.activation {
+                Activation::Sigmoid => model.add_fn(Tensor::sigmoid),
+                Activation::Tanh => model.add_fn(Tensor::tanh),
+                Activation::Relu => model.add_fn(Tensor::relu),
+            };
+        }
+    }
+    (vs, model, params)
+}
+
+/// Panics, naming the layer, unless `params` has the shapes of `variables` `[w0, b0, ..]`.
+fn check_shapes(variables: &[Tensor], params: &Parameters) {
+    assert_eq!(
+        params.len(),
+        variables.len() / 2,
+        "parameters for {} layers, the architecture has {}",
+        params.len(),
+        variables.len() / 2
+    );
+    for (layer, (p, weight)) in params.iter().zip(variables.iter().step_by(2)).enumerate() {
+        let [fan_out, fan_in] = weight.size()[..] else {
+            unreachable!("a weight is a matrix")
+        };
+        let (fan_out, fan_in) = (fan_out as usize, fan_in as usize);
+        assert!(
+            p.in_features == fan_in
+                && p.out_features == fan_out
+                && p.weight.len() == fan_out * fan_in
+                && p.bias.len() == fan_out,
+            "layer {layer}: parameters are {}×{} (weight {} values, bias {}), the architecture wants {fan_out}×{fan_in}",
+            p.out_features,
+            p.in_features,
+            p.weight.len(),
+            p.bias.len()
+        );
+    }
+}
+
+/// `params` as CPU tensors `[w0, b0, ..]`, weights `(out, in)`.
+fn tensors(params: &Parameters) -> Result<Vec<Tensor>, TchError> {
+    let mut out = Vec::with_capacity(2 * params.len());
+    for p in params {
+        let shape = [p.out_features as i64, p.in_features as i64];
+        out.push(Tensor::f_from_slice(&p.weight)?.f_view(shape)?);
+        out.push(Tensor::f_from_slice(&p.bias)?);
+    }
+    Ok(out)
+}
+
+/// Copies `params` into the variables `[w0, b0, ..]` (on any device) under `no_grad`.
+/// Panics if the shapes differ.
+fn load(variables: &mut [Tensor], params: &Parameters) -> Result<(), TchError> {
+    check_shapes(variables, params);
+    let sources = tensors(params)?;
+    tch::no_grad(|| {
+        variables
+            .iter_mut()
+            .zip(&sources)
+            .try_for_each(|(variable, source)| variable.f_copy_(source))
+    })
+}
+
+/// One [`LayerParameters`] per `[weight, bias]` pair of `tensors`, each tensor read by `values`.
+fn layer_parameters(tensors: &[Tensor], values: impl Fn(&Tensor) -> Vec<f32>) -> Parameters {
+    tensors
+        .chunks(2)
+        .map(|pair| {
+            let size = pair[0].size();
+            LayerParameters {
+                weight: values(&pair[0]),
+                out_features: size[0] as usize,
+                in_features: size[1] as usize,
+                bias: values(&pair[1]),
+            }
+        })
+        .collect()
 }
 
 /// A tensor's elements, copied to the CPU, row-major.
 fn to_vec(t: &Tensor) -> Vec<f32> {
     let flat = t.detach().to_device(Device::Cpu).flatten(0, -1);
     Vec::<f32>::try_from(&flat).expect("parameters are f32 tensors")
+}
+
+/// A matrix `(rows, columns)`, copied to the CPU.
+fn to_array2(t: &Tensor) -> Array2<f32> {
+    let size = t.size();
+    let shape = (size[0] as usize, size[1] as usize);
+    Array2::from_shape_vec(shape, to_vec(t)).expect("a matrix has rows × columns elements")
 }

@@ -2,7 +2,9 @@
 //! loss and one update in closed form, and logits computed in blocks.
 
 use mnist::testing::{assert_close, worst_deviation};
-use mnist::{Activation, Batch, LayerParameters, ModelConfig, Optimizer, Parameters, Trainer};
+use mnist::{
+    Activation, Batch, Differentiable, LayerParameters, ModelConfig, Optimizer, Parameters, Trainer,
+};
 use ndarray::{s, Array1, Array2};
 use tch::Device;
 use torchref::{parse_device, Error, TorchMlp};
@@ -180,19 +182,13 @@ fn parameters_of_another_architecture_are_refused() {
     let _ = TorchMlp::from_parameters(&other, &params, Device::Cpu);
 }
 
-/// One hidden layer of 3 sigmoid units, W1 = 0.01 everywhere, W2 = 0, biases 0; a batch of
-/// m = 4 images of 0.5 with labels 0, 1, 1, 9; SGD lr 0.1, λ = 0.8. By hand:
-/// - logits are 0, so softmax is 0.1 everywhere and the cross-entropy is ln 10;
-/// - L2 term λ/(2m)·Σ‖W‖² = 0.1 · 3·784·0.01² = 0.02352; loss = ln 10 + 0.02352;
-/// - ∂/∂b2 = mean(softmax − onehot) = 0.1 − f (f the label frequencies 0.25, 0.5, 0, .., 0.25),
-///   so b2 ← −0.1·(0.1 − f); ∂/∂W2[k][j] = (0.1 − f_k)·a with a = σ(784·0.5·0.01) = σ(3.92),
-///   so W2 ← b2·a;
-/// - no gradient reaches the hidden layer through W2 = 0, so ∂/∂W1 = (λ/m)·W1 and
-///   W1 ← 0.01·(1 − 0.1·0.8/4) = 0.0098, and b1 stays 0.
-#[test]
-fn one_sgd_step_with_l2_matches_the_closed_form() {
-    let config = ModelConfig::new(&[3], Activation::Sigmoid, Optimizer::Sgd { lr: 0.1 }, 0.8);
-    let params: Parameters = vec![
+/// One hidden layer of 3 sigmoid units, W1 = 0.01 everywhere, W2 = 0, biases 0.
+fn small_config(l2: f32) -> ModelConfig {
+    ModelConfig::new(&[3], Activation::Sigmoid, Optimizer::Sgd { lr: 0.1 }, l2)
+}
+
+fn small_parameters() -> Parameters {
+    vec![
         LayerParameters {
             weight: vec![0.01; 3 * 784],
             out_features: 3,
@@ -205,23 +201,103 @@ fn one_sgd_step_with_l2_matches_the_closed_form() {
             in_features: 3,
             bias: vec![0.0; 10],
         },
-    ];
-    let mut model = TorchMlp::from_parameters(&config, &params, Device::Cpu).expect("model");
-    let images = Array2::from_elem((4, 784), 0.5_f32);
-    let labels = Array1::from(vec![0_u8, 1, 1, 9]);
+    ]
+}
+
+/// A batch of m = 4 images of 0.5 with labels 0, 1, 1, 9.
+fn small_batch() -> (Array2<f32>, Array1<u8>) {
+    (
+        Array2::from_elem((4, 784), 0.5_f32),
+        Array1::from(vec![0_u8, 1, 1, 9]),
+    )
+}
+
+/// The label frequencies of [`small_batch`].
+const FREQUENCY: [f64; 10] = [0.25, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.25];
+
+/// σ(784·0.5·0.01) = σ(3.92), every hidden unit's output on [`small_batch`].
+fn hidden_output() -> f64 {
+    1.0 / (1.0 + (-3.92_f64).exp())
+}
+
+fn as_f64(v: &[f32]) -> Vec<f64> {
+    v.iter().map(|&x| f64::from(x)).collect()
+}
+
+/// [`small_parameters`] on [`small_batch`] with λ = 0.8. By hand:
+/// - logits are 0, so softmax is 0.1 everywhere and the cross-entropy is ln 10;
+/// - L2 term λ/(2m)·Σ‖W‖² = 0.1 · 3·784·0.01² = 0.02352; loss = ln 10 + 0.02352;
+/// - ∂/∂b2 = mean(softmax − onehot) = 0.1 − f (f the label frequencies);
+///   ∂/∂W2[k][j] = (0.1 − f_k)·a with a = σ(3.92);
+/// - no gradient reaches the hidden layer through W2 = 0, so ∂/∂W1 = (λ/m)·W1 = 0.002 and
+///   ∂/∂b1 = 0; every hidden pre-activation is 3.92.
+#[test]
+fn differentiate_gives_the_closed_form_and_leaves_the_model_alone() {
+    let config = small_config(0.8);
+    let own = TorchMlp::new(&config, Device::Cpu, 3)
+        .expect("model")
+        .parameters();
+    let mut model = TorchMlp::from_parameters(&config, &own, Device::Cpu).expect("model");
+    let (images, labels) = small_batch();
+    let batch = Batch {
+        images: images.view(),
+        labels: labels.view(),
+    };
+    let at = model.differentiate(&small_parameters(), &batch);
+    let want_loss = 10.0_f64.ln() + 0.02352;
+    assert_close("loss", &[f64::from(at.loss)], &[want_loss], 1e-6, 0.0);
+    let b2: Vec<f64> = FREQUENCY.iter().map(|f| 0.1 - f).collect();
+    let w2: Vec<f64> = b2.iter().flat_map(|b| [b * hidden_output(); 3]).collect();
+    let g = &at.gradient;
+    assert_close(
+        "∂W1",
+        &as_f64(&g[0].weight),
+        &vec![0.002; 3 * 784],
+        1e-5,
+        0.0,
+    );
+    assert_close("∂b1", &as_f64(&g[0].bias), &[0.0; 3], 0.0, 0.0);
+    assert_close("∂W2", &as_f64(&g[1].weight), &w2, 1e-5, 1e-9);
+    assert_close("∂b2", &as_f64(&g[1].bias), &b2, 1e-5, 1e-9);
+    assert_eq!(at.pre_activations.len(), 1, "one hidden layer");
+    assert_eq!(at.pre_activations[0].dim(), (4, 3));
+    let z = as_f64(at.pre_activations[0].as_slice().expect("standard layout"));
+    assert_close("Z1", &z, &[3.92; 12], 1e-6, 0.0);
+    for (layer, (after, before)) in model.parameters().iter().zip(&own).enumerate() {
+        assert_close(
+            &format!("layer {layer} weight after"),
+            &after.weight,
+            &before.weight,
+            0.0,
+            0.0,
+        );
+        assert_close(
+            &format!("layer {layer} bias after"),
+            &after.bias,
+            &before.bias,
+            0.0,
+            0.0,
+        );
+    }
+}
+
+/// The same network and batch trained one SGD step (lr 0.1): every parameter moves by
+/// −0.1 × the gradient of [`differentiate_gives_the_closed_form_and_leaves_the_model_alone`]:
+/// W1 ← 0.01·(1 − 0.1·0.8/4) = 0.0098, b1 stays 0, b2 ← −0.1·(0.1 − f), W2 ← b2·a.
+#[test]
+fn one_sgd_step_with_l2_matches_the_closed_form() {
+    let mut model = TorchMlp::from_parameters(&small_config(0.8), &small_parameters(), Device::Cpu)
+        .expect("model");
+    let (images, labels) = small_batch();
     let loss = model.train_step(&Batch {
         images: images.view(),
         labels: labels.view(),
     });
     let want_loss = 10.0_f64.ln() + 0.02352;
     assert_close("loss", &[f64::from(loss)], &[want_loss], 1e-6, 0.0);
-
-    let frequency = [0.25, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.25];
-    let b2: Vec<f64> = frequency.iter().map(|f| -0.1 * (0.1 - f)).collect();
-    let a = 1.0 / (1.0 + (-3.92_f64).exp());
-    let w2: Vec<f64> = b2.iter().flat_map(|b| [b * a; 3]).collect();
+    let b2: Vec<f64> = FREQUENCY.iter().map(|f| -0.1 * (0.1 - f)).collect();
+    let w2: Vec<f64> = b2.iter().flat_map(|b| [b * hidden_output(); 3]).collect();
     let after = model.parameters();
-    let as_f64 = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
     assert_close(
         "W1",
         &as_f64(&after[0].weight),
@@ -232,6 +308,52 @@ fn one_sgd_step_with_l2_matches_the_closed_form() {
     assert_close("b1", &as_f64(&after[0].bias), &[0.0; 3], 0.0, 0.0);
     assert_close("W2", &as_f64(&after[1].weight), &w2, 1e-5, 1e-9);
     assert_close("b2", &as_f64(&after[1].bias), &b2, 1e-5, 1e-9);
+}
+
+/// The optimiser on its own: `apply_gradient(g)` with SGD at lr 0.1 gives θ − 0.1·g, to one
+/// rounding of the product (libtorch fuses the multiply-add).
+#[test]
+fn apply_gradient_is_one_optimiser_step() {
+    let start = small_parameters();
+    let mut model =
+        TorchMlp::from_parameters(&small_config(0.0), &start, Device::Cpu).expect("model");
+    let gradient: Parameters = start
+        .iter()
+        .map(|p| LayerParameters {
+            weight: (0..p.weight.len())
+                .map(|i| (i as f32 * 0.37).sin())
+                .collect(),
+            bias: (0..p.bias.len()).map(|i| (i as f32 * 0.71).cos()).collect(),
+            ..p.clone()
+        })
+        .collect();
+    model.apply_gradient(&gradient);
+    let after = model.parameters();
+    for (layer, ((after, start), g)) in after.iter().zip(&start).zip(&gradient).enumerate() {
+        let step = |p: &[f32], g: &[f32]| -> Vec<f64> {
+            p.iter()
+                .zip(g)
+                .map(|(&p, &g)| f64::from(p) - 0.1 * f64::from(g))
+                .collect()
+        };
+        // |θ − 0.1·g| ≤ 0.11: one f32 rounding is ≤ 7e-9 there.
+        let what = format!("layer {layer} weight");
+        assert_close(
+            &what,
+            &as_f64(&after.weight),
+            &step(&start.weight, &g.weight),
+            0.0,
+            1e-8,
+        );
+        let what = format!("layer {layer} bias");
+        assert_close(
+            &what,
+            &as_f64(&after.bias),
+            &step(&start.bias, &g.bias),
+            0.0,
+            1e-8,
+        );
+    }
 }
 
 /// `logits` runs in blocks of 10 000 rows: rows on both sides of the seam must be what the
@@ -260,7 +382,8 @@ fn logits_are_stitched_across_blocks() {
 #[test]
 fn reports_its_name_and_libtorch_version() {
     let model = TorchMlp::new(&default_config(), Device::Cpu, 0).expect("model");
-    assert_eq!(model.name(), "torchref");
+    assert_eq!(Trainer::name(&model), "torchref");
+    assert_eq!(Differentiable::name(&model), "torchref");
     assert_eq!(model.device(), Device::Cpu);
     let version = torchref::libtorch_version();
     assert!(
