@@ -3,7 +3,7 @@
 //! `stats.csv` (mean, spread and 95% interval per model and of the paired difference), the
 //! equivalence verdict, `accuracy_over_seeds.svg`, and the parity gate on intervals.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use serde::Serialize;
@@ -123,19 +123,7 @@ pub fn compare(config: &RunConfig, seeds: &[u64]) -> Result<Outcome> {
         RunEnd::Completed => gate_failures(config, &models, difference.as_ref()),
         RunEnd::Interrupted => Vec::new(),
     };
-    let record = SeedsRecord {
-        status: match end {
-            RunEnd::Completed => "completed",
-            RunEnd::Interrupted => "interrupted",
-        },
-        command_line: std::env::args().collect(),
-        config,
-        seeds,
-        seed_folders: runs.iter().map(|r| format!("seed-{}", r.seed)).collect(),
-        stats: &rows,
-        gate_failures: &failures,
-    };
-    report::write_json_atomically(&folder.join("run.json"), &record)?;
+    write_record(&folder, end, config, &runs, &rows, &failures)?;
     println!("reports: {}", folder.display());
     if end == RunEnd::Interrupted {
         return Ok(Outcome::Interrupted);
@@ -351,14 +339,40 @@ impl StatsRow {
 /// The run folder's `run.json`: what ran, over which seeds, and what it showed. Each seed's
 /// folder has its own `run.json` with versions, CPU and data.
 #[derive(Serialize)]
-struct SeedsRecord<'a> {
+struct SeedsRecord<'a, C: Serialize, R: Serialize> {
+    /// `completed`, or `interrupted` (the seeds listed finished; the next one did not).
     status: &'static str,
     command_line: Vec<String>,
-    config: &'a RunConfig,
-    seeds: &'a [u64],
+    config: &'a C,
+    seeds: Vec<u64>,
     seed_folders: Vec<String>,
-    stats: &'a [StatsRow],
+    /// The rows of `stats.csv` (`compare --seeds`) or `table.csv` (`compare table --seeds`).
+    results: &'a [R],
     gate_failures: &'a [String],
+}
+
+/// Writes the run folder's `run.json`.
+pub fn write_record<C: Serialize, R: Serialize>(
+    folder: &Path,
+    end: RunEnd,
+    config: &C,
+    runs: &[SeedRun],
+    results: &[R],
+    gate_failures: &[String],
+) -> Result<()> {
+    let record = SeedsRecord {
+        status: match end {
+            RunEnd::Completed => "completed",
+            RunEnd::Interrupted => "interrupted",
+        },
+        command_line: std::env::args().collect(),
+        config,
+        seeds: runs.iter().map(|r| r.seed).collect(),
+        seed_folders: runs.iter().map(|r| format!("seed-{}", r.seed)).collect(),
+        results,
+        gate_failures,
+    };
+    report::write_json_atomically(&folder.join("run.json"), &record)
 }
 
 /// `mean ± sd  95% interval [low, high]` of a summary, with signs for a difference.

@@ -503,3 +503,45 @@ fn seeds_run_the_comparison_per_seed_and_gate_on_the_interval() {
     let folder = run_folder(out.path());
     assert!(folder.join("seed-42").is_dir() && folder.join("seed-43").is_dir());
 }
+
+#[test]
+fn the_table_over_seeds_gives_intervals_beside_the_assignments_figures() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let output = run(
+        out.path(),
+        &[
+            "table",
+            "--seeds",
+            "2",
+            "--epochs",
+            "1",
+            "--limit",
+            "640",
+            "--shuffle",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let folder = run_folder(out.path());
+    let (header, rows) = csv_rows(&folder.join("table.csv"));
+    assert_eq!(rows.len(), 5, "{rows:?}");
+    let number = |row: &[String], name: &str| -> f64 {
+        row[column(&header, name)].parse().expect("a number")
+    };
+    for row in &rows {
+        let (low, high) = (
+            number(row, "ci95_low_percent"),
+            number(row, "ci95_high_percent"),
+        );
+        let mean = number(row, "mean_test_accuracy_percent");
+        let figure = number(row, "assignment_test_accuracy_percent");
+        assert!(low <= mean && mean <= high, "{row:?}");
+        let inside = row[column(&header, "assignment_inside_ci95")] == "true";
+        assert_eq!(inside, low <= figure && figure <= high, "{row:?}");
+        assert!(folder
+            .join(format!("accuracy_over_seeds_{}.svg", row[0]))
+            .exists());
+    }
+    assert!(folder.join("seed-42").join("epochs.csv").exists());
+    assert!(folder.join("seed-43").join("epochs.csv").exists());
+    assert_eq!(run_json(&folder)["seeds"], serde_json::json!([42, 43]));
+}
