@@ -1,14 +1,16 @@
-//! Seconds per epoch and GFLOP/s of the default network (784-500-250-100-10, ReLU, batch 64)
-//! on 60 000 images of MNIST's shape (uniform random pixels and labels: the products cost the
-//! same whatever the pixels are). Run with `cargo bench -p scratch`; for libtorch on the same
-//! machine, `benches/torch_epoch.py` times the same loop.
+//! The SGD epoch of every engine this CPU runs, next to libtorch's on the same threads, as
+//! ratios: the default network (784-500-250-100-10, ReLU, batch 64) on 60 000 images of
+//! MNIST's shape (uniform random pixels and labels: the products cost the same whatever the
+//! pixels are). Run with `cargo bench -p scratch`; `-- 1` runs on one thread instead of all.
 //!
-//! Prints, for each hand-written kernel set the CPU runs (AVX-512, AVX2: an AVX-512 machine
-//! runs both), SGD and Adam at the default thread count and SGD on one thread, the median of
-//! five epochs after one warm-up epoch. An argument keeps only the runs whose label (such as
-//! `avx2 sgd/2`) contains it: `cargo bench -p scratch -- avx2`. The portable kernels run
-//! only when asked for by name (`-- portable`), as they are many times slower.
+//! scratch: the median of five epochs after a warm-up one. libtorch: `benches/torch_epoch.py`
+//! run by the PyTorch 2.13 that `scripts/setup` installs (or `$TORCH_PYTHON`), the median of
+//! its three epochs after a warm-up, one process at a time (never beside scratch's threads).
+//! For the AVX2 row libtorch is limited to AVX2 as well (`ATEN_CPU_CAPABILITY=avx2`,
+//! `MKL_ENABLE_INSTRUCTIONS=AVX2`), so that both sides use the same instructions.
 
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::Instant;
 
 use mnist::{Activation, Batch, ModelConfig, Optimizer, Trainer, INPUT_SIZE};
@@ -22,78 +24,105 @@ const BATCH: usize = 64;
 const EPOCHS: usize = 5;
 
 fn main() {
+    let threads = match std::env::args().skip(1).find(|a| !a.starts_with("--")) {
+        Some(n) => n.parse().expect("the argument is a thread count"),
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let images = Array2::from_shape_fn((IMAGES, INPUT_SIZE), |_| rng.gen::<f32>());
     let labels = Array1::from_shape_fn(IMAGES, |_| rng.gen_range(0..10u8));
-    let config = |optimizer| ModelConfig {
-        hidden: vec![500, 250, 100],
-        activation: Activation::Relu,
-        optimizer,
-        l2: 0.0,
-    };
-    let sizes = config(Optimizer::Sgd { lr: 0.01 }).layer_sizes();
-    // Forward W·Xᵀ and weight gradient ΔZᵀ·X for every layer, backward Wᵀ·ΔZᵀ for all but the
-    // first (the gradient with respect to the images is not needed): 2 flops per multiply-add.
-    let products: usize = sizes.windows(2).map(|p| p[0] * p[1]).sum();
-    let first = sizes[0] * sizes[1];
-    let flops = 2.0 * IMAGES as f64 * (3 * products - first) as f64;
-    println!(
-        "scratch, {} images, batch {BATCH}, {:.1} GFLOP per epoch, median of {EPOCHS} epochs",
-        IMAGES,
-        flops / 1e9
+    let config = ModelConfig::new(
+        &[500, 250, 100],
+        Activation::Relu,
+        Optimizer::Sgd { lr: 0.01 },
+        0.0,
     );
-    let default_threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let filter = std::env::args().skip(1).find(|a| !a.starts_with("--"));
-    let engines = [Engine::Avx512, Engine::Avx2, Engine::Portable]
-        .into_iter()
-        .filter(|engine| {
-            let asked = filter.as_ref().is_some_and(|f| f.contains(engine.name()));
-            if !engine.is_available() {
-                println!("{engine}: skipped, this CPU cannot run it");
-            }
-            engine.is_available() && (*engine != Engine::Portable || asked)
-        });
-    let runs = engines.flat_map(|engine| {
-        [
-            ("sgd", Optimizer::Sgd { lr: 0.01 }, default_threads),
-            ("adam", Optimizer::adam(1e-3), default_threads),
-            ("sgd", Optimizer::Sgd { lr: 0.01 }, 1),
-        ]
-        .map(|(name, optimizer, threads)| (engine, name, optimizer, threads))
-    });
-    for (engine, name, optimizer, threads) in runs {
-        let label = format!("{engine} {name}/{threads}");
-        if filter.as_ref().is_some_and(|f| !label.contains(f.as_str())) {
+    println!(
+        "SGD epoch of 784-500-250-100-10, batch {BATCH}, {IMAGES} images, {threads} threads \
+         (scratch: median of {EPOCHS}; libtorch 2.13: median of 3)"
+    );
+    println!(
+        "{:<10} {:>10} {:>11} {:>15} {:>8}",
+        "engine", "scratch s", "libtorch s", "libtorch uses", "ratio"
+    );
+    set_threads(threads);
+    for engine in Engine::CONCRETE {
+        let Ok(mut mlp) = Mlp::new(&config, 1).with_engine(engine) else {
+            println!("{engine:<10} SKIPPED: this CPU cannot run it");
             continue;
-        }
-        set_threads(threads);
-        let mut mlp = Mlp::new(&config(optimizer), 1)
-            .with_engine(engine)
-            .expect("only engines this CPU runs are timed");
+        };
         let mut epoch = || {
             let start = Instant::now();
-            let mut loss = 0.0;
             for first in (0..IMAGES).step_by(BATCH) {
                 let rows = first..(first + BATCH).min(IMAGES);
-                let batch = Batch {
+                let loss = mlp.train_step(&Batch {
                     images: images.slice(s![rows.clone(), ..]),
                     labels: labels.slice(s![rows]),
-                };
-                loss += mlp.train_step(&batch);
+                });
+                assert!(loss.is_finite());
             }
-            assert!(loss.is_finite());
             start.elapsed().as_secs_f64()
         };
         epoch();
-        let mut times: Vec<f64> = (0..EPOCHS).map(|_| epoch()).collect();
-        times.sort_by(f64::total_cmp);
-        let median = times[EPOCHS / 2];
-        println!(
-            "scratch {engine:<8} {name:<4} threads={threads} epoch {median:.3} s  {:.0} GFLOP/s  (min {:.3} s, max {:.3} s)",
-            flops / median / 1e9,
-            times[0],
-            times[EPOCHS - 1]
-        );
+        let scratch = median((0..EPOCHS).map(|_| epoch()).collect());
+        let limit = (engine == Engine::Avx2).then_some("AVX2");
+        match torch_epoch(threads, limit) {
+            Ok(torch) => println!(
+                "{engine:<10} {scratch:>10.3} {torch:>11.3} {:>15} {:>8.2}",
+                limit.unwrap_or("its best"),
+                scratch / torch
+            ),
+            Err(why) => println!("{engine:<10} {scratch:>10.3}  libtorch SKIPPED: {why}"),
+        }
     }
     set_threads(0);
+}
+
+fn median(mut times: Vec<f64>) -> f64 {
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// libtorch's SGD epoch on `threads` threads, limited to the instruction set `limit` if any.
+fn torch_epoch(threads: usize, limit: Option<&str>) -> Result<f64, String> {
+    let python = std::env::var_os("TORCH_PYTHON").map_or_else(
+        || {
+            let home = std::env::var_os("HOME").unwrap_or_default();
+            PathBuf::from(home).join(".cache/mnist-scratch-vs-torch/torch-2.13.0/bin/python")
+        },
+        PathBuf::from,
+    );
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/torch_epoch.py");
+    let mut command = Command::new(&python);
+    command.args([script, &threads.to_string(), "sgd"]);
+    if let Some(limit) = limit {
+        command
+            .env("ATEN_CPU_CAPABILITY", limit.to_lowercase())
+            .env("MKL_ENABLE_INSTRUCTIONS", limit);
+    }
+    let output = command
+        .output()
+        .map_err(|e| format!("cannot run {} ({e}); set TORCH_PYTHON", python.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{} failed: {}",
+            python.display(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    // Lines such as "torch sgd threads=2 epoch 1.234 s".
+    let times: Vec<f64> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| {
+            line.split(" epoch ")
+                .nth(1)?
+                .trim_end_matches(" s")
+                .parse()
+                .ok()
+        })
+        .collect();
+    if times.is_empty() {
+        return Err("torch_epoch.py printed no epoch times".into());
+    }
+    Ok(median(times))
 }

@@ -53,7 +53,6 @@
 //! interface at the edges ([`mnist::Batch`] in, `Array2` logits out). The crate's README has
 //! the measurements behind these choices.
 
-mod activation;
 mod buffer;
 mod engine;
 mod init;
@@ -64,7 +63,6 @@ mod mlp;
 mod network;
 mod optim;
 mod pool;
-mod real;
 pub mod textbook;
 
 #[cfg(test)]

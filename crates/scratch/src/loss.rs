@@ -7,8 +7,6 @@
 //! The assignment summed a binary cross-entropy over the ten outputs instead, and its softmax
 //! had no max-subtraction, so large logits overflowed.
 
-use crate::real::Real;
-
 /// For each column `i < labels.len()` of `logits` (row `k` holds class `k`'s logits): adds
 /// the image's loss to the returned sum and writes `(softmax − onehot) · scale` into `delta`.
 /// Columns from `labels.len()` on are padding: their `delta` is zero.
@@ -16,11 +14,11 @@ use crate::real::Real;
 /// # Panics
 /// If the rows differ in length, there are fewer of them than `labels.len()`, or a label is
 /// not below `N`.
-pub(crate) fn softmax_cross_entropy<T: Real, const N: usize>(
-    logits: [&[T]; N],
+pub(crate) fn softmax_cross_entropy<const N: usize>(
+    logits: [&[f32]; N],
     labels: &[u8],
-    scale: T,
-    mut delta: [&mut [T]; N],
+    scale: f32,
+    mut delta: [&mut [f32]; N],
 ) -> f64 {
     let cols = logits[0].len();
     assert!(labels.len() <= cols, "more labels than images");
@@ -31,21 +29,21 @@ pub(crate) fn softmax_cross_entropy<T: Real, const N: usize>(
     for (i, &label) in labels.iter().enumerate() {
         let label = usize::from(label);
         assert!(label < N, "label {label} is not a class below {N}");
-        let max = logits.iter().map(|row| row[i]).fold(logits[0][i], T::max);
-        let mut sum = T::ZERO;
+        let max = logits.iter().map(|row| row[i]).fold(logits[0][i], f32::max);
+        let mut sum = 0.0;
         for (row, out) in logits.iter().zip(delta.iter_mut()) {
             out[i] = (row[i] - max).exp();
             sum += out[i];
         }
         let log_sum = sum.ln();
-        total += (max + log_sum - logits[label][i]).to_f64();
+        total += f64::from(max + log_sum - logits[label][i]);
         for (k, out) in delta.iter_mut().enumerate() {
-            let onehot = if k == label { T::ONE } else { T::ZERO };
+            let onehot = if k == label { 1.0 } else { 0.0 };
             out[i] = (out[i] / sum - onehot) * scale;
         }
     }
     for out in delta.iter_mut() {
-        out[labels.len()..].fill(T::ZERO);
+        out[labels.len()..].fill(0.0);
     }
     total
 }
@@ -55,54 +53,56 @@ mod tests {
     use super::*;
     use mnist::testing::assert_close;
 
-    fn evaluate(logits: [&[f64]; 3], labels: &[u8], scale: f64) -> (f64, [Vec<f64>; 3]) {
+    fn evaluate(logits: [&[f32]; 3], labels: &[u8], scale: f32) -> (f64, [Vec<f64>; 3]) {
         let cols = logits[0].len();
         let mut delta = [
-            vec![f64::NAN; cols],
-            vec![f64::NAN; cols],
-            vec![f64::NAN; cols],
+            vec![f32::NAN; cols],
+            vec![f32::NAN; cols],
+            vec![f32::NAN; cols],
         ];
         let [d0, d1, d2] = &mut delta;
         let total = softmax_cross_entropy(logits, labels, scale, [d0, d1, d2]);
-        (total, delta)
+        (total, delta.map(|d| d.into_iter().map(f64::from).collect()))
     }
 
     /// Logits (1, 2, 3): logsumexp = 3 + ln(1 + e⁻¹ + e⁻²) = 3.4076059644443806, softmax =
-    /// (0.09003057317038046, 0.24472847105479767, 0.6652409557748219).
+    /// (0.09003057317038046, 0.24472847105479767, 0.6652409557748219). Computed in `f32`: to
+    /// within a few of its roundings (2e-7 relative).
     #[test]
     fn small_logits_give_the_hand_computed_loss_and_gradient() {
         let lse = 3.4076059644443806;
         let p = [0.09003057317038046, 0.24472847105479767, 0.6652409557748219];
         // Two images, both with logits (1, 2, 3), labels 0 and 2; a padding column after.
-        let logits: [&[f64]; 3] = [&[1.0, 1.0, 7.0], &[2.0, 2.0, 7.0], &[3.0, 3.0, 7.0]];
+        let logits: [&[f32]; 3] = [&[1.0, 1.0, 7.0], &[2.0, 2.0, 7.0], &[3.0, 3.0, 7.0]];
         let (total, delta) = evaluate(logits, &[0, 2], 0.5);
+        let (rtol, atol) = (1e-6, 1e-7);
         assert_close(
             "loss sum",
             &[total],
             &[(lse - 1.0) + (lse - 3.0)],
-            1e-15,
+            rtol,
             0.0,
         );
         assert_close(
             "class 0",
             &delta[0],
             &[(p[0] - 1.0) / 2.0, p[0] / 2.0, 0.0],
-            1e-15,
-            1e-17,
+            rtol,
+            atol,
         );
         assert_close(
             "class 1",
             &delta[1],
             &[p[1] / 2.0, p[1] / 2.0, 0.0],
-            1e-15,
-            1e-17,
+            rtol,
+            atol,
         );
         assert_close(
             "class 2",
             &delta[2],
             &[p[2] / 2.0, (p[2] - 1.0) / 2.0, 0.0],
-            1e-15,
-            1e-17,
+            rtol,
+            atol,
         );
     }
 

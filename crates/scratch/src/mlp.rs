@@ -1,4 +1,5 @@
-//! [`Mlp`]: the `f32` network behind the [`Trainer`] interface.
+//! [`Mlp`]: the `f32` network behind the [`Trainer`] interface, on the engine this CPU runs
+//! best or the one asked for.
 
 use mnist::{
     Batch, Derivatives, Differentiable, LayerParameters, ModelConfig, Parameters, Trainer,
@@ -7,15 +8,23 @@ use ndarray::{Array2, ArrayView2};
 
 use crate::engine::{Engine, EngineError};
 use crate::init::xavier;
-use crate::kernels::f32_kernels;
 use crate::network::Network;
+use crate::textbook::{self, Textbook};
 
 /// The hand-written multilayer perceptron in `f32`: `[784, hidden.., 10]`, the configured
 /// activation on the hidden layers, softmax cross-entropy on the output, trained by SGD or
-/// Adam. Its [`Trainer::name`] is `"scratch"`.
+/// Adam. Its [`Trainer::name`] is `"scratch"`, whichever [`Engine`] runs it.
 #[derive(Debug, Clone)]
 pub struct Mlp {
-    net: Network<f32>,
+    engine: Engine,
+    net: Net,
+}
+
+/// The network on its engine.
+#[derive(Debug, Clone)]
+enum Net {
+    Textbook(Textbook<f32>),
+    Fused(Box<Network>),
 }
 
 impl Mlp {
@@ -26,63 +35,91 @@ impl Mlp {
     }
 
     /// A network for `config` starting from `params` (for example another model's), with fresh
-    /// optimiser state.
+    /// optimiser state, on the fastest engine this CPU has ([`Engine::Auto`]).
     ///
     /// # Panics
     /// If the shapes of `params` are not those of `config`'s layers (a bug in the caller).
     pub fn from_parameters(config: &ModelConfig, params: &Parameters) -> Mlp {
-        Mlp {
-            net: Network::new(config, params),
-        }
+        let engine = Engine::Auto
+            .resolve()
+            .expect("the automatic choice always finds an engine");
+        Mlp::on(engine, config, params)
     }
 
-    /// The same network, running its passes on `engine`'s kernels (by default, and with
-    /// [`Engine::Auto`], the fastest this CPU has).
+    /// The same network, its parameters and configuration, on `engine` from now on (with
+    /// fresh optimiser state).
     ///
     /// # Errors
     /// [`EngineError::Unavailable`] if this CPU cannot run `engine`.
-    pub fn with_engine(mut self, engine: Engine) -> Result<Mlp, EngineError> {
-        let kernels = f32_kernels(engine).ok_or(EngineError::Unavailable {
-            engine,
-            needs: engine.needs(),
-        })?;
-        self.net.set_kernels(kernels);
-        Ok(self)
+    pub fn with_engine(self, engine: Engine) -> Result<Mlp, EngineError> {
+        let engine = engine.resolve()?;
+        Ok(Mlp::on(engine, self.config(), &self.parameters()))
+    }
+
+    /// `engine` must be resolved and available.
+    fn on(engine: Engine, config: &ModelConfig, params: &Parameters) -> Mlp {
+        let net = match engine.kernels() {
+            Some(kernels) => Net::Fused(Box::new(Network::new(config, params, kernels))),
+            None => Net::Textbook(Textbook::from_parameters(config, params)),
+        };
+        Mlp { engine, net }
+    }
+
+    /// The engine that runs the network (never [`Engine::Auto`]).
+    pub fn engine(&self) -> Engine {
+        self.engine
     }
 
     /// All weights and biases, first layer first, in torch `Linear` layout.
     pub fn parameters(&self) -> Parameters {
-        self.net.parameters()
+        match &self.net {
+            Net::Textbook(net) => net.parameters(),
+            Net::Fused(net) => net.parameters(),
+        }
     }
 
     /// The configuration the network was built for.
     pub fn config(&self) -> &ModelConfig {
-        self.net.config()
+        match &self.net {
+            Net::Textbook(net) => net.config(),
+            Net::Fused(net) => net.config(),
+        }
     }
 
     /// The loss [`Trainer::train_step`] would report for `batch` (any number of images,
     /// evaluated in blocks), without changing the model.
     pub fn loss(&mut self, batch: &Batch<'_>) -> f32 {
-        self.net.loss(batch.images, batch.labels)
+        match &mut self.net {
+            Net::Textbook(net) => net.loss(batch.images, batch.labels),
+            Net::Fused(net) => net.loss(batch.images, batch.labels),
+        }
     }
 
     /// The loss on `batch` and its gradient with respect to every parameter (same layout as
     /// [`Mlp::parameters`]), at the current parameters, which are left unchanged. This is
     /// the gradient [`Trainer::train_step`] applies.
     pub fn gradient(&mut self, batch: &Batch<'_>) -> (f32, Parameters) {
-        let (loss, gradient) = self.net.gradient(batch.images, batch.labels);
         let params = self.parameters();
-        let gradient = params
-            .iter()
-            .zip(gradient.weights.into_iter().zip(gradient.biases))
-            .map(|(p, (weight, bias))| LayerParameters {
-                weight,
-                out_features: p.out_features,
-                in_features: p.in_features,
-                bias,
-            })
-            .collect();
-        (loss, gradient)
+        match &mut self.net {
+            Net::Textbook(net) => {
+                let (loss, gradient, _) = net.gradient(batch.images, batch.labels);
+                (loss, textbook::to_parameters(&gradient))
+            }
+            Net::Fused(net) => {
+                let (loss, gradient) = net.gradient(batch.images, batch.labels);
+                let gradient = params
+                    .iter()
+                    .zip(gradient.weights.into_iter().zip(gradient.biases))
+                    .map(|(p, (weight, bias))| LayerParameters {
+                        weight,
+                        out_features: p.out_features,
+                        in_features: p.in_features,
+                        bias,
+                    })
+                    .collect();
+                (loss, gradient)
+            }
+        }
     }
 }
 
@@ -92,11 +129,17 @@ impl Trainer for Mlp {
     }
 
     fn train_step(&mut self, batch: &Batch<'_>) -> f32 {
-        self.net.train_step(batch.images, batch.labels)
+        match &mut self.net {
+            Net::Textbook(net) => net.train_step(batch.images, batch.labels),
+            Net::Fused(net) => net.train_step(batch.images, batch.labels),
+        }
     }
 
     fn logits(&mut self, images: ArrayView2<'_, f32>) -> Array2<f32> {
-        self.net.logits(images)
+        match &mut self.net {
+            Net::Textbook(net) => net.logits(images),
+            Net::Fused(net) => net.logits(images),
+        }
     }
 }
 
@@ -105,19 +148,26 @@ impl Differentiable for Mlp {
         "scratch"
     }
 
-    /// The fused kernels keep only each layer's `A = f(Z)`, so the pre-activations reported
-    /// are recomputed, `Z_l = A_{l−1}·W_lᵀ + b_l`, from the `A_{l−1}` of the very pass that
-    /// computed the gradient (one `f32` product by ndarray per layer).
+    /// On the fused engine: its kernels keep only each layer's `A = f(Z)`, so the
+    /// pre-activations reported are recomputed, `Z_l = A_{l−1}·W_lᵀ + b_l`, from the
+    /// `A_{l−1}` of the very pass that computed the gradient (one `f32` product by ndarray per
+    /// layer).
     fn differentiate(&mut self, parameters: &Parameters, batch: &Batch<'_>) -> Derivatives {
-        let mut at = Mlp::from_parameters(self.config(), parameters);
+        let mut at = Mlp::on(self.engine, self.config(), parameters);
+        if let Net::Textbook(net) = &mut at.net {
+            return net.differentiate(parameters, batch);
+        }
         let (loss, gradient) = at.gradient(batch);
+        let Net::Fused(net) = &at.net else {
+            unreachable!("the textbook engine has answered above")
+        };
         let hidden = parameters.len() - 1;
         let m = batch.images.nrows();
         let pre_activations = (0..hidden)
             .map(|l| {
                 let input = match l {
                     0 => batch.images.to_owned(),
-                    _ => at.net.output(l - 1, m),
+                    _ => net.output(l - 1, m),
                 };
                 let p = &parameters[l];
                 let weight = ArrayView2::from_shape((p.out_features, p.in_features), &p.weight)

@@ -31,12 +31,11 @@ use mnist::{Activation, ModelConfig, Parameters, CLASSES, INPUT_SIZE};
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 
 use crate::buffer::{padded, Buffer};
-use crate::kernels::{kernels, Epilogue, Kernels, Lhs, Mat, MatMut, Update};
+use crate::kernels::{Epilogue, Kernels, Lhs, Mat, MatMut, Update};
 use crate::layer::{bias_len, weight_len, Dense};
 use crate::loss::softmax_cross_entropy;
 use crate::optim::Step;
 use crate::pool::{self, Ctx, Disjoint};
-use crate::real::Real;
 
 /// Images per pass when computing logits for many images.
 const EVAL_BLOCK: usize = 256;
@@ -46,40 +45,40 @@ const TILE_ROWS: usize = 6;
 /// of barriers would cost more than a second core saves.
 const PARALLEL_WORK: usize = 1 << 20;
 
-/// The multilayer perceptron in `T`.
+/// The multilayer perceptron in `f32`.
 #[derive(Debug, Clone)]
-pub(crate) struct Network<T: 'static> {
+pub(crate) struct Network {
     config: ModelConfig,
     layers: Vec<Dense>,
-    weights: Buffer<T>,
-    biases: Vec<T>,
-    adam: Option<AdamState<T>>,
+    weights: Buffer<f32>,
+    biases: Vec<f32>,
+    adam: Option<AdamState>,
     /// Optimiser steps taken (Adam's t).
     steps: u64,
     /// `Σ‖W‖²` over all layers at the current weights, for the L2 term of the loss.
     sum_squares: f64,
-    work: Workspace<T>,
-    kernels: &'static dyn Kernels<T>,
+    work: Workspace,
+    kernels: &'static dyn Kernels<f32>,
 }
 
 /// Adam's first and second moments, shaped like the weights and biases.
 #[derive(Debug, Clone)]
-struct AdamState<T> {
-    weight_m: Buffer<T>,
-    weight_v: Buffer<T>,
-    bias_m: Vec<T>,
-    bias_v: Vec<T>,
+struct AdamState {
+    weight_m: Buffer<f32>,
+    weight_v: Buffer<f32>,
+    bias_m: Vec<f32>,
+    bias_v: Vec<f32>,
 }
 
 /// The gradient of the cost at one batch, unpadded, `(out, in)` row-major per layer.
 #[derive(Debug, Clone)]
-pub(crate) struct Gradient<T> {
-    pub weights: Vec<Vec<T>>,
-    pub biases: Vec<Vec<T>>,
+pub(crate) struct Gradient {
+    pub weights: Vec<Vec<f32>>,
+    pub biases: Vec<Vec<f32>>,
 }
 
 /// What a pass computes.
-enum Mode<T> {
+enum Mode {
     /// The logits only.
     Logits,
     /// The loss, no gradient.
@@ -87,15 +86,19 @@ enum Mode<T> {
     /// The loss and the gradient, written to the workspace; the parameters stay.
     Gradient,
     /// The loss, then one optimiser step.
-    Train(Step<T>),
+    Train(Step),
 }
 
-impl<T: Real> Network<T> {
+impl Network {
     /// The network of `config` holding `params`.
     ///
     /// # Panics
     /// If `params` does not have the shapes of `config`'s layers.
-    pub(crate) fn new(config: &ModelConfig, params: &Parameters) -> Self {
+    pub(crate) fn new(
+        config: &ModelConfig,
+        params: &Parameters,
+        kernels: &'static dyn Kernels<f32>,
+    ) -> Self {
         let sizes = config.layer_sizes();
         let layers = Dense::stack(&sizes);
         assert_eq!(
@@ -106,7 +109,7 @@ impl<T: Real> Network<T> {
             layers.len()
         );
         let mut weights = Buffer::zeros(weight_len(&layers));
-        let mut biases = vec![T::ZERO; bias_len(&layers)];
+        let mut biases = vec![0.0; bias_len(&layers)];
         for (l, (layer, p)) in layers.iter().zip(params).enumerate() {
             assert_eq!(
                 (p.out_features, p.in_features, p.weight.len(), p.bias.len()),
@@ -124,21 +127,21 @@ impl<T: Real> Network<T> {
                 .zip(p.weight.chunks(layer.inputs))
             {
                 for (w, &x) in row.iter_mut().zip(src) {
-                    *w = T::from_f32(x);
+                    *w = x;
                 }
             }
             for (b, &x) in biases[layer.bias_rows(0..layer.outputs)]
                 .iter_mut()
                 .zip(&p.bias)
             {
-                *b = T::from_f32(x);
+                *b = x;
             }
         }
         let adam = matches!(config.optimizer, mnist::Optimizer::Adam { .. }).then(|| AdamState {
             weight_m: Buffer::zeros(weights.len()),
             weight_v: Buffer::zeros(weights.len()),
-            bias_m: vec![T::ZERO; biases.len()],
-            bias_v: vec![T::ZERO; biases.len()],
+            bias_m: vec![0.0; biases.len()],
+            bias_v: vec![0.0; biases.len()],
         });
         let sum_squares = sum_squares(&weights);
         Network {
@@ -150,13 +153,8 @@ impl<T: Real> Network<T> {
             adam,
             steps: 0,
             sum_squares,
-            kernels: kernels::<T>(),
+            kernels,
         }
-    }
-
-    /// Runs the passes from now on with `kernels` instead of the fastest this CPU has.
-    pub(crate) fn set_kernels(&mut self, kernels: &'static dyn Kernels<T>) {
-        self.kernels = kernels;
     }
 
     pub(crate) fn config(&self) -> &ModelConfig {
@@ -168,17 +166,10 @@ impl<T: Real> Network<T> {
         self.layers
             .iter()
             .map(|layer| mnist::LayerParameters {
-                weight: self
-                    .layer_weights(layer, &self.weights)
-                    .into_iter()
-                    .map(T::to_f32)
-                    .collect(),
+                weight: self.layer_weights(layer, &self.weights),
                 out_features: layer.outputs,
                 in_features: layer.inputs,
-                bias: self.biases[layer.bias_rows(0..layer.outputs)]
-                    .iter()
-                    .map(|b| b.to_f32())
-                    .collect(),
+                bias: self.biases[layer.bias_rows(0..layer.outputs)].to_vec(),
             })
             .collect()
     }
@@ -188,23 +179,23 @@ impl<T: Real> Network<T> {
         &mut self,
         images: ArrayView2<'_, f32>,
         labels: ArrayView1<'_, u8>,
-    ) -> T {
+    ) -> f32 {
         self.steps += 1;
         let step = Step::new(&self.config.optimizer, self.steps);
         let l2_term = self.l2_term(images.nrows());
         let sum = self.pass(images, Some(labels), Mode::Train(step));
-        T::from_f64(sum / images.nrows() as f64 + l2_term)
+        (sum / images.nrows() as f64 + l2_term) as f32
     }
 
     /// The loss on the batch at the current parameters (mean cross-entropy plus the L2 term
     /// with `m` the number of images), computed [`EVAL_BLOCK`] images at a time.
-    pub(crate) fn loss(&mut self, images: ArrayView2<'_, f32>, labels: ArrayView1<'_, u8>) -> T {
+    pub(crate) fn loss(&mut self, images: ArrayView2<'_, f32>, labels: ArrayView1<'_, u8>) -> f32 {
         assert_eq!(labels.len(), images.nrows(), "one label per image");
         let blocks = images
             .axis_chunks_iter(Axis(0), EVAL_BLOCK)
             .zip(labels.axis_chunks_iter(Axis(0), EVAL_BLOCK));
         let sum: f64 = blocks.map(|(x, y)| self.pass(x, Some(y), Mode::Loss)).sum();
-        T::from_f64(sum / images.nrows() as f64 + self.l2_term(images.nrows()))
+        (sum / images.nrows() as f64 + self.l2_term(images.nrows())) as f32
     }
 
     /// The loss on the batch and the gradient of it, at the current parameters.
@@ -212,9 +203,9 @@ impl<T: Real> Network<T> {
         &mut self,
         images: ArrayView2<'_, f32>,
         labels: ArrayView1<'_, u8>,
-    ) -> (T, Gradient<T>) {
+    ) -> (f32, Gradient) {
         let sum = self.pass(images, Some(labels), Mode::Gradient);
-        let loss = T::from_f64(sum / images.nrows() as f64 + self.l2_term(images.nrows()));
+        let loss = (sum / images.nrows() as f64 + self.l2_term(images.nrows())) as f32;
         let gradient = Gradient {
             weights: self
                 .layers
@@ -236,8 +227,8 @@ impl<T: Real> Network<T> {
     }
 
     /// Logits `(n, 10)` of `images` `(n, 784)`, computed [`EVAL_BLOCK`] images at a time.
-    pub(crate) fn logits(&mut self, images: ArrayView2<'_, f32>) -> Array2<T> {
-        let mut logits = Array2::from_elem((images.nrows(), CLASSES), T::ZERO);
+    pub(crate) fn logits(&mut self, images: ArrayView2<'_, f32>) -> Array2<f32> {
+        let mut logits = Array2::from_elem((images.nrows(), CLASSES), 0.0);
         for (block, mut out) in images
             .axis_chunks_iter(Axis(0), EVAL_BLOCK)
             .zip(logits.axis_chunks_iter_mut(Axis(0), EVAL_BLOCK))
@@ -250,7 +241,7 @@ impl<T: Real> Network<T> {
 
     /// Layer `l`'s output `(m, outputs)` as the last pass, over `m` images, left it: `A_l`
     /// for a hidden layer, the logits for the last.
-    pub(crate) fn output(&self, l: usize, m: usize) -> Array2<T> {
+    pub(crate) fn output(&self, l: usize, m: usize) -> Array2<f32> {
         let ld = padded(m);
         let first = first_row(&self.layers, l);
         let rows = &self.work.outputs.as_slice()[first * ld..(first + self.layers[l].outputs) * ld];
@@ -258,7 +249,7 @@ impl<T: Real> Network<T> {
     }
 
     /// A layer's rows of `buffer` (weights or anything shaped like them), unpadded.
-    fn layer_weights(&self, layer: &Dense, buffer: &Buffer<T>) -> Vec<T> {
+    fn layer_weights(&self, layer: &Dense, buffer: &Buffer<f32>) -> Vec<f32> {
         let rows = &buffer.as_slice()[layer.weight_rows(0..layer.outputs)];
         rows.chunks(layer.ld())
             .flat_map(|row| row[..layer.inputs].iter().copied())
@@ -271,7 +262,7 @@ impl<T: Real> Network<T> {
         &mut self,
         images: ArrayView2<'_, f32>,
         labels: Option<ArrayView1<'_, u8>>,
-        mode: Mode<T>,
+        mode: Mode,
     ) -> f64 {
         let m = images.nrows();
         assert!(m > 0, "an empty batch");
@@ -296,7 +287,7 @@ impl<T: Real> Network<T> {
         let store_gradient = matches!(mode, Mode::Gradient);
         if store_gradient && self.work.weight_gradient.len() != self.weights.len() {
             self.work.weight_gradient = Buffer::zeros(self.weights.len());
-            self.work.bias_gradient = vec![T::ZERO; self.biases.len()];
+            self.work.bias_gradient = vec![0.0; self.biases.len()];
         }
         // Borrowed as-is when already row-major and contiguous, as batches of a loaded set are.
         let images = images.as_standard_layout();
@@ -338,7 +329,7 @@ impl<T: Real> Network<T> {
                     Mode::Train(step) => Some(Change::Step(step)),
                 },
                 with_loss: !matches!(mode, Mode::Logits),
-                decay: T::from_f64(l2 / m as f64),
+                decay: (l2 / m as f64) as f32,
                 sum_squares,
                 weights: Disjoint::new(self.weights.as_mut_slice()),
                 biases: Disjoint::new(&mut self.biases),
@@ -371,21 +362,21 @@ impl<T: Real> Network<T> {
 /// The buffers of a pass, allocated for the largest batch and thread count seen so far. The
 /// buffers marked "per thread" hold one region of [`Regions`] size for each thread.
 #[derive(Debug, Clone)]
-struct Workspace<T> {
+struct Workspace {
     /// Per thread: the images batch-major, `(batch, 784)`, for the first weight gradient.
-    inputs: Buffer<T>,
+    inputs: Buffer<f32>,
     /// Per thread: the images transposed, `(784, batch)`.
-    inputs_t: Buffer<T>,
+    inputs_t: Buffer<f32>,
     /// Each layer's output `Aᵀ` `(outputs, batch)`, one after another.
-    outputs: Buffer<T>,
+    outputs: Buffer<f32>,
     /// Per thread: each hidden layer's output batch-major, `(batch, padded(outputs))`.
-    hidden_rows: Buffer<T>,
+    hidden_rows: Buffer<f32>,
     /// Per thread: each layer's `ΔZᵀ`, shaped like `outputs` (a thread fills its own rows).
-    deltas: Buffer<T>,
+    deltas: Buffer<f32>,
     /// Per thread: its part of each backward product `Wᵀ·ΔZᵀ`, shaped like `outputs`.
-    parts: Buffer<T>,
-    weight_gradient: Buffer<T>,
-    bias_gradient: Vec<T>,
+    parts: Buffer<f32>,
+    weight_gradient: Buffer<f32>,
+    bias_gradient: Vec<f32>,
     /// Per thread: its part of the loss sum and of `Σ‖W‖²`.
     sums: Vec<[f64; 2]>,
 }
@@ -412,7 +403,7 @@ impl Regions {
     }
 }
 
-impl<T: Real> Workspace<T> {
+impl Workspace {
     fn new() -> Self {
         Workspace {
             inputs: Buffer::zeros(0),
@@ -429,7 +420,7 @@ impl<T: Real> Workspace<T> {
 
     /// Makes room for `threads` threads' regions of `regions` size.
     fn reserve(&mut self, regions: Regions, threads: usize) {
-        let grow = |buffer: &mut Buffer<T>, len: usize| {
+        let grow = |buffer: &mut Buffer<f32>, len: usize| {
             if buffer.len() < len {
                 *buffer = Buffer::zeros(len);
             }
@@ -448,40 +439,40 @@ impl<T: Real> Workspace<T> {
 
 /// How the weights change in a pass that has a backward part.
 #[derive(Clone, Copy)]
-enum Change<T> {
+enum Change {
     Store,
-    Step(Step<T>),
+    Step(Step),
 }
 
 /// Everything one pass reads and writes, shared by its threads.
-struct Pass<'a, T> {
+struct Pass<'a> {
     layers: &'a [Dense],
     activation: Activation,
     m: usize,
     ldm: usize,
     images: &'a [f32],
     labels: &'a [u8],
-    update: Option<Change<T>>,
+    update: Option<Change>,
     with_loss: bool,
-    decay: T,
+    decay: f32,
     sum_squares: bool,
-    weights: Disjoint<'a, T>,
-    biases: Disjoint<'a, T>,
-    weight_m: Option<Disjoint<'a, T>>,
-    weight_v: Option<Disjoint<'a, T>>,
-    bias_m: Option<Disjoint<'a, T>>,
-    bias_v: Option<Disjoint<'a, T>>,
-    weight_gradient: Disjoint<'a, T>,
-    bias_gradient: Disjoint<'a, T>,
-    inputs: Disjoint<'a, T>,
-    inputs_t: Disjoint<'a, T>,
-    outputs: Disjoint<'a, T>,
-    hidden_rows: Disjoint<'a, T>,
-    deltas: Disjoint<'a, T>,
-    parts: Disjoint<'a, T>,
+    weights: Disjoint<'a, f32>,
+    biases: Disjoint<'a, f32>,
+    weight_m: Option<Disjoint<'a, f32>>,
+    weight_v: Option<Disjoint<'a, f32>>,
+    bias_m: Option<Disjoint<'a, f32>>,
+    bias_v: Option<Disjoint<'a, f32>>,
+    weight_gradient: Disjoint<'a, f32>,
+    bias_gradient: Disjoint<'a, f32>,
+    inputs: Disjoint<'a, f32>,
+    inputs_t: Disjoint<'a, f32>,
+    outputs: Disjoint<'a, f32>,
+    hidden_rows: Disjoint<'a, f32>,
+    deltas: Disjoint<'a, f32>,
+    parts: Disjoint<'a, f32>,
     sums: Disjoint<'a, [f64; 2]>,
     regions: Regions,
-    kernels: &'a dyn Kernels<T>,
+    kernels: &'a dyn Kernels<f32>,
 }
 
 // The phases below take their pieces of the shared buffers with `Disjoint::get`/`get_mut`.
@@ -490,7 +481,7 @@ struct Pass<'a, T> {
 // per-thread ones, and its own `sums` entry; it reads only what no thread writes in that
 // phase (the table in the module docs); the barriers between phases order the writes before
 // the reads.
-impl<T: Real> Pass<'_, T> {
+impl Pass<'_> {
     fn run(&self, ctx: &Ctx<'_>) {
         let last = self.layers.len() - 1;
         self.input(ctx);
@@ -536,14 +527,14 @@ impl<T: Real> Pass<'_, T> {
         start..start + self.m * padded(self.layers[l].outputs)
     }
 
-    /// This thread's copy of the images in `T`, batch-major and transposed.
+    /// This thread's copy of the images in `f32`, batch-major and transposed.
     fn input(&self, ctx: &Ctx<'_>) {
         let ld = padded(INPUT_SIZE);
         let start = ctx.tid * self.regions.inputs;
         let rows = unsafe { self.inputs.get_mut(start..start + self.m * ld) };
         for (row, src) in rows.chunks_mut(ld).zip(self.images.chunks(INPUT_SIZE)) {
             for (x, &pixel) in row.iter_mut().zip(src) {
-                *x = T::from_f32(pixel);
+                *x = pixel;
             }
         }
         let start = ctx.tid * self.regions.inputs_t;
@@ -595,12 +586,12 @@ impl<T: Real> Pass<'_, T> {
             return;
         }
         let last = self.layers.len() - 1;
-        let logits: [&[T]; CLASSES] =
+        let logits: [&[f32]; CLASSES] =
             std::array::from_fn(|k| unsafe { self.outputs.get(self.block(0, last, k..k + 1)) });
-        let delta: [&mut [T]; CLASSES] = std::array::from_fn(|k| unsafe {
+        let delta: [&mut [f32]; CLASSES] = std::array::from_fn(|k| unsafe {
             self.deltas.get_mut(self.block(ctx.tid, last, k..k + 1))
         });
-        let scale = T::ONE / T::from_f64(self.m as f64);
+        let scale = 1.0 / self.m as f32;
         let loss = softmax_cross_entropy(logits, self.labels, scale, delta);
         let counted = if ctx.tid == 0 { loss } else { 0.0 };
         unsafe { self.sums.get_mut(ctx.tid..ctx.tid + 1)[0] = [counted, 0.0] };
@@ -717,8 +708,12 @@ fn first_row(layers: &[Dense], l: usize) -> usize {
 }
 
 /// `Σ w²` over a weight buffer (its padding is zero).
-fn sum_squares<T: Real>(weights: &Buffer<T>) -> f64 {
-    weights.as_slice().iter().map(|w| w.to_f64().powi(2)).sum()
+fn sum_squares(weights: &Buffer<f32>) -> f64 {
+    weights
+        .as_slice()
+        .iter()
+        .map(|w| f64::from(*w).powi(2))
+        .sum()
 }
 
 /// Elements `range` of one of Adam's moment buffers, to write.
@@ -726,10 +721,10 @@ fn sum_squares<T: Real>(weights: &Buffer<T>) -> f64 {
 /// # Safety
 /// As [`Disjoint::get_mut`].
 #[allow(clippy::mut_from_ref)]
-unsafe fn moment<'b, T>(
-    buffer: &'b Option<Disjoint<'_, T>>,
+unsafe fn moment<'b>(
+    buffer: &'b Option<Disjoint<'_, f32>>,
     range: std::ops::Range<usize>,
-) -> &'b mut [T] {
+) -> &'b mut [f32] {
     buffer
         .as_ref()
         .expect("Adam's moments exist when training with Adam")
@@ -737,8 +732,8 @@ unsafe fn moment<'b, T>(
 }
 
 /// `Σ x` in 16 independent lanes, which the compiler vectorises.
-fn lane_sum<T: Real>(x: &[T]) -> T {
-    let mut lanes = [T::ZERO; 16];
+fn lane_sum(x: &[f32]) -> f32 {
+    let mut lanes = [0.0; 16];
     let mut chunks = x.chunks_exact(16);
     for chunk in &mut chunks {
         for (lane, &v) in lanes.iter_mut().zip(chunk) {

@@ -1,6 +1,6 @@
 //! Whole-network checks: the textbook engine's gradient against finite differences in `f64`,
-//! and the fused `f32` network, on each set of kernels this CPU runs (portable, AVX2,
-//! AVX-512), against the `f64` textbook engine on small, oddly shaped networks. (The full-size, real-data,
+//! and the fused `f32` network, on each set of kernels this CPU runs (AVX2, AVX-512), against
+//! the `f64` textbook engine on small, oddly shaped networks. (The full-size, real-data,
 //! step-by-step comparison is `tests/oracle.rs`.)
 
 use mnist::testing::assert_close;
@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::engine::Engine;
 use crate::init::xavier;
-use crate::kernels::{f32_kernels, Kernels};
+use crate::kernels::Kernels;
 use crate::network::Network;
 use crate::textbook::{self, Textbook};
 
@@ -19,10 +19,10 @@ const ACTIVATIONS: [Activation; 3] = [Activation::Sigmoid, Activation::Tanh, Act
 
 /// Each `f32` kernel set this CPU runs, with its engine; the others are reported as skipped.
 fn f32_kernel_sets() -> Vec<(Engine, &'static dyn Kernels<f32>)> {
-    [Engine::Portable, Engine::Avx2, Engine::Avx512]
+    [Engine::Avx2, Engine::Avx512]
         .into_iter()
         .filter_map(|engine| {
-            let kernels = f32_kernels(engine);
+            let kernels = engine.kernels();
             if kernels.is_none() {
                 eprintln!(
                     "SKIPPED: the {engine} kernels: this CPU lacks {}",
@@ -32,17 +32,6 @@ fn f32_kernel_sets() -> Vec<(Engine, &'static dyn Kernels<f32>)> {
             kernels.map(|k| (engine, k))
         })
         .collect()
-}
-
-/// The fused `f32` network on `kernels`.
-fn f32_network(
-    config: &ModelConfig,
-    params: &mnist::Parameters,
-    kernels: &'static dyn Kernels<f32>,
-) -> Network<f32> {
-    let mut net = Network::<f32>::new(config, params);
-    net.set_kernels(kernels);
-    net
 }
 
 /// `m` images of uniform pixels in [0, 1) and uniform labels.
@@ -133,7 +122,7 @@ fn the_f32_gradient_matches_the_f64_one() {
                     ModelConfig::new(&[40, 17], activation, Optimizer::Sgd { lr: 0.1 }, l2);
                 let params = xavier(&config.layer_sizes(), 4);
                 let (loss32, g32) =
-                    f32_network(&config, &params, kernels).gradient(images.view(), labels.view());
+                    Network::new(&config, &params, kernels).gradient(images.view(), labels.view());
                 let (loss64, g64, _) = Textbook::<f64>::from_parameters(&config, &params)
                     .gradient(images.view(), labels.view());
                 let what = format!("{engine}, {activation:?}, l2 {l2}");
@@ -183,7 +172,7 @@ fn f32_training_tracks_f64_training() {
                     let config = ModelConfig::new(&[64, 30], activation, optimizer, l2);
                     let params = xavier(&config.layer_sizes(), 5);
                     let (mut n32, mut n64) = (
-                        f32_network(&config, &params, kernels),
+                        Network::new(&config, &params, kernels),
                         Textbook::<f64>::from_parameters(&config, &params),
                     );
                     let what = format!("{engine}, {activation:?}, {optimizer:?}, l2 {l2}");

@@ -18,7 +18,7 @@ use scratch::{set_threads, Engine, Mlp, Textbook};
 
 const HIDDEN: [usize; 3] = [500, 250, 100];
 const BATCH: usize = 64;
-const STEPS: usize = 3;
+const STEPS: usize = 2;
 const SEED: u64 = 7;
 const LAMBDA: f32 = 0.8;
 

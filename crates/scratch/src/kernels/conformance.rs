@@ -1,5 +1,5 @@
 //! The checks every hand-vectorised `f32` kernel set must pass, whatever its instruction set:
-//! each kernel against the portable one, on shapes that leave partial tiles everywhere, and
+//! each kernel against the scalar reference, on shapes that leave partial tiles everywhere, and
 //! the vectorised exponential and activations against the scalar ones. The tests of each set
 //! (in its own file) call these where the CPU can run it and say "SKIPPED" where it cannot.
 
@@ -8,7 +8,8 @@ use mnist::Activation;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::{Epilogue, Kernels, Lhs, Mat, MatMut, Portable, Update};
+use super::reference::Reference;
+use super::{Epilogue, Kernels, Lhs, Mat, MatMut, Update};
 use crate::optim::AdamStep;
 
 /// A vectorised function a kernel set implements, to check on its own.
@@ -24,34 +25,34 @@ pub(super) enum Function {
 macro_rules! kernel_set_tests {
     ($detect:expr, $missing:literal) => {
         #[test]
-        fn product_matches_the_portable_kernel() {
+        fn product_matches_the_reference_kernel() {
             match $detect {
-                Some(kernels) => conformance::product_matches_the_portable_kernel(kernels),
+                Some(kernels) => conformance::product_matches_the_reference_kernel(kernels),
                 None => conformance::skipped($missing),
             }
         }
 
         #[test]
-        fn accumulate_matches_the_portable_kernel() {
+        fn accumulate_matches_the_reference_kernel() {
             match $detect {
-                Some(kernels) => conformance::accumulate_matches_the_portable_kernel(kernels),
+                Some(kernels) => conformance::accumulate_matches_the_reference_kernel(kernels),
                 None => conformance::skipped($missing),
             }
         }
 
         #[test]
-        fn transpose_matches_the_portable_kernel() {
+        fn transpose_matches_the_reference_kernel() {
             match $detect {
-                Some(kernels) => conformance::transpose_matches_the_portable_kernel(kernels),
+                Some(kernels) => conformance::transpose_matches_the_reference_kernel(kernels),
                 None => conformance::skipped($missing),
             }
         }
 
         #[test]
-        fn weight_step_matches_the_portable_kernel_for_every_update() {
+        fn weight_step_matches_the_reference_kernel_for_every_update() {
             match $detect {
                 Some(kernels) => {
-                    conformance::weight_step_matches_the_portable_kernel_for_every_update(kernels)
+                    conformance::weight_step_matches_the_reference_kernel_for_every_update(kernels)
                 }
                 None => conformance::skipped($missing),
             }
@@ -115,14 +116,14 @@ pub(super) fn vector_functions_match_the_scalar_ones(
     for f in [Activation::Sigmoid, Activation::Tanh, Activation::Relu] {
         let want: Vec<f32> = xs
             .iter()
-            .map(|&x| crate::activation::activate(f, x))
+            .map(|&x| crate::textbook::activate(f, x))
             .collect();
         let got = apply(Function::Activate(f), &xs);
         assert_close(&format!("{f:?}"), &got, &want, 4e-7, 1e-37);
     }
 }
 
-pub(super) fn product_matches_the_portable_kernel(kernels: &dyn Kernels<f32>) {
+pub(super) fn product_matches_the_reference_kernel(kernels: &dyn Kernels<f32>) {
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     for (rows, cols, depth) in SHAPES {
         let ld = cols.next_multiple_of(16);
@@ -159,7 +160,7 @@ pub(super) fn product_matches_the_portable_kernel(kernels: &dyn Kernels<f32>) {
                 let (mut got, mut want) = (vec![f32::NAN; rows * ld], vec![f32::NAN; rows * ld]);
                 let rhs = Mat::new(&rhs, depth, cols, ld);
                 kernels.product(lhs, rhs, MatMut::new(&mut got, rows, cols, ld), epilogue);
-                Portable.product(lhs, rhs, MatMut::new(&mut want, rows, cols, ld), epilogue);
+                Reference.product(lhs, rhs, MatMut::new(&mut want, rows, cols, ld), epilogue);
                 let keep = |v: &[f32]| -> Vec<f32> {
                     v.chunks(ld).flat_map(|row| row[..cols].to_vec()).collect()
                 };
@@ -181,7 +182,7 @@ pub(super) fn product_matches_the_portable_kernel(kernels: &dyn Kernels<f32>) {
     }
 }
 
-pub(super) fn accumulate_matches_the_portable_kernel(kernels: &dyn Kernels<f32>) {
+pub(super) fn accumulate_matches_the_reference_kernel(kernels: &dyn Kernels<f32>) {
     let mut rng = ChaCha8Rng::seed_from_u64(10);
     let (rows, cols, ld) = (7, 37, 48);
     let src = random(&mut rng, rows * ld, 1.0);
@@ -204,7 +205,7 @@ pub(super) fn accumulate_matches_the_portable_kernel(kernels: &dyn Kernels<f32>)
                 overwrite,
                 derivative,
             );
-            Portable.accumulate(
+            Reference.accumulate(
                 MatMut::new(&mut want, rows, cols, ld),
                 src,
                 overwrite,
@@ -219,7 +220,7 @@ pub(super) fn accumulate_matches_the_portable_kernel(kernels: &dyn Kernels<f32>)
     }
 }
 
-pub(super) fn transpose_matches_the_portable_kernel(kernels: &dyn Kernels<f32>) {
+pub(super) fn transpose_matches_the_reference_kernel(kernels: &dyn Kernels<f32>) {
     let mut rng = ChaCha8Rng::seed_from_u64(9);
     for (rows, cols) in [
         (16usize, 16usize),
@@ -237,12 +238,14 @@ pub(super) fn transpose_matches_the_portable_kernel(kernels: &dyn Kernels<f32>) 
         );
         let src = Mat::new(&src, rows, cols, ld);
         kernels.transpose(src, MatMut::new(&mut got, cols, dst_cols, dst_cols));
-        Portable.transpose(src, MatMut::new(&mut want, cols, dst_cols, dst_cols));
+        Reference.transpose(src, MatMut::new(&mut want, cols, dst_cols, dst_cols));
         assert_close(&format!("{rows}×{cols} transposed"), &got, &want, 0.0, 0.0);
     }
 }
 
-pub(super) fn weight_step_matches_the_portable_kernel_for_every_update(kernels: &dyn Kernels<f32>) {
+pub(super) fn weight_step_matches_the_reference_kernel_for_every_update(
+    kernels: &dyn Kernels<f32>,
+) {
     let mut rng = ChaCha8Rng::seed_from_u64(8);
     for (rows, cols, batch) in SHAPES {
         let ld = cols.next_multiple_of(16);
@@ -283,7 +286,7 @@ pub(super) fn weight_step_matches_the_portable_kernel_for_every_update(kernels: 
                 (squares, [w, out, m, v])
             };
             let (got_squares, got) = run(kernels);
-            let (want_squares, want) = run(&Portable);
+            let (want_squares, want) = run(&Reference);
             let what = format!("{rows}×{cols}, batch {batch}, update {kind}");
             for (name, (got, want)) in ["weights", "gradient", "m", "v"]
                 .iter()

@@ -1,6 +1,6 @@
-//! The arithmetic of a pass, as a few fused kernels over row-major matrices, with a portable
-//! implementation for any [`Real`] and hand-vectorised ones for `f32` on AVX-512 and on AVX2
-//! machines.
+//! The arithmetic of the fused engine's passes, as a few fused kernels over row-major `f32`
+//! matrices, hand-vectorised for AVX-512 and for AVX2 with FMA. (A CPU with neither runs the
+//! textbook engine instead.)
 //!
 //! Two kernels do nearly all the work:
 //! - [`Kernels::product`]: `out = epilogue(lhs · rhs)`, the batch running along the rows of
@@ -15,47 +15,37 @@
 //!
 //! [`Kernels::transpose`] makes the batch-major copies the weight gradient reads.
 
-mod portable;
-
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
 #[cfg(test)]
 mod conformance;
+#[cfg(test)]
+mod reference;
 
 use std::fmt::Debug;
 
 use mnist::Activation;
 
-use crate::engine::Engine;
 use crate::optim::AdamStep;
-use crate::real::Real;
 
-pub(crate) use portable::Portable;
-
-/// The kernels for `T` on this machine: hand-vectorised where there are some, else portable.
-pub(crate) fn kernels<T: Real>() -> &'static dyn Kernels<T> {
-    T::accelerated().unwrap_or(&Portable)
-}
-
-/// The fastest `f32` kernels this CPU can run that beat the portable ones, if any.
-pub(crate) fn accelerated_f32() -> Option<&'static dyn Kernels<f32>> {
-    f32_kernels(Engine::Avx512).or_else(|| f32_kernels(Engine::Avx2))
-}
-
-/// The `f32` kernels of `engine`, if this CPU can run them.
-pub(crate) fn f32_kernels(engine: Engine) -> Option<&'static dyn Kernels<f32>> {
-    match engine {
-        Engine::Auto => Some(kernels::<f32>()),
-        Engine::Portable => Some(&Portable),
-        #[cfg(target_arch = "x86_64")]
-        Engine::Avx2 => avx2::detect().map(|k| k as &dyn Kernels<f32>),
-        #[cfg(target_arch = "x86_64")]
-        Engine::Avx512 => avx512::detect().map(|k| k as &dyn Kernels<f32>),
-        #[cfg(not(target_arch = "x86_64"))]
-        Engine::Avx2 | Engine::Avx512 => None,
+/// The AVX-512 kernels, if this CPU runs them.
+pub(crate) fn avx512() -> Option<&'static dyn Kernels<f32>> {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(kernels) = avx512::detect() {
+        return Some(kernels);
     }
+    None
+}
+
+/// The AVX2 and FMA kernels, if this CPU runs them.
+pub(crate) fn avx2() -> Option<&'static dyn Kernels<f32>> {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(kernels) = avx2::detect() {
+        return Some(kernels);
+    }
+    None
 }
 
 /// One implementation of the kernels. Shapes are checked by each implementation; a mismatch
@@ -141,6 +131,7 @@ impl<'a, T> Mat<'a, T> {
         self.data
     }
 
+    #[cfg(test)]
     pub(crate) fn row(&self, r: usize) -> &'a [T] {
         &self.data[r * self.ld..r * self.ld + self.cols]
     }
@@ -225,6 +216,7 @@ impl<'a, T> Lhs<'a, T> {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn at(&self, r: usize, p: usize) -> T
     where
         T: Copy,
@@ -260,7 +252,7 @@ pub(crate) enum Update<'a, T> {
     Sgd { lr: T },
     /// Adam, with its first and second moments (same shape as the weights).
     Adam {
-        step: AdamStep<T>,
+        step: AdamStep,
         m: MatMut<'a, T>,
         v: MatMut<'a, T>,
     },
@@ -350,17 +342,6 @@ fn check_transpose<T>(src: &Mat<'_, T>, dst: &MatMut<'_, T>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn transpose_moves_every_element_and_zeroes_the_padding() {
-        let src: Vec<f64> = (0..3 * 20).map(f64::from).collect();
-        let mut dst = vec![f64::NAN; 20 * 5];
-        Portable.transpose(Mat::new(&src, 3, 20, 20), MatMut::new(&mut dst, 20, 5, 5));
-        let want: Vec<f64> = (0..20)
-            .flat_map(|c| [c, 20 + c, 40 + c, 0, 0].map(f64::from))
-            .collect();
-        mnist::testing::assert_close("transposed", &dst, &want, 0.0, 0.0);
-    }
 
     #[test]
     #[should_panic(expected = "cannot hold")]

@@ -1,5 +1,6 @@
-//! The kernels in plain Rust for any [`Real`]: the definition the vectorised ones are tested
-//! against, and what runs in `f64` and on CPUs without AVX-512.
+//! The kernels as plain scalar loops: the definition each vectorised set is checked against
+//! (`conformance`), on shapes with partial tiles and for every epilogue and update. Tests
+//! only: a CPU without AVX2 runs the textbook engine, not these.
 
 use super::{
     check_accumulate, check_product, check_transpose, check_weight_step, Epilogue, Kernels, Lhs,
@@ -7,27 +8,26 @@ use super::{
 };
 use mnist::Activation;
 
-use crate::activation::{activate, derivative_from_output};
-use crate::real::Real;
+use crate::textbook::activate;
 
 /// Columns of the weights whose gradient is accumulated at once, on the stack.
 const CHUNK: usize = 64;
 
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Portable;
+pub(super) struct Reference;
 
-impl<T: Real> Kernels<T> for Portable {
+impl Kernels<f32> for Reference {
     fn product(
         &self,
-        lhs: Lhs<'_, T>,
-        rhs: Mat<'_, T>,
-        mut out: MatMut<'_, T>,
-        epilogue: Epilogue<'_, T>,
+        lhs: Lhs<'_, f32>,
+        rhs: Mat<'_, f32>,
+        mut out: MatMut<'_, f32>,
+        epilogue: Epilogue<'_, f32>,
     ) {
         check_product(&lhs, &rhs, &out, &epilogue);
         for r in 0..lhs.rows {
             let row = out.row_mut(r);
-            row.fill(T::ZERO);
+            row.fill(0.0);
             for p in 0..lhs.depth {
                 let a = lhs.at(r, p);
                 for (o, &b) in row.iter_mut().zip(rhs.row(p)) {
@@ -53,11 +53,11 @@ impl<T: Real> Kernels<T> for Portable {
 
     fn weight_step(
         &self,
-        mut weights: MatMut<'_, T>,
-        delta: Mat<'_, T>,
-        input: Mat<'_, T>,
-        decay: T,
-        mut update: Update<'_, T>,
+        mut weights: MatMut<'_, f32>,
+        delta: Mat<'_, f32>,
+        input: Mat<'_, f32>,
+        decay: f32,
+        mut update: Update<'_, f32>,
         sum_squares: bool,
     ) -> f64 {
         check_weight_step(&weights, &delta, &input, &update);
@@ -65,7 +65,7 @@ impl<T: Real> Kernels<T> for Portable {
         for r in 0..weights.rows() {
             for c0 in (0..weights.cols()).step_by(CHUNK) {
                 let c1 = (c0 + CHUNK).min(weights.cols());
-                let mut g = [T::ZERO; CHUNK];
+                let mut g = [0.0; CHUNK];
                 let g = &mut g[..c1 - c0];
                 for (i, &d) in delta.row(r).iter().enumerate() {
                     for (g, &x) in g.iter_mut().zip(&input.row(i)[c0..c1]) {
@@ -83,7 +83,7 @@ impl<T: Real> Kernels<T> for Portable {
                         }
                     }
                     if sum_squares {
-                        total += w.to_f64() * w.to_f64();
+                        total += f64::from(*w) * f64::from(*w);
                     }
                 }
             }
@@ -91,7 +91,7 @@ impl<T: Real> Kernels<T> for Portable {
         total
     }
 
-    fn transpose(&self, src: Mat<'_, T>, mut dst: MatMut<'_, T>) {
+    fn transpose(&self, src: Mat<'_, f32>, mut dst: MatMut<'_, f32>) {
         check_transpose(&src, &dst);
         // Blocks of 16×16 keep both sides' lines in L1 while they are walked across.
         const BLOCK: usize = 16;
@@ -107,17 +107,17 @@ impl<T: Real> Kernels<T> for Portable {
                 }
             }
             for c in c0..c1 {
-                dst.row_mut(c)[src.rows()..].fill(T::ZERO);
+                dst.row_mut(c)[src.rows()..].fill(0.0);
             }
         }
     }
 
     fn accumulate(
         &self,
-        mut dst: MatMut<'_, T>,
-        src: Mat<'_, T>,
+        mut dst: MatMut<'_, f32>,
+        src: Mat<'_, f32>,
         overwrite: bool,
-        derivative: Option<(Activation, Mat<'_, T>)>,
+        derivative: Option<(Activation, Mat<'_, f32>)>,
     ) {
         check_accumulate(&dst, &src, &derivative);
         for r in 0..src.rows() {
@@ -129,6 +129,22 @@ impl<T: Real> Kernels<T> for Portable {
                 for (d, &a) in row.iter_mut().zip(output.row(r)) {
                     *d *= derivative_from_output(activation, a);
                 }
+            }
+        }
+    }
+}
+
+/// `f′(z)` from the output `a = f(z)`, in the forms the vectorised kernels use: σ′ = a(1 − a),
+/// tanh′ = 1 − a², relu′ = [a > 0].
+fn derivative_from_output(activation: Activation, a: f32) -> f32 {
+    match activation {
+        Activation::Sigmoid => a * (1.0 - a),
+        Activation::Tanh => 1.0 - a * a,
+        Activation::Relu => {
+            if a > 0.0 {
+                1.0
+            } else {
+                0.0
             }
         }
     }
