@@ -146,6 +146,11 @@ pub struct CommonArgs {
     /// Device of the torch model: cpu, cuda or cuda:N (the scratch model always runs on CPU).
     #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// Engine of the scratch model: the fastest this CPU has, the textbook one (plain
+    /// ndarray, any CPU), or the fused kernels for AVX2 or AVX-512 (an error if the CPU lacks
+    /// them). run.json records the engine that ran.
+    #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
+    pub scratch_engine: EngineArg,
     #[command(flatten)]
     #[serde(flatten)]
     pub data: DataArgs,
@@ -246,6 +251,30 @@ impl OptimizerArg {
         match self {
             OptimizerArg::Sgd => mnist::Optimizer::Sgd { lr },
             OptimizerArg::Adam => mnist::Optimizer::adam(lr),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineArg {
+    /// AVX-512 kernels where the CPU has them, else AVX2, else textbook.
+    Auto,
+    /// One ndarray function per formula.
+    Textbook,
+    /// Fused kernels for AVX2 with FMA.
+    Avx2,
+    /// Fused kernels for AVX-512F.
+    Avx512,
+}
+
+impl From<EngineArg> for scratch::Engine {
+    fn from(e: EngineArg) -> Self {
+        match e {
+            EngineArg::Auto => scratch::Engine::Auto,
+            EngineArg::Textbook => scratch::Engine::Textbook,
+            EngineArg::Avx2 => scratch::Engine::Avx2,
+            EngineArg::Avx512 => scratch::Engine::Avx512,
         }
     }
 }
@@ -427,6 +456,7 @@ mod tests {
             (&["--threads", "0"][..], "--threads"),
             (&["--limit", "0"][..], "--limit"),
             (&["--activation", "gelu"][..], "--activation"),
+            (&["--scratch-engine", "avx3"][..], "--scratch-engine"),
             (&["--min-accuracy", "120"][..], "--min-accuracy"),
             (&["--equivalence-margin", "0"][..], "--equivalence-margin"),
             (&["--seeds", "1"][..], "--seeds"),

@@ -109,6 +109,8 @@ pub fn report_gate(config: &RunConfig, failures: &[String]) -> Outcome {
 pub struct Prepared {
     data: Rc<mnist::Mnist>,
     torch_device: Option<torchref::Device>,
+    /// The engine `--scratch-engine` resolves to on this CPU, if a scratch model runs.
+    scratch_engine: Option<scratch::Engine>,
 }
 
 /// Checks the device, loads the data, sets the threads and installs the Ctrl-C handler: once
@@ -121,6 +123,12 @@ pub fn prepare(common: &CommonArgs, specs: &[Spec]) -> Result<Prepared> {
         .then(|| torchref::parse_device(&common.device))
         .transpose()
         .context("--device")?;
+    let scratch_engine = specs
+        .iter()
+        .any(|s| s.implementation == ModelArg::Scratch)
+        .then(|| scratch::Engine::from(common.scratch_engine).resolve())
+        .transpose()
+        .context("--scratch-engine")?;
     let mut data = load_data(&common.data)?;
     if let Some(n) = common.limit.filter(|&n| n < data.train.len()) {
         data.train = data.train.head(n);
@@ -137,6 +145,7 @@ pub fn prepare(common: &CommonArgs, specs: &[Spec]) -> Result<Prepared> {
     Ok(Prepared {
         data: Rc::new(data),
         torch_device,
+        scratch_engine,
     })
 }
 
@@ -181,7 +190,16 @@ pub fn execute_prepared<C: Serialize>(
     let mut contenders = Vec::with_capacity(specs.len());
     for spec in specs {
         let trainer: Box<dyn mnist::Trainer> = match spec.implementation {
-            ModelArg::Scratch => Box::new(scratch::Mlp::from_parameters(&spec.config, &initial)),
+            ModelArg::Scratch => {
+                let engine = prepared
+                    .scratch_engine
+                    .context("a scratch model needs an engine")?;
+                Box::new(
+                    scratch::Mlp::from_parameters(&spec.config, &initial)
+                        .with_engine(engine)
+                        .context("--scratch-engine")?,
+                )
+            }
             ModelArg::ScratchTextbook => Box::new(scratch::Textbook::<f32>::from_parameters(
                 &spec.config,
                 &initial,
@@ -214,6 +232,7 @@ pub fn execute_prepared<C: Serialize>(
         }
     };
     let mut record = RunRecord::new(config, common, data, data.train.len(), &started);
+    record.scratch_engine = prepared.scratch_engine.map(scratch::Engine::name);
     record.write(&folder)?;
     let result = train_and_report(common, data, &mut contenders, &folder, progress);
     record.ended_at = Some(chrono::Utc::now().to_rfc3339());
@@ -304,6 +323,8 @@ struct RunRecord<'a, C: Serialize> {
     seed: u64,
     threads: usize,
     device: &'a str,
+    /// The engine the `scratch` model ran on (`--scratch-engine` resolved on this CPU).
+    scratch_engine: Option<&'static str>,
     versions: Versions,
     git_commit: &'static str,
     cpu_model: String,
@@ -363,6 +384,7 @@ impl<'a, C: Serialize> RunRecord<'a, C> {
             seed: common.seed,
             threads: common.threads,
             device: &common.device,
+            scratch_engine: None,
             versions: Versions {
                 workspace_crates: env!("CARGO_PKG_VERSION"),
                 libtorch: torchref::libtorch_version(),

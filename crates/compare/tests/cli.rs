@@ -180,6 +180,37 @@ fn a_short_run_writes_every_report() {
         "content_sha256"
     );
     assert_eq!(record["models"].as_array().map(Vec::len), Some(2));
+    assert_ne!(
+        record["scratch_engine"], "auto",
+        "the engine that ran, not the flag"
+    );
+}
+
+/// The ladder in one run, the scratch model on the engine asked for, recorded in run.json.
+#[test]
+fn the_textbook_engine_runs_beside_the_fused_one_and_is_recorded() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let args = [
+        "--epochs",
+        "1",
+        "--limit",
+        "320",
+        "--models",
+        "scratch-textbook,scratch",
+        "--scratch-engine",
+        "textbook",
+    ];
+    let output = run(out.path(), &args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let record = run_json(&run_folder(out.path()));
+    assert_eq!(record["scratch_engine"], "textbook");
+    let models: Vec<&str> = record["models"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|m| m["model"].as_str().expect("a name"))
+        .collect();
+    assert_eq!(models, ["scratch-textbook", "scratch"]);
 }
 
 #[test]
