@@ -7,7 +7,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::kernels::{self, Kernels};
+use crate::fused::kernels::{self, Kernels};
 
 /// An engine for [`crate::Mlp`] (see [`crate::Mlp::with_engine`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,13 +8,14 @@
 //! model computes, the oracle the fast engine is tested against, and the gradient checks'
 //! `f64` network.
 //!
-//! [`Mlp`] (name `"scratch"`) computes the same with fused, hand-vectorised kernels (bias,
-//! activation, derivative and optimiser update folded into the matrix products) on a pool of
-//! spinning threads. Both implement [`mnist::Trainer`], so the `compare` binary can train
-//! them beside the libtorch reference on identical batches, and [`mnist::Differentiable`], so
-//! tests can check their gradients at any parameters; [`set_threads`] sets how many threads
-//! they use, and [`Mlp::with_engine`] which kernels `Mlp` runs on (hand-written AVX-512 or
-//! AVX2, or portable Rust; by default the fastest the CPU has).
+//! [`Mlp`] (name `"scratch"`) is the model `compare` trains, on an [`Engine`]: by default
+//! the fused engine (`fused/`: hand-vectorised kernels for AVX-512 or AVX2 that fold bias,
+//! activation, derivative and optimiser update into the matrix products, on a pool of
+//! spinning threads), or the textbook engine on a CPU with neither; [`Mlp::with_engine`]
+//! forces one. Both [`Mlp`] and [`Textbook`] implement [`mnist::Trainer`], so the `compare`
+//! binary can train them beside the libtorch reference on identical batches, and
+//! [`mnist::Differentiable`], so tests can check their gradients at any parameters;
+//! [`set_threads`] sets how many threads they use.
 //!
 //! The maths, for a batch of `m` images (shapes as torch `Linear`: `W` is `(out, in)`):
 //! - forward: `Z_l = A_{l−1}·W_lᵀ + b_l`, `A_l = f(Z_l)` (sigmoid, tanh or ReLU) on hidden
@@ -40,28 +41,21 @@
 //! - L2 is the assignment's, `λ/(2m)·Σ‖W‖²` in the loss, i.e. weight decay `λ/m` added to
 //!   the weights' gradient (for Adam too, as torch's coupled `weight_decay`), not torch's
 //!   `weight_decay = λ`.
-//! - Sums are taken in another order (hand-written AVX-512 or AVX2 kernels, see `kernels`; with
-//!   several threads, each sums the backward product over its share of the rows), so results
-//!   agree with libtorch to rounding, not bit for bit; the vectorised exponential and tanh are
-//!   polynomial approximations within 4e-7 relative.
+//! - Sums are taken in another order (ndarray's products in the textbook engine; the fused
+//!   kernels, and with several threads each sums the backward product over its share of the
+//!   rows), so results agree with libtorch to rounding, not bit for bit; the fused engine's
+//!   vectorised exponential and tanh are polynomial approximations within 4e-7 relative.
 //!
-//! Everything is `f32`, as in libtorch. The network is generic over the float type so that
-//! the gradient checks run the very same code in `f64` (through the portable kernels).
-//!
-//! Inside, activations are held transposed, `(features, batch)`, in 64-byte-aligned padded
-//! buffers, and each step runs as one pass across the threads (see `network`); ndarray is the
-//! interface at the edges ([`mnist::Batch`] in, `Array2` logits out). The crate's README has
-//! the measurements behind these choices.
+//! Training is in `f32`, as in libtorch; the textbook engine also runs in `f64`, for the
+//! gradient checks. Inside the fused engine, activations are held transposed,
+//! `(features, batch)`, in 64-byte-aligned padded buffers, and each step runs as one pass
+//! across the threads; ndarray is its interface at the edges ([`mnist::Batch`] in, `Array2`
+//! logits out). The crate's README has the measurements behind these choices.
 
-mod buffer;
 mod engine;
+mod fused;
 mod init;
-mod kernels;
-mod layer;
-mod loss;
 mod mlp;
-mod network;
-mod optim;
 mod pool;
 pub mod textbook;
 

@@ -7,8 +7,8 @@ use mnist::{
 use ndarray::{Array2, ArrayView2};
 
 use crate::engine::{Engine, EngineError};
+use crate::fused::Network;
 use crate::init::xavier;
-use crate::network::Network;
 use crate::textbook::{self, Textbook};
 
 /// The hand-written multilayer perceptron in `f32`: `[784, hidden.., 10]`, the configured

@@ -10,9 +10,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::engine::Engine;
+use crate::fused::kernels::Kernels;
+use crate::fused::Network;
 use crate::init::xavier;
-use crate::kernels::Kernels;
-use crate::network::Network;
 use crate::textbook::{self, Textbook};
 
 const ACTIVATIONS: [Activation; 3] = [Activation::Sigmoid, Activation::Tanh, Activation::Relu];

@@ -1,35 +1,5 @@
-//! The optimisers, per parameter: SGD and Adam exactly as `torch.optim.SGD` / `torch.optim.Adam`
-//! compute them (default options), with the step's constants worked out once per step.
-
-use mnist::Optimizer;
-
-/// One step of the configured optimiser.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Step {
-    Sgd { lr: f32 },
-    Adam(AdamStep),
-}
-
-impl Step {
-    /// Step number `t` (1 for the first update) of `optimizer`.
-    pub(crate) fn new(optimizer: &Optimizer, t: u64) -> Self {
-        match *optimizer {
-            Optimizer::Sgd { lr } => Step::Sgd { lr },
-            Optimizer::Adam {
-                lr,
-                beta1,
-                beta2,
-                eps,
-            } => Step::Adam(AdamStep::new(
-                f64::from(lr),
-                f64::from(beta1),
-                f64::from(beta2),
-                f64::from(eps),
-                t,
-            )),
-        }
-    }
-}
+//! Adam per parameter, exactly as `torch.optim.Adam` computes it (default options), with the
+//! step's constants worked out once per step; the kernels fuse it into the weight gradient.
 
 /// Adam's constants for one step, computed in `f64` as torch computes them in Python floats.
 #[derive(Debug, Clone, Copy)]

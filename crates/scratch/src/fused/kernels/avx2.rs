@@ -492,7 +492,7 @@ fn activate(activation: Activation, z: __m256) -> __m256 {
     }
 }
 
-/// `delta · f′(z)` on 8 lanes, from the output `a = f(z)` (see `crate::activation`).
+/// `delta · f′(z)` on 8 lanes, from the output `a = f(z)` (see `reference::derivative_from_output`).
 #[inline]
 #[target_feature(enable = "avx2,fma")]
 fn derivative_from_output(activation: Activation, a: __m256, delta: __m256) -> __m256 {
@@ -575,7 +575,7 @@ fn expm1(x: __m256) -> __m256 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::conformance::{self, kernel_set_tests, Function};
+    use crate::fused::kernels::conformance::{self, kernel_set_tests, Function};
 
     kernel_set_tests!(detect(), "no AVX2 and FMA");
 

@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use crate::buffer::padded;
+use super::buffer::padded;
 
 /// A dense layer `z = W·a + b`, `W` `(outputs, inputs)` as in torch `Linear`. Its weights
 /// are rows of [`Dense::ld`] elements (the inputs, then zeros that no update touches) from
@@ -61,4 +61,9 @@ pub(crate) fn weight_len(layers: &[Dense]) -> usize {
 /// Elements of all the layers' biases.
 pub(crate) fn bias_len(layers: &[Dense]) -> usize {
     layers.last().map_or(0, |l| l.bias_offset + l.outputs)
+}
+
+/// Layer `l`'s first row in `outputs` of a pass (and everything shaped like it: one row per output of each layer, layer after layer).
+pub(super) fn first_row(layers: &[Dense], l: usize) -> usize {
+    layers[..l].iter().map(|l| l.outputs).sum()
 }

@@ -1,4 +1,4 @@
-//! The network, generic over its float type, and one pass through it on all threads.
+//! One pass of the fused engine over a batch, on all threads: what it does is a [`Task`].
 //!
 //! Inside a pass the batch runs along the rows: activations and deltas are held transposed,
 //! `(features, batch)`, each row padded to a whole number of vectors, so that the forward
@@ -27,249 +27,79 @@
 
 use std::ops::Range;
 
-use mnist::{Activation, ModelConfig, Parameters, CLASSES, INPUT_SIZE};
-use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+use mnist::{Activation, Optimizer, CLASSES, INPUT_SIZE};
+use ndarray::{ArrayView1, ArrayView2};
 
-use crate::buffer::{padded, Buffer};
-use crate::kernels::{Epilogue, Kernels, Lhs, Mat, MatMut, Update};
-use crate::layer::{bias_len, weight_len, Dense};
-use crate::loss::softmax_cross_entropy;
-use crate::optim::Step;
+use super::adam::AdamStep;
+use super::buffer::{padded, Buffer};
+use super::kernels::{Epilogue, Kernels, Lhs, Mat, MatMut, Update};
+use super::layout::{first_row, Dense};
+use super::softmax::softmax_cross_entropy;
+use super::Network;
 use crate::pool::{self, Ctx, Disjoint};
 
-/// Images per pass when computing logits for many images.
-const EVAL_BLOCK: usize = 256;
 /// Rows of a kernel tile: threads split layers on multiples of this.
 const TILE_ROWS: usize = 6;
 /// Multiply-adds of a forward pass below which one thread does it all: the few microseconds
 /// of barriers would cost more than a second core saves.
 const PARALLEL_WORK: usize = 1 << 20;
 
-/// The multilayer perceptron in `f32`.
-#[derive(Debug, Clone)]
-pub(crate) struct Network {
-    config: ModelConfig,
-    layers: Vec<Dense>,
-    weights: Buffer<f32>,
-    biases: Vec<f32>,
-    adam: Option<AdamState>,
-    /// Optimiser steps taken (Adam's t).
-    steps: u64,
-    /// `Σ‖W‖²` over all layers at the current weights, for the L2 term of the loss.
-    sum_squares: f64,
-    work: Workspace,
-    kernels: &'static dyn Kernels<f32>,
-}
-
-/// Adam's first and second moments, shaped like the weights and biases.
-#[derive(Debug, Clone)]
-struct AdamState {
-    weight_m: Buffer<f32>,
-    weight_v: Buffer<f32>,
-    bias_m: Vec<f32>,
-    bias_v: Vec<f32>,
-}
-
-/// The gradient of the cost at one batch, unpadded, `(out, in)` row-major per layer.
-#[derive(Debug, Clone)]
-pub(crate) struct Gradient {
-    pub weights: Vec<Vec<f32>>,
-    pub biases: Vec<Vec<f32>>,
-}
-
-/// What a pass computes.
-enum Mode {
+/// What a pass does.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Task {
     /// The logits only.
     Logits,
     /// The loss, no gradient.
     Loss,
     /// The loss and the gradient, written to the workspace; the parameters stay.
     Gradient,
-    /// The loss, then one optimiser step.
-    Train(Step),
+    /// The loss, then one SGD step `w −= lr·g`.
+    Sgd { lr: f32 },
+    /// The loss, then one Adam step.
+    Adam(AdamStep),
+}
+
+impl Task {
+    /// Training step number `t` (1 for the first update) of `optimizer`.
+    pub(super) fn train(optimizer: &Optimizer, t: u64) -> Task {
+        match *optimizer {
+            Optimizer::Sgd { lr } => Task::Sgd { lr },
+            Optimizer::Adam {
+                lr,
+                beta1,
+                beta2,
+                eps,
+            } => Task::Adam(AdamStep::new(
+                f64::from(lr),
+                f64::from(beta1),
+                f64::from(beta2),
+                f64::from(eps),
+                t,
+            )),
+        }
+    }
+
+    /// Whether the pass goes backward (and so changes the weights or stores the gradient).
+    fn backward(self) -> bool {
+        !matches!(self, Task::Logits | Task::Loss)
+    }
 }
 
 impl Network {
-    /// The network of `config` holding `params`.
-    ///
-    /// # Panics
-    /// If `params` does not have the shapes of `config`'s layers.
-    pub(crate) fn new(
-        config: &ModelConfig,
-        params: &Parameters,
-        kernels: &'static dyn Kernels<f32>,
-    ) -> Self {
-        let sizes = config.layer_sizes();
-        let layers = Dense::stack(&sizes);
-        assert_eq!(
-            params.len(),
-            layers.len(),
-            "{} layers of parameters for {} layers",
-            params.len(),
-            layers.len()
-        );
-        let mut weights = Buffer::zeros(weight_len(&layers));
-        let mut biases = vec![0.0; bias_len(&layers)];
-        for (l, (layer, p)) in layers.iter().zip(params).enumerate() {
-            assert_eq!(
-                (p.out_features, p.in_features, p.weight.len(), p.bias.len()),
-                (
-                    layer.outputs,
-                    layer.inputs,
-                    layer.outputs * layer.inputs,
-                    layer.outputs
-                ),
-                "layer {l}: (out, in, weights, biases) of the parameters against the config"
-            );
-            let dst = &mut weights.as_mut_slice()[layer.weight_rows(0..layer.outputs)];
-            for (row, src) in dst
-                .chunks_mut(layer.ld())
-                .zip(p.weight.chunks(layer.inputs))
-            {
-                for (w, &x) in row.iter_mut().zip(src) {
-                    *w = x;
-                }
-            }
-            for (b, &x) in biases[layer.bias_rows(0..layer.outputs)]
-                .iter_mut()
-                .zip(&p.bias)
-            {
-                *b = x;
-            }
-        }
-        let adam = matches!(config.optimizer, mnist::Optimizer::Adam { .. }).then(|| AdamState {
-            weight_m: Buffer::zeros(weights.len()),
-            weight_v: Buffer::zeros(weights.len()),
-            bias_m: vec![0.0; biases.len()],
-            bias_v: vec![0.0; biases.len()],
-        });
-        let sum_squares = sum_squares(&weights);
-        Network {
-            config: config.clone(),
-            work: Workspace::new(),
-            layers,
-            weights,
-            biases,
-            adam,
-            steps: 0,
-            sum_squares,
-            kernels,
-        }
-    }
-
-    pub(crate) fn config(&self) -> &ModelConfig {
-        &self.config
-    }
-
-    /// All parameters as plain `f32` buffers, torch `Linear` layout.
-    pub(crate) fn parameters(&self) -> Parameters {
-        self.layers
-            .iter()
-            .map(|layer| mnist::LayerParameters {
-                weight: self.layer_weights(layer, &self.weights),
-                out_features: layer.outputs,
-                in_features: layer.inputs,
-                bias: self.biases[layer.bias_rows(0..layer.outputs)].to_vec(),
-            })
-            .collect()
-    }
-
-    /// One optimiser step on the batch; returns the batch's loss before the step.
-    pub(crate) fn train_step(
-        &mut self,
-        images: ArrayView2<'_, f32>,
-        labels: ArrayView1<'_, u8>,
-    ) -> f32 {
-        self.steps += 1;
-        let step = Step::new(&self.config.optimizer, self.steps);
-        let l2_term = self.l2_term(images.nrows());
-        let sum = self.pass(images, Some(labels), Mode::Train(step));
-        (sum / images.nrows() as f64 + l2_term) as f32
-    }
-
-    /// The loss on the batch at the current parameters (mean cross-entropy plus the L2 term
-    /// with `m` the number of images), computed [`EVAL_BLOCK`] images at a time.
-    pub(crate) fn loss(&mut self, images: ArrayView2<'_, f32>, labels: ArrayView1<'_, u8>) -> f32 {
-        assert_eq!(labels.len(), images.nrows(), "one label per image");
-        let blocks = images
-            .axis_chunks_iter(Axis(0), EVAL_BLOCK)
-            .zip(labels.axis_chunks_iter(Axis(0), EVAL_BLOCK));
-        let sum: f64 = blocks.map(|(x, y)| self.pass(x, Some(y), Mode::Loss)).sum();
-        (sum / images.nrows() as f64 + self.l2_term(images.nrows())) as f32
-    }
-
-    /// The loss on the batch and the gradient of it, at the current parameters.
-    pub(crate) fn gradient(
-        &mut self,
-        images: ArrayView2<'_, f32>,
-        labels: ArrayView1<'_, u8>,
-    ) -> (f32, Gradient) {
-        let sum = self.pass(images, Some(labels), Mode::Gradient);
-        let loss = (sum / images.nrows() as f64 + self.l2_term(images.nrows())) as f32;
-        let gradient = Gradient {
-            weights: self
-                .layers
-                .iter()
-                .map(|layer| self.layer_weights(layer, &self.work.weight_gradient))
-                .collect(),
-            biases: self
-                .layers
-                .iter()
-                .map(|layer| self.work.bias_gradient[layer.bias_rows(0..layer.outputs)].to_vec())
-                .collect(),
-        };
-        (loss, gradient)
-    }
-
-    /// `λ/(2m)·Σ‖W‖²` at the current weights.
-    fn l2_term(&self, m: usize) -> f64 {
-        f64::from(self.config.l2) / (2.0 * m as f64) * self.sum_squares
-    }
-
-    /// Logits `(n, 10)` of `images` `(n, 784)`, computed [`EVAL_BLOCK`] images at a time.
-    pub(crate) fn logits(&mut self, images: ArrayView2<'_, f32>) -> Array2<f32> {
-        let mut logits = Array2::from_elem((images.nrows(), CLASSES), 0.0);
-        for (block, mut out) in images
-            .axis_chunks_iter(Axis(0), EVAL_BLOCK)
-            .zip(logits.axis_chunks_iter_mut(Axis(0), EVAL_BLOCK))
-        {
-            self.pass(block, None, Mode::Logits);
-            out.assign(&self.output(self.layers.len() - 1, block.nrows()));
-        }
-        logits
-    }
-
-    /// Layer `l`'s output `(m, outputs)` as the last pass, over `m` images, left it: `A_l`
-    /// for a hidden layer, the logits for the last.
-    pub(crate) fn output(&self, l: usize, m: usize) -> Array2<f32> {
-        let ld = padded(m);
-        let first = first_row(&self.layers, l);
-        let rows = &self.work.outputs.as_slice()[first * ld..(first + self.layers[l].outputs) * ld];
-        Array2::from_shape_fn((m, self.layers[l].outputs), |(i, k)| rows[k * ld + i])
-    }
-
-    /// A layer's rows of `buffer` (weights or anything shaped like them), unpadded.
-    fn layer_weights(&self, layer: &Dense, buffer: &Buffer<f32>) -> Vec<f32> {
-        let rows = &buffer.as_slice()[layer.weight_rows(0..layer.outputs)];
-        rows.chunks(layer.ld())
-            .flat_map(|row| row[..layer.inputs].iter().copied())
-            .collect()
-    }
-
     /// One pass over a batch; returns the sum of the images' cross-entropies (zero for
-    /// [`Mode::Logits`]).
-    fn pass(
+    /// [`Task::Logits`]).
+    pub(super) fn pass(
         &mut self,
         images: ArrayView2<'_, f32>,
         labels: Option<ArrayView1<'_, u8>>,
-        mode: Mode,
+        task: Task,
     ) -> f64 {
         let m = images.nrows();
         assert!(m > 0, "an empty batch");
         assert_eq!(images.ncols(), INPUT_SIZE, "images of {INPUT_SIZE} pixels");
         match &labels {
             Some(labels) => assert_eq!(labels.len(), m, "one label per image"),
-            None => assert!(matches!(mode, Mode::Logits), "a loss needs labels"),
+            None => assert!(matches!(task, Task::Logits), "a loss needs labels"),
         }
         let multiply_adds = m * self
             .layers
@@ -284,7 +114,7 @@ impl Network {
         let ldm = padded(m);
         let regions = Regions::new(&self.layers, ldm);
         self.work.reserve(regions, threads);
-        let store_gradient = matches!(mode, Mode::Gradient);
+        let store_gradient = matches!(task, Task::Gradient);
         if store_gradient && self.work.weight_gradient.len() != self.weights.len() {
             self.work.weight_gradient = Buffer::zeros(self.weights.len());
             self.work.bias_gradient = vec![0.0; self.biases.len()];
@@ -301,7 +131,7 @@ impl Network {
             }
         };
         let l2 = f64::from(self.config.l2);
-        let sum_squares = l2 > 0.0 && matches!(mode, Mode::Train(_));
+        let sum_squares = l2 > 0.0 && matches!(task, Task::Sgd { .. } | Task::Adam(_));
         let adam = self.adam.as_mut();
         let (weight_m, weight_v, bias_m, bias_v) = match adam {
             Some(a) => (
@@ -323,12 +153,7 @@ impl Network {
                     .as_slice()
                     .expect("a standard-layout array is contiguous"),
                 labels,
-                update: match mode {
-                    Mode::Logits | Mode::Loss => None,
-                    Mode::Gradient => Some(Change::Store),
-                    Mode::Train(step) => Some(Change::Step(step)),
-                },
-                with_loss: !matches!(mode, Mode::Logits),
+                task,
                 decay: (l2 / m as f64) as f32,
                 sum_squares,
                 weights: Disjoint::new(self.weights.as_mut_slice()),
@@ -362,21 +187,21 @@ impl Network {
 /// The buffers of a pass, allocated for the largest batch and thread count seen so far. The
 /// buffers marked "per thread" hold one region of [`Regions`] size for each thread.
 #[derive(Debug, Clone)]
-struct Workspace {
+pub(super) struct Workspace {
     /// Per thread: the images batch-major, `(batch, 784)`, for the first weight gradient.
     inputs: Buffer<f32>,
     /// Per thread: the images transposed, `(784, batch)`.
     inputs_t: Buffer<f32>,
     /// Each layer's output `Aᵀ` `(outputs, batch)`, one after another.
-    outputs: Buffer<f32>,
+    pub(super) outputs: Buffer<f32>,
     /// Per thread: each hidden layer's output batch-major, `(batch, padded(outputs))`.
     hidden_rows: Buffer<f32>,
     /// Per thread: each layer's `ΔZᵀ`, shaped like `outputs` (a thread fills its own rows).
     deltas: Buffer<f32>,
     /// Per thread: its part of each backward product `Wᵀ·ΔZᵀ`, shaped like `outputs`.
     parts: Buffer<f32>,
-    weight_gradient: Buffer<f32>,
-    bias_gradient: Vec<f32>,
+    pub(super) weight_gradient: Buffer<f32>,
+    pub(super) bias_gradient: Vec<f32>,
     /// Per thread: its part of the loss sum and of `Σ‖W‖²`.
     sums: Vec<[f64; 2]>,
 }
@@ -404,7 +229,7 @@ impl Regions {
 }
 
 impl Workspace {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Workspace {
             inputs: Buffer::zeros(0),
             inputs_t: Buffer::zeros(0),
@@ -437,13 +262,6 @@ impl Workspace {
     }
 }
 
-/// How the weights change in a pass that has a backward part.
-#[derive(Clone, Copy)]
-enum Change {
-    Store,
-    Step(Step),
-}
-
 /// Everything one pass reads and writes, shared by its threads.
 struct Pass<'a> {
     layers: &'a [Dense],
@@ -452,8 +270,7 @@ struct Pass<'a> {
     ldm: usize,
     images: &'a [f32],
     labels: &'a [u8],
-    update: Option<Change>,
-    with_loss: bool,
+    task: Task,
     decay: f32,
     sum_squares: bool,
     weights: Disjoint<'a, f32>,
@@ -487,15 +304,15 @@ impl Pass<'_> {
         self.input(ctx);
         for l in 0..=last {
             self.forward(ctx, l);
-            if l < last || self.with_loss {
+            if l < last || !matches!(self.task, Task::Logits) {
                 ctx.barrier();
             }
         }
-        if !self.with_loss {
+        if matches!(self.task, Task::Logits) {
             return;
         }
         self.loss(ctx);
-        if self.update.is_none() {
+        if !self.task.backward() {
             return;
         }
         for l in (0..=last).rev() {
@@ -568,7 +385,7 @@ impl Pass<'_> {
         self.kernels
             .product(lhs, input, MatMut::new(out, rows.len(), ldm, ldm), epilogue);
 
-        if l >= 1 && self.update.is_some() {
+        if l >= 1 && self.task.backward() {
             let src = Mat::new(input.data(), layer.inputs, self.m, ldm);
             let dst = unsafe { self.hidden_rows.get_mut(self.hidden_block(ctx.tid, l - 1)) };
             let ld = layer.ld();
@@ -581,7 +398,7 @@ impl Pass<'_> {
     /// Every thread works out all of it (it is tiny) rather than wait at one more barrier;
     /// the loss is counted from thread 0. Without a backward part only thread 0 works.
     fn loss(&self, ctx: &Ctx<'_>) {
-        if self.update.is_none() && ctx.tid > 0 {
+        if !self.task.backward() && ctx.tid > 0 {
             unsafe { self.sums.get_mut(ctx.tid..ctx.tid + 1)[0] = [0.0; 2] };
             return;
         }
@@ -646,7 +463,9 @@ impl Pass<'_> {
 
     /// The update (or the stored gradient) of this thread's rows of layer `l`.
     fn update_layer(&self, ctx: &Ctx<'_>, l: usize) {
-        let Some(update) = self.update else { return };
+        if !self.task.backward() {
+            return;
+        }
         let layer = &self.layers[l];
         let rows = ctx.share(layer.outputs, TILE_ROWS);
         if rows.is_empty() {
@@ -663,12 +482,13 @@ impl Pass<'_> {
         } else {
             unsafe { self.hidden_rows.get(self.hidden_block(ctx.tid, l - 1)) }
         };
-        let weight_update = match update {
-            Change::Store => Update::Store {
+        let weight_update = match self.task {
+            Task::Logits | Task::Loss => unreachable!("a pass without a backward part"),
+            Task::Gradient => Update::Store {
                 out: shaped(unsafe { self.weight_gradient.get_mut(weight_rows) }),
             },
-            Change::Step(Step::Sgd { lr }) => Update::Sgd { lr },
-            Change::Step(Step::Adam(step)) => Update::Adam {
+            Task::Sgd { lr } => Update::Sgd { lr },
+            Task::Adam(step) => Update::Adam {
                 step,
                 m: shaped(unsafe { moment(&self.weight_m, weight_rows.clone()) }),
                 v: shaped(unsafe { moment(&self.weight_v, weight_rows) }),
@@ -689,10 +509,11 @@ impl Pass<'_> {
             // Padding columns of ΔZᵀ are zero, so the sum may run over whole vectors.
             let g = lane_sum(delta);
             let j = layer.bias_offset + rows.start + r;
-            match update {
-                Change::Store => unsafe { self.bias_gradient.get_mut(j..j + 1)[0] = g },
-                Change::Step(Step::Sgd { lr }) => *b -= lr * g,
-                Change::Step(Step::Adam(step)) => {
+            match self.task {
+                Task::Logits | Task::Loss => unreachable!("a pass without a backward part"),
+                Task::Gradient => unsafe { self.bias_gradient.get_mut(j..j + 1)[0] = g },
+                Task::Sgd { lr } => *b -= lr * g,
+                Task::Adam(step) => {
                     let m = unsafe { &mut moment(&self.bias_m, j..j + 1)[0] };
                     let v = unsafe { &mut moment(&self.bias_v, j..j + 1)[0] };
                     step.apply(b, g, m, v);
@@ -700,20 +521,6 @@ impl Pass<'_> {
             }
         }
     }
-}
-
-/// Layer `l`'s first row in `outputs` (and everything shaped like it).
-fn first_row(layers: &[Dense], l: usize) -> usize {
-    layers[..l].iter().map(|l| l.outputs).sum()
-}
-
-/// `Σ w²` over a weight buffer (its padding is zero).
-fn sum_squares(weights: &Buffer<f32>) -> f64 {
-    weights
-        .as_slice()
-        .iter()
-        .map(|w| f64::from(*w).powi(2))
-        .sum()
 }
 
 /// Elements `range` of one of Adam's moment buffers, to write.

@@ -416,7 +416,7 @@ fn activate(activation: Activation, z: __m512) -> __m512 {
     }
 }
 
-/// `delta · f′(z)` on 16 lanes, from the output `a = f(z)` (see `crate::activation`).
+/// `delta · f′(z)` on 16 lanes, from the output `a = f(z)` (see `reference::derivative_from_output`).
 #[inline]
 #[target_feature(enable = "avx512f")]
 fn derivative_from_output(activation: Activation, a: __m512, delta: __m512) -> __m512 {
@@ -479,7 +479,7 @@ fn expm1(x: __m512) -> __m512 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::conformance::{self, kernel_set_tests, Function};
+    use crate::fused::kernels::conformance::{self, kernel_set_tests, Function};
 
     kernel_set_tests!(detect(), "no AVX-512F");
 

@@ -28,7 +28,7 @@ use std::fmt::Debug;
 
 use mnist::Activation;
 
-use crate::optim::AdamStep;
+use crate::fused::adam::AdamStep;
 
 /// The AVX-512 kernels, if this CPU runs them.
 pub(crate) fn avx512() -> Option<&'static dyn Kernels<f32>> {

@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::reference::Reference;
 use super::{Epilogue, Kernels, Lhs, Mat, MatMut, Update};
-use crate::optim::AdamStep;
+use crate::fused::adam::AdamStep;
 
 /// A vectorised function a kernel set implements, to check on its own.
 #[derive(Debug, Clone, Copy)]
