@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-/// `x` rounded to `decimals` places: the reports carry what a reader can use, not float noise.
+/// `x` rounded to `decimals` places: the reports carry what a reader can use, not float noise
+/// (nor a "-0" where a small negative number rounds to zero).
 pub fn round(x: f64, decimals: i32) -> f64 {
     let scale = 10_f64.powi(decimals);
-    (x * scale).round() / scale
+    (x * scale).round() / scale + 0.0
 }
 
 /// `x` to `digits` significant digits: for p-values, which span many orders of magnitude.
@@ -19,6 +20,16 @@ pub fn significant(x: f64, digits: usize) -> f64 {
     format!("{x:.*e}", digits.saturating_sub(1))
         .parse()
         .unwrap_or(x)
+}
+
+/// A p-value as a reader scans it: three decimals, or two significant digits below 0.001
+/// (so that a tiny p never reads as 0).
+pub fn p_value_text(p: f64) -> String {
+    if p < 0.001 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.3}")
+    }
 }
 
 /// One row of `epochs.csv`.

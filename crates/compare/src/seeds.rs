@@ -324,8 +324,8 @@ impl StatsRow {
             n: s.n,
             mean: round(s.mean, 4),
             sd: s.sd.map(|sd| round(sd, 4)),
-            min: s.min,
-            max: s.max,
+            min: round(s.min, 4),
+            max: round(s.max, 4),
             ci95_low: s.interval.map(|i| round(i.low, 4)),
             ci95_high: s.interval.map(|i| round(i.high, 4)),
             equivalence_margin_points: None,
@@ -416,7 +416,7 @@ fn print_stats(models: &[ModelStats], difference: Option<&PairStats>) {
     if let Some(d) = difference {
         if let (Some(s), Some(e)) = (&d.summary, &d.equivalence) {
             println!("{:<24} {} points", d.name, mean_sd_interval(s, true));
-            let p = |p: Option<f64>| p.map_or("-".to_owned(), |p| format!("{p:.3}"));
+            let p = |p: Option<f64>| p.map_or("-".to_owned(), report::p_value_text);
             println!(
                 "equivalence (two one-sided t tests, margin ±{} points): {} (TOST p = {}; t test of no difference p = {})",
                 e.margin,

@@ -526,7 +526,7 @@ fn print_side_by_side(finished: &Finished, threads: usize) {
             "McNemar exact p",
             summaries
                 .iter()
-                .map(|s| cell(s.mcnemar_exact_p_value.map(|p| format!("{p:.3}"))))
+                .map(|s| cell(s.mcnemar_exact_p_value.map(report::p_value_text)))
                 .collect(),
         ));
     }
@@ -561,7 +561,8 @@ fn print_side_by_side(finished: &Finished, threads: usize) {
     }
     if let Some(p) = summaries.iter().find_map(|s| s.mcnemar_exact_p_value) {
         println!(
-            "McNemar's exact test on the test images exactly one model got right: p = {p:.3} ({})",
+            "McNemar's exact test on the test images exactly one model got right: p = {} ({})",
+            report::p_value_text(p),
             if p < 0.05 {
                 "below 0.05: the two test accuracies differ"
             } else {

@@ -510,7 +510,7 @@ fn seeds_run_the_comparison_per_seed_and_gate_on_the_interval() {
     );
 
     // The assignment's pair (SGD against Adam) after ten steps is far apart: the interval of
-    // the difference cannot lie within ±1 point.
+    // the difference cannot lie within ±1 point, and neither mean reaches 99%.
     let out = tempfile::tempdir().expect("temp dir");
     let output = run(
         out.path(),
@@ -523,14 +523,18 @@ fn seeds_run_the_comparison_per_seed_and_gate_on_the_interval() {
             "640",
             "--max-accuracy-gap",
             "1",
+            "--min-accuracy",
+            "99",
         ],
     );
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("is not within ±1"),
-        "{}",
-        stderr(&output)
-    );
+    for reason in [
+        "is not within ±1",
+        "scratch mean test accuracy",
+        "torchref mean test accuracy",
+    ] {
+        assert!(stderr(&output).contains(reason), "{}", stderr(&output));
+    }
     let folder = run_folder(out.path());
     assert!(folder.join("seed-42").is_dir() && folder.join("seed-43").is_dir());
 }
