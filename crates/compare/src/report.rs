@@ -23,9 +23,9 @@ pub fn significant(x: f64, digits: usize) -> f64 {
 }
 
 /// A p-value as a reader scans it: three decimals, or two significant digits below 0.001
-/// (so that a tiny p never reads as 0).
+/// (so that a tiny p never reads as 0; an exact 0, from differences without spread, stays 0).
 pub fn p_value_text(p: f64) -> String {
-    if p < 0.001 {
+    if p > 0.0 && p < 0.001 {
         format!("{p:.1e}")
     } else {
         format!("{p:.3}")
@@ -240,4 +240,16 @@ pub fn write_json_atomically<T: Serialize>(path: &Path, value: &T) -> Result<()>
     file.write_all(b"\n")?;
     file.sync_all()?;
     fs::rename(&temporary, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::p_value_text;
+
+    #[test]
+    fn small_p_values_keep_their_digits() {
+        assert_eq!(p_value_text(0.04321), "0.043");
+        assert_eq!(p_value_text(0.000_123_4), "1.2e-4");
+        assert_eq!(p_value_text(0.0), "0.000");
+    }
 }
