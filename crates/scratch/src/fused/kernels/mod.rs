@@ -1,6 +1,6 @@
 //! The arithmetic of the fused engine's passes, as a few fused kernels over row-major `f32`
-//! matrices, hand-vectorised for AVX-512 and for AVX2 with FMA. (A CPU with neither runs the
-//! textbook engine instead.)
+//! matrices, hand-vectorised for AVX-512 and for AVX2 with FMA: written once, in `simd.rs`,
+//! over each instruction set's vectors. (A CPU with neither runs the textbook engine instead.)
 //!
 //! Two kernels do nearly all the work:
 //! - [`Kernels::product`]: `out = epilogue(lhs · rhs)`, the batch running along the rows of
@@ -23,6 +23,8 @@ mod avx512;
 mod conformance;
 #[cfg(test)]
 mod reference;
+#[cfg(target_arch = "x86_64")]
+mod simd;
 
 use std::fmt::Debug;
 

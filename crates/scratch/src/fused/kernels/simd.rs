@@ -1,0 +1,549 @@
+//! The `f32` kernels written once over a vector type, [`Vector`], which `avx2.rs` implements
+//! with 8-lane AVX2/FMA registers and `avx512.rs` with 16-lane AVX-512 ones; each instruction
+//! set compiles these functions inside its own `#[target_feature]` entry points (see
+//! [`vectorised_kernels`]), where everything here is inlined.
+//!
+//! The product and the weight gradient keep a tile of `MR × NV` vectors of results in
+//! registers: per step of the inner loop they load `NV` vectors of the right operand,
+//! broadcast `MR` scalars of the left one and issue `MR·NV` FMAs, so they are bound by the
+//! FMA units rather than by loads. `NV` is chosen per instruction set to fit its register
+//! file. Tiles that reach past the last column use masked loads and stores (masked-off lanes
+//! do not fault); full ones, all of them at the network's padded batch widths, plain ones.
+//! Rows past the end repeat the last row. Pointers are offset with `wrapping_add`, as a
+//! masked-off vector may start past the end.
+
+use mnist::Activation;
+
+use super::{Epilogue, Lhs, Mat, MatMut, Update};
+
+/// Rows of a result tile.
+pub(super) const MR: usize = 6;
+
+/// A vector of `f32` lanes and the operations the kernels need.
+///
+/// # Safety
+/// Every method needs the instruction set of its implementation; they may only be called
+/// from inside that set's `#[target_feature]` entry points, which exist only on CPUs that
+/// have it. Loads and stores also need their lanes of memory to be valid.
+pub(super) trait Vector: Copy {
+    /// Lanes of a vector.
+    const LANES: usize;
+    /// Which lanes a masked load or store touches.
+    type Mask: Copy;
+
+    /// A mask of the first `min(lanes, LANES)` lanes.
+    unsafe fn first(lanes: usize) -> Self::Mask;
+    unsafe fn zero() -> Self;
+    unsafe fn splat(x: f32) -> Self;
+    unsafe fn load(p: *const f32) -> Self;
+    /// The masked lanes from `p`, zeros in the others.
+    unsafe fn load_masked(p: *const f32, mask: Self::Mask) -> Self;
+    unsafe fn store(self, p: *mut f32);
+    unsafe fn store_masked(self, p: *mut f32, mask: Self::Mask);
+    /// `a·b + self`, rounded once.
+    unsafe fn mul_add(self, a: Self, b: Self) -> Self;
+    /// `self − a·b`, rounded once.
+    unsafe fn mul_sub_from(self, a: Self, b: Self) -> Self;
+    unsafe fn add(self, b: Self) -> Self;
+    unsafe fn sub(self, b: Self) -> Self;
+    unsafe fn mul(self, b: Self) -> Self;
+    unsafe fn div(self, b: Self) -> Self;
+    unsafe fn sqrt(self) -> Self;
+    unsafe fn min(self, b: Self) -> Self;
+    unsafe fn max(self, b: Self) -> Self;
+    /// Each lane rounded to the nearest whole number (ties to even).
+    unsafe fn round(self) -> Self;
+    /// `self · 2ⁿ` for whole `n` with `|n| ≤ 150`, overflowing to ±∞ and underflowing to 0
+    /// as one exact scaling would.
+    unsafe fn scale(self, n: Self) -> Self;
+    /// `self` in the lanes where `a > 0`, else 0.
+    unsafe fn where_positive(self, a: Self) -> Self;
+    /// The sum of the lanes.
+    unsafe fn sum(self) -> f32;
+}
+
+/// The lanes of one vector of a tile that loads and stores keep.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Lanes<V: Vector> {
+    mask: V::Mask,
+    all: bool,
+}
+
+impl<V: Vector> Lanes<V> {
+    /// The first `min(lanes, LANES)` lanes.
+    #[inline(always)]
+    pub(super) unsafe fn first(lanes: usize) -> Self {
+        Lanes {
+            mask: V::first(lanes),
+            all: lanes >= V::LANES,
+        }
+    }
+
+    #[inline(always)]
+    pub(super) unsafe fn load(self, p: *const f32) -> V {
+        if self.all {
+            V::load(p)
+        } else {
+            V::load_masked(p, self.mask)
+        }
+    }
+
+    #[inline(always)]
+    pub(super) unsafe fn store(self, p: *mut f32, x: V) {
+        if self.all {
+            x.store(p)
+        } else {
+            x.store_masked(p, self.mask)
+        }
+    }
+}
+
+/// The lanes of each of the `NV` vectors of a tile whose first column is `remaining` from
+/// the end.
+#[inline(always)]
+unsafe fn tile_lanes<V: Vector, const NV: usize>(remaining: usize) -> [Lanes<V>; NV] {
+    std::array::from_fn(|v| Lanes::first(remaining.saturating_sub(V::LANES * v)))
+}
+
+/// `Σ_p a_r[p · a_stride] · b[p · b_stride + (lanes)]` for the `MR` rows `a` of one tile and
+/// `NV` vectors of `b`: the inner loop of both [`product`] and [`weight_step`]. `FULL` tiles
+/// read whole vectors; the others only the lanes of `lanes`.
+///
+/// # Safety
+/// As [`Vector`]; for `p < depth`, `a_r[p · a_stride]` and the kept lanes of each vector of
+/// `b` at `p · b_stride` must be readable.
+#[inline(always)]
+unsafe fn tile<V: Vector, const NV: usize, const FULL: bool>(
+    a: [*const f32; MR],
+    a_stride: usize,
+    mut b: *const f32,
+    b_stride: usize,
+    depth: usize,
+    lanes: [Lanes<V>; NV],
+) -> [[V; NV]; MR] {
+    let mut acc = [[V::zero(); NV]; MR];
+    for p in 0..depth {
+        let bv: [V; NV] = std::array::from_fn(|v| {
+            let at = b.wrapping_add(V::LANES * v);
+            if FULL {
+                V::load(at)
+            } else {
+                V::load_masked(at, lanes[v].mask)
+            }
+        });
+        let offset = p * a_stride;
+        for r in 0..MR {
+            let s = V::splat(*a[r].wrapping_add(offset));
+            for v in 0..NV {
+                acc[r][v] = acc[r][v].mul_add(s, bv[v]);
+            }
+        }
+        b = b.wrapping_add(b_stride);
+    }
+    acc
+}
+
+/// [`tile`], with whole vectors when every lane of the tile is kept.
+///
+/// # Safety
+/// As [`tile`].
+#[inline(always)]
+unsafe fn any_tile<V: Vector, const NV: usize>(
+    a: [*const f32; MR],
+    a_stride: usize,
+    b: *const f32,
+    b_stride: usize,
+    depth: usize,
+    lanes: [Lanes<V>; NV],
+) -> [[V; NV]; MR] {
+    if lanes.iter().all(|l| l.all) {
+        tile::<V, NV, true>(a, a_stride, b, b_stride, depth, lanes)
+    } else {
+        tile::<V, NV, false>(a, a_stride, b, b_stride, depth, lanes)
+    }
+}
+
+/// [`super::Kernels::product`], shapes checked.
+#[inline(always)]
+pub(super) unsafe fn product<V: Vector, const NV: usize>(
+    lhs: Lhs<'_, f32>,
+    rhs: Mat<'_, f32>,
+    mut out: MatMut<'_, f32>,
+    epilogue: Epilogue<'_, f32>,
+) {
+    let (rows, depth, cols) = (lhs.rows, lhs.depth, rhs.cols());
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    let (out_ld, out_ptr) = (out.ld(), out.data_mut().as_mut_ptr());
+    for c0 in (0..cols).step_by(V::LANES * NV) {
+        let lanes = tile_lanes::<V, NV>(cols - c0);
+        for r0 in (0..rows).step_by(MR) {
+            // Rows past the end repeat the last one; their results are not stored.
+            let a: [*const f32; MR] = std::array::from_fn(|r| {
+                lhs.data
+                    .as_ptr()
+                    .wrapping_add((r0 + r).min(rows - 1) * lhs.row_stride)
+            });
+            let b = rhs.data().as_ptr().wrapping_add(c0);
+            let acc = any_tile(a, lhs.depth_stride, b, rhs.ld(), depth, lanes);
+            // Constant indices into `acc` (no iterator over it), so that it stays in registers.
+            #[allow(clippy::needless_range_loop)]
+            for r in 0..MR {
+                let row = r0 + r;
+                if row >= rows {
+                    break;
+                }
+                let acc = acc[r];
+                let dst = out_ptr.wrapping_add(row * out_ld + c0);
+                match epilogue {
+                    Epilogue::Store => {
+                        for v in 0..NV {
+                            lanes[v].store(dst.wrapping_add(V::LANES * v), acc[v]);
+                        }
+                    }
+                    Epilogue::Bias { bias, activation } => {
+                        let bias = V::splat(bias[row]);
+                        for v in 0..NV {
+                            let z = acc[v].add(bias);
+                            let a = match activation {
+                                Some(f) => activate(f, z),
+                                None => z,
+                            };
+                            lanes[v].store(dst.wrapping_add(V::LANES * v), a);
+                        }
+                    }
+                    Epilogue::Derivative { activation, output } => {
+                        let src = output.data().as_ptr().wrapping_add(row * output.ld() + c0);
+                        for v in 0..NV {
+                            let a = lanes[v].load(src.wrapping_add(V::LANES * v));
+                            let d = derivative_from_output(activation, a, acc[v]);
+                            lanes[v].store(dst.wrapping_add(V::LANES * v), d);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// [`super::Kernels::weight_step`], shapes checked.
+#[inline(always)]
+pub(super) unsafe fn weight_step<V: Vector, const NV: usize>(
+    mut weights: MatMut<'_, f32>,
+    delta: Mat<'_, f32>,
+    input: Mat<'_, f32>,
+    decay: f32,
+    mut update: Update<'_, f32>,
+    sum_squares: bool,
+) -> f64 {
+    let (rows, cols, batch) = (weights.rows(), weights.cols(), input.rows());
+    if rows == 0 || cols == 0 {
+        return 0.0;
+    }
+    let (w_ld, w_ptr) = (weights.ld(), weights.data_mut().as_mut_ptr());
+    let decay = V::splat(decay);
+    let mut total = 0.0;
+    for c0 in (0..cols).step_by(V::LANES * NV) {
+        let lanes = tile_lanes::<V, NV>(cols - c0);
+        for r0 in (0..rows).step_by(MR) {
+            let d: [*const f32; MR] = std::array::from_fn(|r| {
+                delta
+                    .data()
+                    .as_ptr()
+                    .wrapping_add((r0 + r).min(rows - 1) * delta.ld())
+            });
+            let x = input.data().as_ptr().wrapping_add(c0);
+            let acc = any_tile(d, 1, x, input.ld(), batch, lanes);
+            let mut squares = V::zero();
+            #[allow(clippy::needless_range_loop)]
+            for r in 0..MR {
+                let row = r0 + r;
+                if row >= rows {
+                    break;
+                }
+                let acc = acc[r];
+                for v in 0..NV {
+                    let (lanes, col) = (lanes[v], c0 + V::LANES * v);
+                    let wp = w_ptr.wrapping_add(row * w_ld + col);
+                    let mut w = lanes.load(wp);
+                    let g = acc[v].mul_add(decay, w);
+                    match &mut update {
+                        Update::Store { out } => {
+                            let ld = out.ld();
+                            lanes
+                                .store(out.data_mut().as_mut_ptr().wrapping_add(row * ld + col), g);
+                        }
+                        Update::Sgd { lr } => {
+                            w = w.mul_sub_from(V::splat(*lr), g);
+                            lanes.store(wp, w);
+                        }
+                        Update::Adam { step, m, v: second } => {
+                            let mp = m.data_mut().as_mut_ptr().wrapping_add(row * m.ld() + col);
+                            let vp = second
+                                .data_mut()
+                                .as_mut_ptr()
+                                .wrapping_add(row * second.ld() + col);
+                            let mut mv = lanes.load(mp);
+                            let mut vv = lanes.load(vp);
+                            // The same operations, in the same order, as `AdamStep::apply`.
+                            mv = mv.add(g.sub(mv).mul(V::splat(step.one_minus_beta1)));
+                            vv = vv
+                                .mul(V::splat(step.beta2))
+                                .add(g.mul(g).mul(V::splat(step.one_minus_beta2)));
+                            let denom = vv
+                                .sqrt()
+                                .div(V::splat(step.bias_correction2_sqrt))
+                                .add(V::splat(step.eps));
+                            w = w.sub(V::splat(step.step_size).mul(mv.div(denom)));
+                            lanes.store(mp, mv);
+                            lanes.store(vp, vv);
+                            lanes.store(wp, w);
+                        }
+                    }
+                    if sum_squares {
+                        squares = squares.mul_add(w, w);
+                    }
+                }
+            }
+            total += f64::from(squares.sum());
+        }
+    }
+    if sum_squares {
+        total
+    } else {
+        0.0
+    }
+}
+
+/// [`super::Kernels::accumulate`], shapes checked.
+#[inline(always)]
+pub(super) unsafe fn accumulate<V: Vector>(
+    mut dst: MatMut<'_, f32>,
+    src: Mat<'_, f32>,
+    overwrite: bool,
+    derivative: Option<(Activation, Mat<'_, f32>)>,
+) {
+    let (rows, cols, dst_ld) = (src.rows(), src.cols(), dst.ld());
+    let dst_ptr = dst.data_mut().as_mut_ptr();
+    for r in 0..rows {
+        for c in (0..cols).step_by(V::LANES) {
+            let lanes = Lanes::<V>::first(cols - c);
+            let d = dst_ptr.wrapping_add(r * dst_ld + c);
+            let mut x = lanes.load(src.data().as_ptr().wrapping_add(r * src.ld() + c));
+            if !overwrite {
+                x = x.add(lanes.load(d));
+            }
+            if let Some((activation, output)) = derivative {
+                let a = lanes.load(output.data().as_ptr().wrapping_add(r * output.ld() + c));
+                x = derivative_from_output(activation, a, x);
+            }
+            lanes.store(d, x);
+        }
+    }
+}
+
+/// [`super::Kernels::transpose`] in blocks of `LANES × LANES`, each transposed in registers
+/// by `block` (rows in, columns out), shapes checked.
+#[inline(always)]
+pub(super) unsafe fn transpose<V: Vector, const LANES: usize>(
+    src: Mat<'_, f32>,
+    mut dst: MatMut<'_, f32>,
+    block: impl Fn(&mut [V; LANES]),
+) {
+    let (rows, cols) = (src.rows(), src.cols());
+    let (dst_ld, dst_ptr) = (dst.ld(), dst.data_mut().as_mut_ptr());
+    for c0 in (0..cols).step_by(LANES) {
+        let width = (cols - c0).min(LANES);
+        let load_lanes = Lanes::<V>::first(width);
+        for r0 in (0..rows).step_by(LANES) {
+            let height = (rows - r0).min(LANES);
+            let mut vectors: [V; LANES] = std::array::from_fn(|i| {
+                let row = (r0 + i).min(rows - 1);
+                load_lanes.load(src.data().as_ptr().wrapping_add(row * src.ld() + c0))
+            });
+            block(&mut vectors);
+            let store_lanes = Lanes::<V>::first(height);
+            for (c, column) in vectors.iter().enumerate().take(width) {
+                store_lanes.store(dst_ptr.wrapping_add((c0 + c) * dst_ld + r0), *column);
+            }
+        }
+        for c in c0..c0 + width {
+            dst.row_mut(c)[rows..].fill(0.0);
+        }
+    }
+}
+
+/// `f(z)` on each lane.
+#[inline(always)]
+pub(super) unsafe fn activate<V: Vector>(activation: Activation, z: V) -> V {
+    let one = V::splat(1.0);
+    match activation {
+        // 1 / (1 + e^(−z)); e^(−z) saturates to +∞ for z < −88 and the result to 0.
+        Activation::Sigmoid => one.div(one.add(exp(V::zero().sub(z)))),
+        // tanh z = e / (e + 2) with e = expm1(2z), accurate near 0 where 1 − 2/(e^2z + 1)
+        // would cancel; |z| ≥ 9 already rounds to ±1.
+        Activation::Tanh => {
+            let z = z.max(V::splat(-9.0)).min(V::splat(9.0));
+            let e = expm1(z.add(z));
+            e.div(e.add(V::splat(2.0)))
+        }
+        Activation::Relu => z.max(V::zero()),
+    }
+}
+
+/// `delta · f′(z)` on each lane, from the output `a = f(z)` (see `reference::derivative_from_output`).
+#[inline(always)]
+unsafe fn derivative_from_output<V: Vector>(activation: Activation, a: V, delta: V) -> V {
+    let one = V::splat(1.0);
+    match activation {
+        Activation::Sigmoid => delta.mul(a.mul(one.sub(a))),
+        Activation::Tanh => delta.mul(one.mul_sub_from(a, a)),
+        Activation::Relu => delta.where_positive(a),
+    }
+}
+
+/// `e^x − 1` on each lane, and `n` with `x = n·ln 2 + r`, |r| ≤ ln2/2: the shared part of
+/// [`exp`] and [`expm1`]. Inputs are clamped to ±100, beyond which the results saturate.
+#[inline(always)]
+unsafe fn reduced_expm1<V: Vector>(x: V) -> (V, V) {
+    let x = x.max(V::splat(-100.0)).min(V::splat(100.0));
+    let n = x.mul(V::splat(std::f32::consts::LOG2_E)).round();
+    // Cody–Waite: ln 2 split so that n·LN2_HI is exact.
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    let r = x.mul_sub_from(n, V::splat(LN2_HI));
+    let r = r.mul_sub_from(n, V::splat(LN2_LO));
+    // e^r − 1 = r(1 + r/2 + r²/6 + … + r⁶/5040): Taylor to r⁷, whose remainder is below
+    // 2e-8 of the result for |r| ≤ ln2/2.
+    let mut p = V::splat(1.0 / 5040.0);
+    for c in [1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0] {
+        p = V::splat(c).mul_add(p, r);
+    }
+    (p.mul(r), n)
+}
+
+/// `e^x` on each lane, within about 2 ulp.
+#[inline(always)]
+pub(super) unsafe fn exp<V: Vector>(x: V) -> V {
+    let (em1, n) = reduced_expm1(x);
+    em1.add(V::splat(1.0)).scale(n)
+}
+
+/// `e^x − 1` on each lane, with small relative error near 0 too.
+#[inline(always)]
+pub(super) unsafe fn expm1<V: Vector>(x: V) -> V {
+    let (em1, n) = reduced_expm1(x);
+    // e^x − 1 = 2ⁿ(e^r − 1) + (2ⁿ − 1); exact when n = 0.
+    let one = V::splat(1.0);
+    let power = one.scale(n);
+    power.mul(em1).add(power.sub(one))
+}
+
+/// A kernel set for one instruction set: `$name`, a unit struct implementing
+/// [`super::Kernels<f32>`] with the generic kernels of this file on vectors `$vector`, `$nv`
+/// of them across a tile, compiled with `#[target_feature(enable = $features)]`; `detect()`
+/// makes it where `$detect` holds, and `$transpose` transposes a block of `$lanes` vectors.
+macro_rules! vectorised_kernels {
+    (
+        $name:ident, $vector:ty, nv: $nv:literal, lanes: $lanes:literal,
+        features: $features:literal, detect: $detect:expr, transpose: $transpose:path
+    ) => {
+        #[derive(Debug)]
+        pub(crate) struct $name(());
+
+        /// These kernels, if this CPU can run them.
+        pub(crate) fn detect() -> Option<&'static $name> {
+            static KERNELS: $name = $name(());
+            ($detect).then_some(&KERNELS)
+        }
+
+        impl super::Kernels<f32> for $name {
+            fn product(
+                &self,
+                lhs: super::Lhs<'_, f32>,
+                rhs: super::Mat<'_, f32>,
+                out: super::MatMut<'_, f32>,
+                epilogue: super::Epilogue<'_, f32>,
+            ) {
+                super::check_product(&lhs, &rhs, &out, &epilogue);
+                #[target_feature(enable = $features)]
+                unsafe fn run(
+                    lhs: super::Lhs<'_, f32>,
+                    rhs: super::Mat<'_, f32>,
+                    out: super::MatMut<'_, f32>,
+                    epilogue: super::Epilogue<'_, f32>,
+                ) {
+                    super::simd::product::<$vector, $nv>(lhs, rhs, out, epilogue)
+                }
+                // SAFETY: the kernels exist only where the CPU has the instruction set, and
+                // the shapes were checked against the slices, which is all they rely on.
+                unsafe { run(lhs, rhs, out, epilogue) }
+            }
+
+            fn weight_step(
+                &self,
+                weights: super::MatMut<'_, f32>,
+                delta: super::Mat<'_, f32>,
+                input: super::Mat<'_, f32>,
+                decay: f32,
+                update: super::Update<'_, f32>,
+                sum_squares: bool,
+            ) -> f64 {
+                super::check_weight_step(&weights, &delta, &input, &update);
+                #[target_feature(enable = $features)]
+                unsafe fn run(
+                    weights: super::MatMut<'_, f32>,
+                    delta: super::Mat<'_, f32>,
+                    input: super::Mat<'_, f32>,
+                    decay: f32,
+                    update: super::Update<'_, f32>,
+                    sum_squares: bool,
+                ) -> f64 {
+                    super::simd::weight_step::<$vector, $nv>(
+                        weights,
+                        delta,
+                        input,
+                        decay,
+                        update,
+                        sum_squares,
+                    )
+                }
+                // SAFETY: as in `product`.
+                unsafe { run(weights, delta, input, decay, update, sum_squares) }
+            }
+
+            fn transpose(&self, src: super::Mat<'_, f32>, dst: super::MatMut<'_, f32>) {
+                super::check_transpose(&src, &dst);
+                #[target_feature(enable = $features)]
+                unsafe fn run(src: super::Mat<'_, f32>, dst: super::MatMut<'_, f32>) {
+                    super::simd::transpose::<$vector, $lanes>(src, dst, |block| $transpose(block))
+                }
+                // SAFETY: as in `product`.
+                unsafe { run(src, dst) }
+            }
+
+            fn accumulate(
+                &self,
+                dst: super::MatMut<'_, f32>,
+                src: super::Mat<'_, f32>,
+                overwrite: bool,
+                derivative: Option<(mnist::Activation, super::Mat<'_, f32>)>,
+            ) {
+                super::check_accumulate(&dst, &src, &derivative);
+                #[target_feature(enable = $features)]
+                unsafe fn run(
+                    dst: super::MatMut<'_, f32>,
+                    src: super::Mat<'_, f32>,
+                    overwrite: bool,
+                    derivative: Option<(mnist::Activation, super::Mat<'_, f32>)>,
+                ) {
+                    super::simd::accumulate::<$vector>(dst, src, overwrite, derivative)
+                }
+                // SAFETY: as in `product`.
+                unsafe { run(dst, src, overwrite, derivative) }
+            }
+        }
+    };
+}
+pub(super) use vectorised_kernels;
