@@ -3,6 +3,7 @@
 //! maths lives in the `scratch`, `torchref` and `mnist` crates.
 
 mod cli;
+mod html;
 mod pair;
 mod plots;
 mod progress;

@@ -130,6 +130,12 @@ fn chart_with_bands(
             .iter()
             .copied()
             .filter(|(x, y)| x.is_finite() && y.is_finite());
+        // A line needs two points: after a single epoch, mark the one there is.
+        if let [point] = points.clone().collect::<Vec<_>>()[..] {
+            chart
+                .draw_series(std::iter::once(Circle::new(point, 5, s.color.filled())))
+                .map_err(fail())?;
+        }
         let drawn = if s.dashed {
             chart.draw_series(DashedLineSeries::new(points, 8, 5, style))
         } else {

@@ -92,6 +92,32 @@ pub struct SummaryRow {
     pub mcnemar_exact_p_value: Option<f64>,
 }
 
+/// How the scratch model's training time per epoch compares with torchref's.
+pub struct SpeedRatio {
+    /// Seconds per epoch of each.
+    pub scratch: f64,
+    pub torch: f64,
+    /// `scratch / torch`: below 1 means scratch is faster.
+    pub ratio: f64,
+}
+
+/// The speed ratio, when both scratch and torchref trained at least one epoch.
+pub fn speed_ratio(summaries: &[SummaryRow]) -> Option<SpeedRatio> {
+    let per_epoch = |name: &str| {
+        summaries
+            .iter()
+            .find(|s| s.model == name)
+            .map(|s| s.seconds_per_epoch)
+            .filter(|s| s.is_finite())
+    };
+    let (scratch, torch) = (per_epoch("scratch")?, per_epoch("torchref")?);
+    Some(SpeedRatio {
+        scratch,
+        torch,
+        ratio: scratch / torch,
+    })
+}
+
 /// A new, empty folder for one run under `parent`, named by its UTC start time.
 pub fn create_run_folder(
     parent: &Path,

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::cli::{CommonArgs, RunConfig};
@@ -56,6 +56,7 @@ pub fn run_seeds<C: Serialize + Clone>(
             RunFolder::Exactly(folder.join(format!("seed-{seed}"))),
             &progress,
         )?;
+        session::write_page(&finished, None, None)?;
         if finished.end == RunEnd::Interrupted {
             return Ok((folder, runs, RunEnd::Interrupted));
         }
@@ -125,10 +126,29 @@ pub fn compare(config: &RunConfig, seeds: &[u64]) -> Result<Outcome> {
     };
     write_record(&folder, end, config, &runs, &rows, &failures)?;
     println!("reports: {}", folder.display());
-    if end == RunEnd::Interrupted {
-        return Ok(Outcome::Interrupted);
-    }
-    Ok(session::report_gate(config, &failures))
+    let asked = config.max_accuracy_gap.is_some() || config.min_accuracy.is_some();
+    let gate = (asked || !failures.is_empty()).then(|| crate::html::Verdict {
+        passed: failures.is_empty(),
+        lines: if failures.is_empty() {
+            vec!["the gate on the intervals over the seeds".to_owned()]
+        } else {
+            failures.clone()
+        },
+    });
+    let page = write_page(
+        &folder,
+        format!("{} over {} seeds", labels.join(" vs "), runs.len()),
+        config.common.data.dataset,
+        "stats.csv",
+        &["accuracy_over_seeds.svg".to_owned()],
+        gate,
+    )?;
+    let outcome = match end {
+        RunEnd::Interrupted => Outcome::Interrupted,
+        RunEnd::Completed => session::report_gate(config, &failures),
+    };
+    session::print_page(&page);
+    Ok(outcome)
 }
 
 /// The curves of `accuracy_over_seeds.svg`: per model, each epoch's test accuracies.
@@ -373,6 +393,45 @@ pub fn write_record<C: Serialize, R: Serialize>(
         gate_failures,
     };
     report::write_json_atomically(&folder.join("run.json"), &record)
+}
+
+/// Writes the multi-seed run's `report.html` from its `run.json`, the statistics in `csv`
+/// and the band plots `figures` (files in `folder`); returns its path.
+pub fn write_page(
+    folder: &Path,
+    what: String,
+    dataset: crate::cli::DatasetArg,
+    csv: &str,
+    figures: &[String],
+    gate: Option<crate::html::Verdict>,
+) -> Result<PathBuf> {
+    let path = folder.join("run.json");
+    let record: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?,
+    )
+    .with_context(|| format!("{} is not JSON", path.display()))?;
+    let seed_folders: Vec<String> = record["seed_folders"]
+        .as_array()
+        .map(|folders| {
+            folders
+                .iter()
+                .filter_map(|f| f.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    crate::html::write_seeds_page(&crate::html::SeedsPage {
+        folder,
+        record: &record,
+        title: format!("{what} on {}", mnist::DatasetName::from(dataset).title()),
+        stats: crate::html::ExtraTable::from_csv(
+            &format!("Over the seeds ({csv})"),
+            &folder.join(csv),
+        )?,
+        figures,
+        gate,
+        seed_folders: &seed_folders,
+    })
 }
 
 /// `mean ± sd  95% interval [low, high]` of a summary, with signs for a difference.

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::cli::{CommonArgs, DataArgs, ModelArg, RunConfig};
+use crate::html;
 use crate::progress::Progress;
 use crate::report::{self, CsvLog, SummaryRow};
 use crate::run::{self, Contender, Logs, RunEnd};
@@ -83,10 +84,68 @@ pub fn compare(config: &RunConfig) -> Result<Outcome> {
     let finished = execute(&config.common, config, compare_specs(config))?;
     print_side_by_side(&finished, config.common.threads);
     if finished.end == RunEnd::Interrupted {
+        print_page(&write_page(&finished, None, None)?);
         return Ok(Outcome::Interrupted);
     }
     let failures = gate_failures(config, &finished.contenders);
-    Ok(report_gate(config, &failures))
+    let outcome = report_gate(config, &failures);
+    let page = write_page(&finished, gate_verdict(config, &failures), None)?;
+    print_page(&page);
+    Ok(outcome)
+}
+
+/// The terminal's last line: where to look.
+pub fn print_page(page: &Path) {
+    println!("report: {}", page.display());
+}
+
+/// Writes the run's `report.html` from its `run.json` and what the run left in memory;
+/// returns its path.
+pub fn write_page(
+    finished: &Finished,
+    gate: Option<html::Verdict>,
+    table: Option<html::ExtraTable>,
+) -> Result<PathBuf> {
+    let path = finished.folder.join("run.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let record: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    html::write_run_page(&html::RunPage {
+        folder: &finished.folder,
+        record: &record,
+        summaries: &finished.summaries,
+        contenders: &finished.contenders,
+        data: &finished.data,
+        gate,
+        table,
+    })
+}
+
+/// The page's verdict on the parity gate: what it checked when it passed, why it failed
+/// otherwise; `None` when no gate was asked for.
+pub fn gate_verdict(config: &RunConfig, failures: &[String]) -> Option<html::Verdict> {
+    if !failures.is_empty() {
+        return Some(html::Verdict {
+            passed: false,
+            lines: failures.to_vec(),
+        });
+    }
+    let mut checked = Vec::new();
+    if let Some(gap) = config.max_accuracy_gap {
+        checked.push(format!(
+            "the final test accuracies differ by at most {gap} percentage points"
+        ));
+    }
+    if let Some(floor) = config.min_accuracy {
+        checked.push(format!(
+            "every model's final test accuracy is at least {floor}%"
+        ));
+    }
+    (!checked.is_empty()).then_some(html::Verdict {
+        passed: true,
+        lines: checked,
+    })
 }
 
 /// Prints how the parity gate went, if it was asked for, and the outcome it makes.
@@ -546,17 +605,10 @@ fn print_side_by_side(finished: &Finished, threads: usize) {
         let cells: Vec<String> = cells.iter().map(|c| format!("{c:>width$}")).collect();
         println!("{name:<29} {}", cells.join("  "));
     }
-    let per_epoch = |name: &str| {
-        summaries
-            .iter()
-            .find(|s| s.model == name)
-            .map(|s| s.seconds_per_epoch)
-            .filter(|s| s.is_finite())
-    };
-    if let (Some(scratch), Some(torch)) = (per_epoch("scratch"), per_epoch("torchref")) {
+    if let Some(speed) = report::speed_ratio(summaries) {
         println!(
-            "speed: scratch takes {:.2}× the time of torchref per epoch ({scratch:.3} s vs {torch:.3} s, {threads} threads; below 1 means scratch is faster)",
-            scratch / torch
+            "speed: scratch takes {:.2}× the time of torchref per epoch ({:.3} s vs {:.3} s, {threads} threads; below 1 means scratch is faster)",
+            speed.ratio, speed.scratch, speed.torch
         );
     }
     if let Some(p) = summaries.iter().find_map(|s| s.mcnemar_exact_p_value) {

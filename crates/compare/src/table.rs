@@ -155,6 +155,29 @@ pub fn run(common: &CommonArgs) -> Result<Outcome> {
         );
     }
     println!("table: {}", finished.folder.join("table.csv").display());
+    let table = crate::html::ExtraTable {
+        caption: "The assignment's experiments: test accuracy after the last epoch".to_owned(),
+        header: [
+            "experiment",
+            "ours (%)",
+            "assignment (%)",
+            "difference (points)",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        rows: rows
+            .iter()
+            .map(|row| {
+                vec![
+                    row.experiment.to_owned(),
+                    format!("{:.2}", row.test_accuracy_percent),
+                    format!("{:.2}", row.assignment_test_accuracy_percent),
+                    format!("{:+.2}", row.difference_points),
+                ]
+            })
+            .collect(),
+    };
+    session::print_page(&session::write_page(&finished, None, Some(table))?);
     Ok(match finished.end {
         RunEnd::Completed => Outcome::Success,
         RunEnd::Interrupted => Outcome::Interrupted,
@@ -261,6 +284,18 @@ fn over_seeds(
         );
     }
     println!("table: {}", folder.join("table.csv").display());
+    let figures: Vec<String> = EXPERIMENTS
+        .iter()
+        .map(|e| format!("accuracy_over_seeds_{}.svg", e.label))
+        .collect();
+    session::print_page(&crate::seeds::write_page(
+        &folder,
+        format!("The assignment's experiments over {} seeds", runs.len()),
+        common.data.dataset,
+        "table.csv",
+        &figures,
+        None,
+    )?);
     Ok(match end {
         RunEnd::Completed => Outcome::Success,
         RunEnd::Interrupted => Outcome::Interrupted,

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+mod page;
+
 fn compare(out: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_compare"));
     command
@@ -184,6 +186,45 @@ fn a_short_run_writes_every_report() {
         record["scratch_engine"], "auto",
         "the engine that ran, not the flag"
     );
+
+    // report.html, as a parser reads it; the terminal's last line names it.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let page_path = folder.join("report.html");
+    assert_eq!(
+        stdout.trim_end().lines().last(),
+        Some(format!("report: {}", page_path.display()).as_str())
+    );
+    let html = page::parse(&folder);
+    page::assert_self_contained(&html);
+    // 10 figures a model (accuracies, best epoch, epochs, losses, time and speed, McNemar's
+    // count and p), and the speed ratio.
+    let compared = page::assert_summary_matches(&html, &header, &summary);
+    assert_eq!(compared, 2 * 10 + 1, "figures compared");
+    // The gallery's counts agree with McNemar's in summary.csv (computed apart, in `stats`):
+    // an image only torchref gets wrong is one only scratch gets right.
+    let kinds = page::texts(&html, "#disagreement-kinds td");
+    let count_of = |kind: &str| {
+        kinds
+            .chunks(2)
+            .find(|pair| pair[0] == kind)
+            .map_or(0, |pair| pair[1].parse::<usize>().expect("a count"))
+    };
+    let only_right = |model: &str| {
+        let at = column("test_images_only_this_model_got_right");
+        let row = summary.iter().find(|r| r[0] == model).expect("the model");
+        row[at].parse::<usize>().expect("a count")
+    };
+    assert_eq!(count_of("only torchref wrong"), only_right("scratch"));
+    assert_eq!(count_of("only scratch wrong"), only_right("torchref"));
+    let total: usize = kinds.chunks(2).map(|pair| count_of(&pair[0])).sum();
+    let counted = page::texts(&html, "#disagreement-count strong");
+    assert_eq!(counted, [total.to_string()]);
+    let cards = page::texts(&html, "#gallery .card").len();
+    assert_eq!(cards, total.min(36));
+    assert_eq!(
+        page::texts(&html, r#"table.cm[data-model="scratch"] th.truth"#),
+        ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]
+    );
 }
 
 /// The ladder in one run, the scratch model on the engine asked for, recorded in run.json.
@@ -260,6 +301,12 @@ fn another_dataset_is_verified_by_its_checksums_and_reported_with_its_class_name
     assert_eq!(record["dataset"]["checksums_verified"], false);
     let first = &record["dataset"]["files"][0];
     assert_eq!(first["verified_by"], "unverified");
+    let html = page::parse(&folder);
+    assert_eq!(
+        page::texts(&html, r#"table.cm[data-model="torchref"] th.truth"#),
+        fashion
+    );
+    assert!(page::texts(&html, "h1")[0].ends_with("on Fashion-MNIST"));
     assert_eq!(
         first["expected_sha256_of_content"],
         "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"
@@ -469,9 +516,22 @@ fn seeds_run_the_comparison_per_seed_and_gate_on_the_interval() {
         assert_eq!(run["status"], "completed", "{seed}");
         assert_eq!(run["seed"], seed[5..].parse::<u64>().expect("a seed"));
         assert!(folder.join(seed).join("summary.csv").exists());
+        page::assert_self_contained(&page::parse(&folder.join(seed)));
     }
     assert!(folder.join("accuracy_over_seeds.svg").exists());
     assert_eq!(run_json(&folder)["status"], "completed");
+    // The run's own page links each seed's and shows stats.csv as it is.
+    let html = page::parse(&folder);
+    page::assert_self_contained(&html);
+    let (_, stats) = csv_rows(&folder.join("stats.csv"));
+    assert_eq!(page::texts(&html, "#extra tbody tr").len(), stats.len());
+    assert_eq!(
+        page::texts(&html, "ul.files a")[..2],
+        ["seed-3/report.html", "seed-5/report.html"]
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let last = format!("report: {}", folder.join("report.html").display());
+    assert_eq!(stdout.trim_end().lines().last(), Some(last.as_str()));
 
     let (header, seeds) = csv_rows(&folder.join("seeds.csv"));
     let accuracy = column(&header, "final_test_accuracy_percent");
