@@ -1,7 +1,8 @@
 //! The network on ndarray, written to be read: one function per formula of the crate README,
-//! products by `.dot()`, generic over `f32` and `f64`. Shapes are torch `Linear`'s: a batch
-//! of `m` images is `(m, 784)`, `W_l` is `(out, in)`, `b_l` is `(out)`, `Z_l` and `A_l` are
-//! `(m, out)`.
+//! generic over `f32` and `f64`. Every matrix product is [`dot`]: ndarray's product, its
+//! result's columns shared among the threads of [`crate::set_threads`]. Shapes are torch
+//! `Linear`'s: a batch of `m` images is `(m, 784)`, `W_l` is `(out, in)`, `b_l` is `(out)`,
+//! `Z_l` and `A_l` are `(m, out)`.
 //!
 //! This is what the model computes. [`Textbook`] trains with these functions; the fused
 //! engine (`crate::fused`) computes the same in hand-written kernels and is tested against

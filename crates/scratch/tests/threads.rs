@@ -6,7 +6,7 @@ use mnist::{Activation, Batch, ModelConfig, Optimizer, Trainer, INPUT_SIZE};
 use ndarray::{Array1, Array2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use scratch::{set_threads, Mlp};
+use scratch::{set_threads, Engine, Mlp};
 
 #[test]
 fn one_two_and_three_threads_train_the_same_network() {
@@ -23,10 +23,21 @@ fn one_two_and_three_threads_train_the_same_network() {
         optimizer: Optimizer::Sgd { lr: 0.1 },
         l2: 0.1,
     };
+    for engine in Engine::CONCRETE {
+        if let Err(why) = engine.resolve() {
+            eprintln!("SKIPPED: the {engine} engine: {why}");
+            continue;
+        }
+        check(engine, &config, &batch);
+    }
+    set_threads(0);
+}
+
+fn check(engine: Engine, config: &ModelConfig, batch: &Batch<'_>) {
     let train = |threads| {
         set_threads(threads);
-        let mut mlp = Mlp::new(&config, 2);
-        let losses: Vec<f32> = (0..5).map(|_| mlp.train_step(&batch)).collect();
+        let mut mlp = Mlp::new(config, 2).with_engine(engine).expect("resolved");
+        let losses: Vec<f32> = (0..5).map(|_| mlp.train_step(batch)).collect();
         let params: Vec<f32> = mlp
             .parameters()
             .iter()
@@ -39,19 +50,18 @@ fn one_two_and_three_threads_train_the_same_network() {
         let (l, p) = train(threads);
         // Only the order of the loss's partial sums changes with the split.
         assert_close(
-            &format!("losses on {threads} threads"),
+            &format!("{engine}: losses on {threads} threads"),
             &l,
             &losses,
             1e-6,
             0.0,
         );
         assert_close(
-            &format!("parameters on {threads} threads"),
+            &format!("{engine}: parameters on {threads} threads"),
             &p,
             &params,
             0.0,
             1e-7,
         );
     }
-    set_threads(0);
 }
