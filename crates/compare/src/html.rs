@@ -121,6 +121,7 @@ table.cm td.recall { background: #f6f8fa; font-weight: 600; }
 .right { color: #1a7f37; }
 .wrong { color: #cf222e; }
 .files li { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.9em; }
+.top.stacked { grid-template-columns: minmax(0, 1fr); }
 @media (max-width: 900px) { .top { grid-template-columns: 1fr; } .gallery { grid-template-columns: repeat(3, minmax(0, 1fr)); } }
 @media print {
   body { max-width: none; padding: 0; font-size: 12px; }
@@ -220,7 +221,16 @@ fn write(path: &Path, markup: &Markup) -> Result<PathBuf> {
 fn run_page(page: &RunPage<'_>) -> Result<Markup> {
     let record = page.record;
     let models: Vec<&str> = page.summaries.iter().map(|s| s.model.as_str()).collect();
-    let title = format!("{} on {}", models.join(" vs "), page.data.dataset.title());
+    let title = match models[..] {
+        [_] | [_, _] => format!("{} on {}", models.join(" vs "), page.data.dataset.title()),
+        _ => format!("{} models on {}", models.len(), page.data.dataset.title()),
+    };
+    // Beside the configuration there is room for two models' columns, not five.
+    let top = if models.len() > 2 {
+        "top stacked"
+    } else {
+        "top"
+    };
     let plots = [
         (
             "loss.svg",
@@ -251,7 +261,7 @@ fn run_page(page: &RunPage<'_>) -> Result<Markup> {
                     h1 { (title) }
                     p.sub { (subtitle(page.folder, record)) }
                 }
-                div.top {
+                div class=(top) {
                     section {
                         h2 { "Configuration" }
                         (configuration(record))
@@ -593,7 +603,7 @@ impl Disagreement {
             (n, true) if n == models.len() => "all wrong, with the same answer".to_owned(),
             (n, false) if n == models.len() => "all wrong, with different answers".to_owned(),
             _ if models.len() == 2 => format!("only {} wrong", wrong.join(", ")),
-            _ => format!("wrong: {}", wrong.join(", ")),
+            _ => "some right, some wrong".to_owned(),
         }
     }
 }
@@ -667,13 +677,13 @@ fn gallery_section(page: &RunPage<'_>) -> Markup {
     counts.sort();
     let shown = pick(&all, GALLERY_SIZE);
     let classes = page.data.classes();
-    let heading = if models.len() == 1 {
-        "Test images the model gets wrong".to_owned()
-    } else {
-        format!(
-            "Test images {} classify differently, or all get wrong",
-            models.join(" and ")
-        )
+    let heading = match models[..] {
+        [_] => "Test images the model gets wrong".to_owned(),
+        [a, b] => format!("Test images {a} and {b} classify differently, or both get wrong"),
+        _ => format!(
+            "Test images the {} models classify differently, or all get wrong",
+            models.len()
+        ),
     };
     html! {
         section #gallery {
