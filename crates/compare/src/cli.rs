@@ -28,6 +28,41 @@ pub enum Command {
     /// with --seeds, each as mean ± sd and 95% interval, and whether the assignment's figure
     /// falls inside.
     Table(CommonArgs),
+    /// Step-by-step gradient parity (teacher forcing): at each of --steps steps both models
+    /// get libtorch's current parameters and the same batch, and every layer's weight and bias
+    /// gradients are compared (parity.csv, parity.svg); libtorch's optimiser then advances the
+    /// trajectory. Exits with code 3 when a gradient differs by more than --bound.
+    Parity(ParityArgs),
+}
+
+/// Everything that defines a parity check; saved verbatim in `run.json`.
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct ParityArgs {
+    /// Hidden-layer activation of both models.
+    #[arg(long, value_enum, default_value_t = ActivationArg::Relu)]
+    pub activation: ActivationArg,
+    /// Hidden-layer widths, comma-separated (input 784 and output 10 are fixed).
+    #[arg(long, value_delimiter = ',', default_value = "500,250,100")]
+    pub hidden: Vec<usize>,
+    /// L2 strength λ (cost + λ/(2m)·Σ‖W‖², m the batch size; biases not regularised); 0 = off.
+    #[arg(long, default_value_t = 0.0)]
+    pub l2: f32,
+    /// Optimiser of the libtorch model, whose updates set the parameters of every step.
+    #[arg(long, value_enum, default_value_t = OptimizerArg::Adam)]
+    pub optimizer: OptimizerArg,
+    /// The model checked against libtorch.
+    #[arg(long, value_enum, default_value_t = ModelArg::Scratch)]
+    pub candidate: ModelArg,
+    /// Steps to compare (they run on into further epochs if needed; --epochs is not used).
+    #[arg(long, default_value_t = 200)]
+    pub steps: usize,
+    /// Largest gradient difference allowed, relative to the largest |gradient| of the same
+    /// tensor (and the largest relative difference of the loss).
+    #[arg(long, default_value_t = parity::DEFAULT_BOUND)]
+    pub bound: f64,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub common: CommonArgs,
 }
 
 #[derive(Debug, Clone, Args, Serialize)]
@@ -337,12 +372,7 @@ impl RunConfig {
     /// Rejects values that would make a meaningless run, each with the fix in the message.
     pub fn validate(&self) -> Result<()> {
         self.common.validate()?;
-        if !(self.l2.is_finite() && self.l2 >= 0.0) {
-            bail!("--l2 must be 0 (off) or positive, got {}", self.l2);
-        }
-        if self.hidden.is_empty() || self.hidden.contains(&0) {
-            bail!("--hidden needs one or more widths above 0, e.g. --hidden 500,250,100");
-        }
+        validate_network(&self.hidden, self.l2)?;
         if self.models.is_empty() {
             bail!("--models needs at least one of scratch, scratch-textbook, torchref");
         }
@@ -374,6 +404,48 @@ impl RunConfig {
             hidden: self.hidden.clone(),
             activation: self.activation.into(),
             optimizer: optimizer.with_lr(self.common.lr),
+            l2: self.l2,
+        }
+    }
+}
+
+/// Rejects `--hidden` and `--l2` values that make no network.
+fn validate_network(hidden: &[usize], l2: f32) -> Result<()> {
+    if !(l2.is_finite() && l2 >= 0.0) {
+        bail!("--l2 must be 0 (off) or positive, got {l2}");
+    }
+    if hidden.is_empty() || hidden.contains(&0) {
+        bail!("--hidden needs one or more widths above 0, e.g. --hidden 500,250,100");
+    }
+    Ok(())
+}
+
+impl ParityArgs {
+    /// Rejects values that would make a meaningless check, each with the fix in the message.
+    pub fn validate(&self) -> Result<()> {
+        self.common.validate()?;
+        validate_network(&self.hidden, self.l2)?;
+        if self.steps == 0 {
+            bail!("--steps must be at least 1 (200 is the default)");
+        }
+        if !(self.bound.is_finite() && self.bound > 0.0) {
+            bail!("--bound must be a positive number, got {}", self.bound);
+        }
+        if self.candidate == ModelArg::Torchref {
+            bail!("--candidate torchref would compare libtorch with itself: use scratch or scratch-textbook");
+        }
+        if self.common.seeds.is_some() {
+            bail!("--seeds does not apply to parity: run it once per --seed");
+        }
+        Ok(())
+    }
+
+    /// The model configuration of both models.
+    pub fn model_config(&self) -> mnist::ModelConfig {
+        mnist::ModelConfig {
+            hidden: self.hidden.clone(),
+            activation: self.activation.into(),
+            optimizer: self.optimizer.with_lr(self.common.lr),
             l2: self.l2,
         }
     }

@@ -3,6 +3,7 @@
 //! maths lives in the `scratch`, `torchref` and `mnist` crates.
 
 mod cli;
+mod gradient_parity;
 mod html;
 mod pair;
 mod plots;
@@ -20,8 +21,8 @@ use clap::Parser;
 
 use cli::{Cli, Command};
 
-/// Exit code when the parity gate (`--max-accuracy-gap`, `--min-accuracy`) fails: distinct
-/// from 1, a crash or bad input.
+/// Exit code when a gate fails (`--max-accuracy-gap`, `--min-accuracy`, or `compare parity`'s
+/// bound): distinct from 1, a crash or bad input.
 const EXIT_GATE_FAILED: u8 = 3;
 /// Exit code after Ctrl-C, as a shell reports a process ended by SIGINT.
 const EXIT_INTERRUPTED: u8 = 130;
@@ -67,6 +68,7 @@ fn run() -> Result<ExitCode> {
             Ok(session::Outcome::Success)
         }
         Some(Command::Table(common)) => table::run(&common),
+        Some(Command::Parity(args)) => gradient_parity::run(&args),
         None => session::compare(&cli.run),
     }
     .map(|outcome| match outcome {

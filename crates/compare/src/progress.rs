@@ -47,7 +47,15 @@ impl Progress {
         let seed = self.seed.map_or(String::new(), |(index, count)| {
             format!("seed {index}/{count}  ")
         });
-        let prefix = format!("{seed}{model:<10} epoch {epoch:>2}/{epochs}");
+        self.steps(
+            &format!("{seed}{model:<10} epoch {epoch:>2}/{epochs}"),
+            steps,
+        )
+    }
+
+    /// A bar (or plain lines) over `steps` steps, each line starting with `prefix`.
+    pub fn steps(&self, prefix: &str, steps: usize) -> EpochProgress {
+        let prefix = prefix.to_owned();
         let bar = self.bars.then(|| {
             let bar = ProgressBar::new(steps as u64);
             let style = ProgressStyle::with_template(

@@ -18,6 +18,11 @@ use crate::EXIT_INTERRUPTED;
 /// Set by the first Ctrl-C; the training loop stops after the current step.
 static STOP: AtomicBool = AtomicBool::new(false);
 
+/// Whether Ctrl-C has been pressed (once [`prepare`] has installed the handler).
+pub fn interrupted() -> bool {
+    STOP.load(Ordering::SeqCst)
+}
+
 pub enum Outcome {
     Success,
     GateFailed,
@@ -166,10 +171,10 @@ pub fn report_gate(config: &RunConfig, failures: &[String]) -> Outcome {
 /// What every run of a session shares: the data, read and verified once (and cut to
 /// `--limit`), and the torch device.
 pub struct Prepared {
-    data: Rc<mnist::Mnist>,
-    torch_device: Option<torchref::Device>,
+    pub data: Rc<mnist::Mnist>,
+    pub torch_device: Option<torchref::Device>,
     /// The engine `--scratch-engine` resolves to on this CPU, if a scratch model runs.
-    scratch_engine: Option<scratch::Engine>,
+    pub scratch_engine: Option<scratch::Engine>,
 }
 
 /// Checks the device, loads the data, sets the threads and installs the Ctrl-C handler: once
@@ -373,23 +378,23 @@ fn train_and_report(
 
 /// `run.json`: what ran, where, with what, and how it ended.
 #[derive(Serialize)]
-struct RunRecord<'a, C: Serialize> {
+pub struct RunRecord<'a, C: Serialize> {
     /// `running`, `completed`, `interrupted` or `failed`.
-    status: &'static str,
-    error: Option<String>,
+    pub status: &'static str,
+    pub error: Option<String>,
     command_line: Vec<String>,
     config: &'a C,
     seed: u64,
     threads: usize,
     device: &'a str,
     /// The engine the `scratch` model ran on (`--scratch-engine` resolved on this CPU).
-    scratch_engine: Option<&'static str>,
+    pub scratch_engine: Option<&'static str>,
     versions: Versions,
     git_commit: &'static str,
     cpu_model: String,
     dataset: DatasetRecord,
     started_at: String,
-    ended_at: Option<String>,
+    pub ended_at: Option<String>,
     models: Vec<SummaryRow>,
 }
 
@@ -428,7 +433,7 @@ struct FileRecord {
 }
 
 impl<'a, C: Serialize> RunRecord<'a, C> {
-    fn new(
+    pub fn new(
         config: &'a C,
         common: &'a CommonArgs,
         data: &mnist::Mnist,
@@ -478,7 +483,7 @@ impl<'a, C: Serialize> RunRecord<'a, C> {
         }
     }
 
-    fn write(&self, folder: &Path) -> Result<()> {
+    pub fn write(&self, folder: &Path) -> Result<()> {
         report::write_json_atomically(&folder.join("run.json"), self)
     }
 }

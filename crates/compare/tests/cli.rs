@@ -640,3 +640,75 @@ fn the_table_over_seeds_gives_intervals_beside_the_assignments_figures() {
     assert!(folder.join("seed-43").join("epochs.csv").exists());
     assert_eq!(run_json(&folder)["seeds"], serde_json::json!([42, 43]));
 }
+
+/// `compare parity`: a short check within the bound exits 0 and writes parity.csv (one row per
+/// step, layer and tensor), parity.svg and run.json; with an impossible bound it names the
+/// first step, layer and tensor over it and exits with the gate's code, 3.
+#[test]
+fn parity_reports_every_tensor_and_fails_over_the_bound() {
+    let args = [
+        "parity",
+        "--steps",
+        "3",
+        "--hidden",
+        "32,16",
+        "--limit",
+        "640",
+        "--activation",
+        "sigmoid",
+        "--optimizer",
+        "sgd",
+    ];
+    let out = tempfile::tempdir().expect("temporary folder");
+    let output = run(out.path(), &args);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{stdout}\n{}", stderr(&output));
+    assert!(
+        stdout.contains("parity: scratch within bound 1e-5 of torchref over 3 steps"),
+        "{stdout}"
+    );
+    let folder = run_folder(out.path());
+    let (header, rows) = csv_rows(&folder.join("parity.csv"));
+    assert_eq!(
+        header,
+        [
+            "step",
+            "layer",
+            "tensor",
+            "max_abs_diff",
+            "max_rel_diff",
+            "cosine",
+            "torchref_norm",
+            "candidate_norm",
+            "kink_units",
+            "excluded_images",
+            "torchref_loss",
+            "candidate_loss"
+        ]
+    );
+    assert_eq!(
+        rows.len(),
+        3 * 3 * 2,
+        "3 steps × 3 layers × weight and bias"
+    );
+    assert_eq!(rows[0][..3], ["1", "1", "weight"]);
+    assert_eq!(rows[17][..3], ["3", "3", "bias"]);
+    assert!(folder.join("parity.svg").is_file());
+    assert_eq!(run_json(&folder)["status"], "completed");
+
+    let strict = tempfile::tempdir().expect("temporary folder");
+    let output = run(strict.path(), &[&args[..], &["--bound", "1e-12"]].concat());
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "{stdout}\n{}",
+        stderr(&output)
+    );
+    assert!(
+        stdout.contains(
+            "parity: scratch departs from torchref beyond the bound 1e-12: step 1, layer "
+        ),
+        "{stdout}"
+    );
+}
