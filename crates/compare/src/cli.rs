@@ -38,15 +38,9 @@ pub enum Command {
 /// Everything that defines a parity check; saved verbatim in `run.json`.
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct ParityArgs {
-    /// Hidden-layer activation of both models.
-    #[arg(long, value_enum, default_value_t = ActivationArg::Relu)]
-    pub activation: ActivationArg,
-    /// Hidden-layer widths, comma-separated (input 784 and output 10 are fixed).
-    #[arg(long, value_delimiter = ',', default_value = "500,250,100")]
-    pub hidden: Vec<usize>,
-    /// L2 strength λ (cost + λ/(2m)·Σ‖W‖², m the batch size; biases not regularised); 0 = off.
-    #[arg(long, default_value_t = 0.0)]
-    pub l2: f32,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub network: NetworkArgs,
     /// Optimiser of the libtorch model, whose updates set the parameters of every step.
     #[arg(long, value_enum, default_value_t = OptimizerArg::Adam)]
     pub optimizer: OptimizerArg,
@@ -103,9 +97,9 @@ impl From<DatasetArg> for mnist::DatasetName {
     }
 }
 
-/// Everything that defines a comparison run; saved verbatim in `run.json`.
+/// The network both models share.
 #[derive(Debug, Clone, Args, Serialize)]
-pub struct RunConfig {
+pub struct NetworkArgs {
     /// Hidden-layer activation of both models.
     #[arg(long, value_enum, default_value_t = ActivationArg::Relu)]
     pub activation: ActivationArg,
@@ -115,6 +109,14 @@ pub struct RunConfig {
     /// L2 strength λ (cost + λ/(2m)·Σ‖W‖², m the batch size; biases not regularised); 0 = off.
     #[arg(long, default_value_t = 0.0)]
     pub l2: f32,
+}
+
+/// Everything that defines a comparison run; saved verbatim in `run.json`.
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct RunConfig {
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub network: NetworkArgs,
     /// Optimiser of the scratch model.
     #[arg(long, value_enum, default_value_t = OptimizerArg::Sgd)]
     pub scratch_optimizer: OptimizerArg,
@@ -372,7 +374,7 @@ impl RunConfig {
     /// Rejects values that would make a meaningless run, each with the fix in the message.
     pub fn validate(&self) -> Result<()> {
         self.common.validate()?;
-        validate_network(&self.hidden, self.l2)?;
+        self.network.validate()?;
         if self.models.is_empty() {
             bail!("--models needs at least one of scratch, scratch-textbook, torchref");
         }
@@ -400,31 +402,38 @@ impl RunConfig {
 
     /// The model configuration of one side of the comparison.
     pub fn model_config(&self, optimizer: OptimizerArg) -> mnist::ModelConfig {
-        mnist::ModelConfig {
-            hidden: self.hidden.clone(),
-            activation: self.activation.into(),
-            optimizer: optimizer.with_lr(self.common.lr),
-            l2: self.l2,
-        }
+        self.network.model_config(optimizer.with_lr(self.common.lr))
     }
 }
 
-/// Rejects `--hidden` and `--l2` values that make no network.
-fn validate_network(hidden: &[usize], l2: f32) -> Result<()> {
-    if !(l2.is_finite() && l2 >= 0.0) {
-        bail!("--l2 must be 0 (off) or positive, got {l2}");
+impl NetworkArgs {
+    /// Rejects `--hidden` and `--l2` values that make no network.
+    fn validate(&self) -> Result<()> {
+        if !(self.l2.is_finite() && self.l2 >= 0.0) {
+            bail!("--l2 must be 0 (off) or positive, got {}", self.l2);
+        }
+        if self.hidden.is_empty() || self.hidden.contains(&0) {
+            bail!("--hidden needs one or more widths above 0, e.g. --hidden 500,250,100");
+        }
+        Ok(())
     }
-    if hidden.is_empty() || hidden.contains(&0) {
-        bail!("--hidden needs one or more widths above 0, e.g. --hidden 500,250,100");
+
+    /// The model configuration of this network trained by `optimizer`.
+    pub fn model_config(&self, optimizer: mnist::Optimizer) -> mnist::ModelConfig {
+        mnist::ModelConfig {
+            hidden: self.hidden.clone(),
+            activation: self.activation.into(),
+            optimizer,
+            l2: self.l2,
+        }
     }
-    Ok(())
 }
 
 impl ParityArgs {
     /// Rejects values that would make a meaningless check, each with the fix in the message.
     pub fn validate(&self) -> Result<()> {
         self.common.validate()?;
-        validate_network(&self.hidden, self.l2)?;
+        self.network.validate()?;
         if self.steps == 0 {
             bail!("--steps must be at least 1 (200 is the default)");
         }
@@ -442,12 +451,8 @@ impl ParityArgs {
 
     /// The model configuration of both models.
     pub fn model_config(&self) -> mnist::ModelConfig {
-        mnist::ModelConfig {
-            hidden: self.hidden.clone(),
-            activation: self.activation.into(),
-            optimizer: self.optimizer.with_lr(self.common.lr),
-            l2: self.l2,
-        }
+        self.network
+            .model_config(self.optimizer.with_lr(self.common.lr))
     }
 }
 
@@ -465,11 +470,11 @@ mod tests {
     fn defaults_are_the_assignments_settings() {
         let run = parse(&[]).expect("defaults are valid");
         assert_eq!(run.common.epochs, 15);
-        assert_eq!(run.hidden, vec![500, 250, 100]);
+        assert_eq!(run.network.hidden, vec![500, 250, 100]);
         assert_eq!(run.common.batch_size, 64);
         assert_eq!(run.common.lr, 0.01);
-        assert_eq!(run.l2, 0.0);
-        assert_eq!(run.activation, ActivationArg::Relu);
+        assert_eq!(run.network.l2, 0.0);
+        assert_eq!(run.network.activation, ActivationArg::Relu);
         assert_eq!(run.scratch_optimizer, OptimizerArg::Sgd);
         assert_eq!(run.torch_optimizer, OptimizerArg::Adam);
         assert_eq!(run.common.seed, 42);
