@@ -2,9 +2,28 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
+
+/// A command line that asks for something impossible, with the fix: exit code 2, like the
+/// errors clap reports itself (unknown flags, values of the wrong type).
+#[derive(Debug)]
+pub struct BadFlag(pub String);
+
+impl std::fmt::Display for BadFlag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadFlag {}
+
+/// Returns a [`BadFlag`] error with the formatted message.
+macro_rules! refuse {
+    ($($message:tt)*) => {
+        return Err(BadFlag(format!($($message)*)))
+    };
+}
 
 /// Trains a hand-written MLP ("scratch": fused kernels; "scratch-textbook": the same on plain
 /// ndarray) and the same MLP in libtorch ("torchref") on identical MNIST batches and reports
@@ -16,6 +35,10 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub run: RunConfig,
+    /// Keep subnormal floats (IEEE 754, PyTorch's default) instead of flushing them to zero
+    /// on every thread of both models; much slower for Adam on Intel CPUs.
+    #[arg(long, global = true)]
+    pub keep_subnormals: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -177,7 +200,8 @@ pub struct CommonArgs {
     /// Drop the last, smaller batch of each epoch (60000 / 64 leaves one of 32).
     #[arg(long)]
     pub drop_last: bool,
-    /// Threads for each model; the models run one after the other, so each gets all of them.
+    /// Threads for each model (at most 255); the models run one after the other, so each
+    /// gets all of them.
     #[arg(long, default_value_t = default_threads())]
     pub threads: usize,
     /// Device of the torch model: cpu, cuda or cuda:N (the scratch model always runs on CPU).
@@ -241,13 +265,18 @@ fn parse_seeds(text: &str) -> Result<SeedsArg, String> {
 
 impl SeedsArg {
     /// The seeds to run, in order; `first` is `--seed`, where a count starts.
-    pub fn seeds(&self, first: u64) -> Result<Vec<u64>> {
+    pub fn seeds(&self, first: u64) -> Result<Vec<u64>, BadFlag> {
         match self {
             SeedsArg::List(seeds) => Ok(seeds.clone()),
             SeedsArg::Count(count) => (0..*count)
                 .map(|i| first.checked_add(i))
                 .collect::<Option<Vec<u64>>>()
-                .context("--seed plus --seeds passes the largest seed: choose a smaller --seed"),
+                .ok_or_else(|| {
+                    BadFlag(
+                        "--seed plus --seeds passes the largest seed: choose a smaller --seed"
+                            .to_owned(),
+                    )
+                }),
         }
     }
 }
@@ -341,27 +370,31 @@ impl ModelArg {
 
 impl CommonArgs {
     /// Rejects values that would make a meaningless run, each with the fix in the message.
-    pub fn validate(&self) -> Result<()> {
+    pub fn validate(&self) -> Result<(), BadFlag> {
         if self.epochs == 0 {
-            bail!("--epochs must be at least 1");
+            refuse!("--epochs must be at least 1");
         }
         if self.batch_size == 0 {
-            bail!("--batch-size must be at least 1 (the assignment used 64)");
+            refuse!("--batch-size must be at least 1 (the assignment used 64)");
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
-            bail!(
+            refuse!(
                 "--lr must be a positive number, got {} (the assignment used 0.01)",
                 self.lr
             );
         }
-        if self.threads == 0 {
-            bail!("--threads must be at least 1");
+        if !(1..=scratch::MAX_THREADS).contains(&self.threads) {
+            refuse!(
+                "--threads must be between 1 and {}, got {}",
+                scratch::MAX_THREADS,
+                self.threads
+            );
         }
         if self.log_every == 0 {
-            bail!("--log-every must be at least 1");
+            refuse!("--log-every must be at least 1");
         }
         if self.limit == Some(0) {
-            bail!("--limit must be at least 1 image (or left out for the whole training set)");
+            refuse!("--limit must be at least 1 image (or left out for the whole training set)");
         }
         if let Some(seeds) = &self.seeds {
             seeds.seeds(self.seed)?;
@@ -372,27 +405,27 @@ impl CommonArgs {
 
 impl RunConfig {
     /// Rejects values that would make a meaningless run, each with the fix in the message.
-    pub fn validate(&self) -> Result<()> {
+    pub fn validate(&self) -> Result<(), BadFlag> {
         self.common.validate()?;
         self.network.validate()?;
         if self.models.is_empty() {
-            bail!("--models needs at least one of scratch, scratch-textbook, torchref");
+            refuse!("--models needs at least one of scratch, scratch-textbook, torchref");
         }
         if let Some(gap) = self.max_accuracy_gap {
             if !(gap.is_finite() && gap >= 0.0) {
-                bail!("--max-accuracy-gap must be 0 or more percentage points");
+                refuse!("--max-accuracy-gap must be 0 or more percentage points");
             }
             if self.models.len() < 2 {
-                bail!("--max-accuracy-gap compares two models: use --models scratch,torchref");
+                refuse!("--max-accuracy-gap compares two models: use --models scratch,torchref");
             }
         }
         if let Some(floor) = self.min_accuracy {
             if !(0.0..=100.0).contains(&floor) {
-                bail!("--min-accuracy is a percentage between 0 and 100, got {floor}");
+                refuse!("--min-accuracy is a percentage between 0 and 100, got {floor}");
             }
         }
         if !(self.equivalence_margin.is_finite() && self.equivalence_margin > 0.0) {
-            bail!(
+            refuse!(
                 "--equivalence-margin must be a positive number of points, got {}",
                 self.equivalence_margin
             );
@@ -408,12 +441,12 @@ impl RunConfig {
 
 impl NetworkArgs {
     /// Rejects `--hidden` and `--l2` values that make no network.
-    fn validate(&self) -> Result<()> {
+    fn validate(&self) -> Result<(), BadFlag> {
         if !(self.l2.is_finite() && self.l2 >= 0.0) {
-            bail!("--l2 must be 0 (off) or positive, got {}", self.l2);
+            refuse!("--l2 must be 0 (off) or positive, got {}", self.l2);
         }
         if self.hidden.is_empty() || self.hidden.contains(&0) {
-            bail!("--hidden needs one or more widths above 0, e.g. --hidden 500,250,100");
+            refuse!("--hidden needs one or more widths above 0, e.g. --hidden 500,250,100");
         }
         Ok(())
     }
@@ -431,20 +464,20 @@ impl NetworkArgs {
 
 impl ParityArgs {
     /// Rejects values that would make a meaningless check, each with the fix in the message.
-    pub fn validate(&self) -> Result<()> {
+    pub fn validate(&self) -> Result<(), BadFlag> {
         self.common.validate()?;
         self.network.validate()?;
         if self.steps == 0 {
-            bail!("--steps must be at least 1 (200 is the default)");
+            refuse!("--steps must be at least 1 (200 is the default)");
         }
         if !(self.bound.is_finite() && self.bound > 0.0) {
-            bail!("--bound must be a positive number, got {}", self.bound);
+            refuse!("--bound must be a positive number, got {}", self.bound);
         }
         if self.candidate == ModelArg::Torchref {
-            bail!("--candidate torchref would compare libtorch with itself: use scratch or scratch-textbook");
+            refuse!("--candidate torchref would compare libtorch with itself: use scratch or scratch-textbook");
         }
         if self.common.seeds.is_some() {
-            bail!("--seeds does not apply to parity: run it once per --seed");
+            refuse!("--seeds does not apply to parity: run it once per --seed");
         }
         Ok(())
     }
@@ -460,7 +493,7 @@ impl ParityArgs {
 mod tests {
     use super::*;
 
-    fn parse(args: &[&str]) -> Result<RunConfig> {
+    fn parse(args: &[&str]) -> anyhow::Result<RunConfig> {
         let cli = Cli::try_parse_from(std::iter::once("compare").chain(args.iter().copied()))?;
         cli.run.validate()?;
         Ok(cli.run)
@@ -531,6 +564,7 @@ mod tests {
             (&["--hidden="][..], "--hidden"),
             (&["--l2=-1"][..], "--l2"),
             (&["--threads", "0"][..], "--threads"),
+            (&["--threads", "256"][..], "--threads"),
             (&["--limit", "0"][..], "--limit"),
             (&["--activation", "gelu"][..], "--activation"),
             (&["--scratch-engine", "avx3"][..], "--scratch-engine"),

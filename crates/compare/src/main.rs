@@ -19,8 +19,11 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Parser;
 
-use cli::{Cli, Command};
+use cli::{BadFlag, Cli, Command};
 
+/// Exit code when a flag's value is impossible (as clap's own exit code for unknown flags
+/// and values of the wrong type).
+const EXIT_BAD_FLAG: u8 = 2;
 /// Exit code when a gate fails (`--max-accuracy-gap`, `--min-accuracy`, or `compare parity`'s
 /// bound): distinct from 1, a crash or bad input.
 const EXIT_GATE_FAILED: u8 = 3;
@@ -28,17 +31,37 @@ const EXIT_GATE_FAILED: u8 = 3;
 const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
-    match run() {
+    let cli = Cli::parse();
+    // First, before any thread starts or libtorch runs: threads take their floating-point
+    // mode from the thread that starts them (tests/cli.rs checks both models' Adam state).
+    set_subnormal_mode(cli.keep_subnormals);
+    match run(cli) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            ExitCode::FAILURE
+            if error.downcast_ref::<BadFlag>().is_some() {
+                ExitCode::from(EXIT_BAD_FLAG)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
 
-fn run() -> Result<ExitCode> {
-    let cli = Cli::parse();
+/// Flushes subnormal floats to zero on this thread, and so on every thread it starts, unless
+/// `keep` (`--keep-subnormals`). Where flushing is not available, says so and keeps them.
+fn set_subnormal_mode(keep: bool) {
+    let mode = if keep {
+        subnormals::Mode::Keep
+    } else {
+        subnormals::Mode::FlushToZero
+    };
+    if let Err(error) = subnormals::set(mode) {
+        eprintln!("warning: {error}; subnormal floats are kept");
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Some(Command::Data(args)) => {
             let data = session::load_data(&args)?;

@@ -71,7 +71,7 @@ pub struct SummaryRow {
     pub activation: String,
     pub optimizer: String,
     pub l2: f32,
-    /// `completed`, `diverged at epoch E step S`, or `interrupted`.
+    /// `completed`, `diverged at epoch E step S`, `interrupted` or `failed`.
     pub status: String,
     pub epochs_completed: usize,
     pub final_test_accuracy_percent: f64,
@@ -90,6 +90,11 @@ pub struct SummaryRow {
     /// Two-sided p-value of "both models are equally accurate" from those discordant images
     /// (below 0.05: their test accuracies differ).
     pub mcnemar_exact_p_value: Option<f64>,
+    /// Training seconds of epoch 1 beside the median of the later epochs: a later epoch much
+    /// slower than the first (subnormal floats, thermal throttling) shows here.
+    pub first_epoch_train_seconds: f64,
+    /// Empty when only one epoch completed.
+    pub median_train_seconds_after_first_epoch: f64,
 }
 
 /// How the scratch model's training time per epoch compares with torchref's.

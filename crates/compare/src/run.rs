@@ -35,6 +35,8 @@ pub enum Outcome {
         loss: f32,
     },
     Interrupted,
+    /// The run ended on an error or a panic while this model was training.
+    Failed,
 }
 
 impl Contender {
@@ -85,6 +87,7 @@ impl Contender {
             status: match &self.outcome {
                 Outcome::Training | Outcome::Interrupted => "interrupted".to_owned(),
                 Outcome::Completed => "completed".to_owned(),
+                Outcome::Failed => "failed".to_owned(),
                 Outcome::Diverged { epoch, step, loss } => {
                     format!("diverged at epoch {epoch} step {step} (loss {loss})")
                 }
@@ -105,6 +108,10 @@ impl Contender {
             mcnemar_against: None,
             test_images_only_this_model_got_right: None,
             mcnemar_exact_p_value: None,
+            first_epoch_train_seconds: self.history.first().map_or(f64::NAN, |r| r.train_seconds),
+            median_train_seconds_after_first_epoch: median(
+                self.history.iter().skip(1).map(|row| row.train_seconds),
+            ),
         }
     }
 }
@@ -241,6 +248,16 @@ pub fn train(
         }
     }
     Ok(RunEnd::Completed)
+}
+
+/// The median of `values`, NaN when there are none.
+fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let values: Vec<f64> = values.collect();
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    use statrs::statistics::Median;
+    statrs::statistics::Data::new(values).median()
 }
 
 /// Accuracy of `logits` on `data`, in percent, to the third decimal.

@@ -1,14 +1,16 @@
 //! One run from flags to files: load the data, build every model from the same initial
 //! weights, train, write the reports, and apply the parity gate.
 
+use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Context, Result};
 use serde::Serialize;
 
-use crate::cli::{CommonArgs, DataArgs, ModelArg, RunConfig};
+use crate::cli::{BadFlag, CommonArgs, DataArgs, ModelArg, RunConfig};
 use crate::html;
 use crate::progress::Progress;
 use crate::report::{self, CsvLog, SummaryRow};
@@ -22,6 +24,11 @@ static STOP: AtomicBool = AtomicBool::new(false);
 pub fn interrupted() -> bool {
     STOP.load(Ordering::SeqCst)
 }
+
+/// The `run.json` of the run in progress, while it says `running`. Every write of it holds
+/// this lock, and so does a second Ctrl-C while it marks the run `aborted` and ends the
+/// process, so no write can land after that mark.
+static LIVE_RUN_JSON: Mutex<Option<PathBuf>> = Mutex::new(None);
 
 pub enum Outcome {
     Success,
@@ -57,7 +64,19 @@ pub fn load_data(args: &DataArgs) -> Result<mnist::Mnist> {
         download: !args.offline,
         mirrors: None,
     };
-    mnist::load(&source).with_context(|| format!("cannot load {}", dataset.title()))
+    mnist::load(&source).map_err(|error| {
+        let advice = match error {
+            mnist::Error::ChecksumMismatch { .. } => {
+                "; to use another 28×28, 10-class IDX dataset on purpose, pass --no-checksums"
+            }
+            mnist::Error::Unverifiable { .. } => "; or pass --no-checksums to use it unverified",
+            mnist::Error::NotFound { .. } | mnist::Error::Download { .. } => {
+                "; or choose the folder with --data-dir"
+            }
+            _ => "",
+        };
+        anyhow!("cannot load {}: {error}{advice}", dataset.title())
+    })
 }
 
 /// The models `--models` asks for, each with its optimiser.
@@ -186,13 +205,19 @@ pub fn prepare(common: &CommonArgs, specs: &[Spec]) -> Result<Prepared> {
         .any(|s| s.implementation == ModelArg::Torchref)
         .then(|| torchref::parse_device(&common.device))
         .transpose()
-        .context("--device")?;
+        .map_err(|error| match error {
+            torchref::Error::CudaUnavailable { .. } => BadFlag(format!(
+                "--device {}: {error}; use --device cpu",
+                common.device
+            )),
+            _ => BadFlag(format!("--device: {error}")),
+        })?;
     let scratch_engine = specs
         .iter()
         .any(|s| s.implementation == ModelArg::Scratch)
         .then(|| scratch::Engine::from(common.scratch_engine).resolve())
         .transpose()
-        .context("--scratch-engine")?;
+        .map_err(|error| BadFlag(format!("--scratch-engine: {error}")))?;
     let mut data = load_data(&common.data)?;
     if let Some(n) = common.limit.filter(|&n| n < data.train.len()) {
         data.train = data.train.head(n);
@@ -201,6 +226,14 @@ pub fn prepare(common: &CommonArgs, specs: &[Spec]) -> Result<Prepared> {
     torchref::set_threads(common.threads);
     ctrlc::set_handler(|| {
         if STOP.swap(true, Ordering::SeqCst) {
+            // Held until the process is gone: no write of run.json can follow the mark.
+            let live = LIVE_RUN_JSON.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(path) = live.as_deref() {
+                if let Err(error) = mark_aborted(path) {
+                    eprintln!("\nerror: {error:#}");
+                }
+            }
+            eprintln!("\naborted: run.json says so; the reports of this run are incomplete");
             std::process::exit(i32::from(EXIT_INTERRUPTED));
         }
         eprintln!("\ninterrupted: finishing the reports (Ctrl-C again to quit at once)");
@@ -285,7 +318,29 @@ pub fn execute_prepared<C: Serialize>(
             trainer,
         ));
     }
+    train_recorded(
+        common,
+        config,
+        data,
+        prepared.scratch_engine,
+        contenders,
+        folder,
+        progress,
+    )
+}
 
+/// Trains `contenders` in a new run folder whose `run.json` ends in a true status: the run's
+/// end, or `failed` with the error when training returns one or panics (a CUDA
+/// out-of-memory error in tch, for example, is a panic).
+fn train_recorded<C: Serialize>(
+    common: &CommonArgs,
+    config: &C,
+    data: &Rc<mnist::Mnist>,
+    scratch_engine: Option<scratch::Engine>,
+    mut contenders: Vec<Contender>,
+    folder: RunFolder<'_>,
+    progress: &Progress,
+) -> Result<Finished> {
     let started = chrono::Utc::now();
     let folder = match folder {
         RunFolder::NewUnder(parent) => report::create_run_folder(parent, &started)?,
@@ -296,9 +351,19 @@ pub fn execute_prepared<C: Serialize>(
         }
     };
     let mut record = RunRecord::new(config, common, data, data.train.len(), &started);
-    record.scratch_engine = prepared.scratch_engine.map(scratch::Engine::name);
+    record.scratch_engine = scratch_engine.map(scratch::Engine::name);
     record.write(&folder)?;
-    let result = train_and_report(common, data, &mut contenders, &folder, progress);
+    let result = panic::catch_unwind(AssertUnwindSafe(|| {
+        train_and_report(common, data, &mut contenders, &folder, progress)
+    }))
+    .unwrap_or_else(|payload| Err(anyhow!("training panicked: {}", panic_message(&*payload))));
+    if result.is_err() {
+        for contender in &mut contenders {
+            if contender.outcome == run::Outcome::Training {
+                contender.outcome = run::Outcome::Failed;
+            }
+        }
+    }
     record.ended_at = Some(chrono::Utc::now().to_rfc3339());
     record.models = contenders.iter().map(Contender::summary).collect();
     match result {
@@ -376,12 +441,39 @@ fn train_and_report(
     Ok((end, summaries))
 }
 
+/// The text of a panic's payload (a `&str` or a `String` for `panic!` with a message).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message")
+}
+
+/// Rewrites the `run.json` at `path` with status `aborted`: a second Ctrl-C ends the process
+/// at once, without the reports a first one writes.
+fn mark_aborted(path: &Path) -> Result<()> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut record: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("cannot parse {}", path.display()))?;
+    record["status"] = "aborted".into();
+    record["error"] = "ended at once by a second Ctrl-C".into();
+    record["ended_at"] = chrono::Utc::now().to_rfc3339().into();
+    report::write_json_atomically(path, &record)
+}
+
 /// `run.json`: what ran, where, with what, and how it ended.
 #[derive(Serialize)]
 pub struct RunRecord<'a, C: Serialize> {
-    /// `running`, `completed`, `interrupted` or `failed`.
+    /// `running`, `completed`, `interrupted` (one Ctrl-C: the reports are complete up to the
+    /// last finished epoch), `aborted` (a second Ctrl-C: ended at once) or `failed` (with
+    /// `error`). A `running` left by a process that no longer exists (`pid` on `host`) is stale.
     pub status: &'static str,
     pub error: Option<String>,
+    /// The process that ran it.
+    pid: u32,
+    host: String,
     command_line: Vec<String>,
     config: &'a C,
     seed: u64,
@@ -392,6 +484,9 @@ pub struct RunRecord<'a, C: Serialize> {
     versions: Versions,
     git_commit: &'static str,
     cpu_model: String,
+    /// How every thread of both models treated subnormal floats: `flush-to-zero` (FTZ and
+    /// DAZ, the default) or `keep` (IEEE, `--keep-subnormals`).
+    subnormals: subnormals::Mode,
     dataset: DatasetRecord,
     started_at: String,
     pub ended_at: Option<String>,
@@ -443,6 +538,8 @@ impl<'a, C: Serialize> RunRecord<'a, C> {
         RunRecord {
             status: "running",
             error: None,
+            pid: std::process::id(),
+            host: host(),
             command_line: std::env::args().collect(),
             config,
             seed: common.seed,
@@ -456,6 +553,7 @@ impl<'a, C: Serialize> RunRecord<'a, C> {
             },
             git_commit: env!("COMPARE_GIT_COMMIT"),
             cpu_model: cpu_model(),
+            subnormals: subnormal_mode(),
             dataset: DatasetRecord {
                 name: data.dataset,
                 title: data.dataset.title(),
@@ -484,8 +582,23 @@ impl<'a, C: Serialize> RunRecord<'a, C> {
     }
 
     pub fn write(&self, folder: &Path) -> Result<()> {
-        report::write_json_atomically(&folder.join("run.json"), self)
+        let path = folder.join("run.json");
+        let mut live = LIVE_RUN_JSON.lock().unwrap_or_else(PoisonError::into_inner);
+        report::write_json_atomically(&path, self)?;
+        *live = (self.status == "running").then_some(path);
+        Ok(())
     }
+}
+
+/// This machine's host name, which with the process id tells whether a `running` run is alive.
+pub fn host() -> String {
+    gethostname::gethostname().to_string_lossy().into_owned()
+}
+
+/// The mode the main thread, and so every thread it started, runs in; where it cannot be
+/// read (not x86_64), subnormals are kept, as nothing changed the default.
+pub fn subnormal_mode() -> subnormals::Mode {
+    subnormals::current().unwrap_or(subnormals::Mode::Keep)
 }
 
 fn cpu_model() -> String {
@@ -498,6 +611,18 @@ fn cpu_model() -> String {
                 .map(|(_, name)| name.trim().to_owned())
         })
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// Where the run's times come from: the CPU, the threads, and the subnormal mode.
+pub fn machine_line(threads: usize) -> String {
+    format!(
+        "CPU: {}, {threads} threads; subnormal floats {}",
+        cpu_model(),
+        match subnormal_mode() {
+            subnormals::Mode::FlushToZero => "flushed to zero (--keep-subnormals keeps them)",
+            subnormals::Mode::Keep => "kept (IEEE 754)",
+        }
+    )
 }
 
 /// The terminal's closing table: one column per model, then the speed ratio.
@@ -565,6 +690,20 @@ fn print_side_by_side(finished: &Finished, threads: usize) {
                 .collect(),
         ),
         (
+            "train s, epoch 1",
+            summaries
+                .iter()
+                .map(|s| format!("{:.3}", s.first_epoch_train_seconds))
+                .collect(),
+        ),
+        (
+            "train s, median of rest",
+            summaries
+                .iter()
+                .map(|s| format!("{:.3}", s.median_train_seconds_after_first_epoch))
+                .collect(),
+        ),
+        (
             "train images per second",
             summaries
                 .iter()
@@ -601,6 +740,7 @@ fn print_side_by_side(finished: &Finished, threads: usize) {
         .unwrap_or(8)
         .max(10);
     println!();
+    println!("{}", machine_line(threads));
     println!(
         "{} test set, {} images:",
         finished.data.dataset.title(),
@@ -696,4 +836,84 @@ fn gate_failures(config: &RunConfig, contenders: &[Contender]) -> Vec<String> {
         }
     }
     failures
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use ndarray::{Array1, Array2, ArrayView2};
+
+    use super::*;
+
+    /// A model whose training step panics, as tch's does on a CUDA out-of-memory error.
+    struct PanickingStep;
+
+    impl mnist::Trainer for PanickingStep {
+        fn name(&self) -> &str {
+            "panicking"
+        }
+
+        fn train_step(&mut self, _: &mnist::Batch<'_>) -> f32 {
+            panic!("CUDA out of memory (planted)")
+        }
+
+        fn logits(&mut self, images: ArrayView2<'_, f32>) -> Array2<f32> {
+            Array2::zeros((images.nrows(), mnist::CLASSES))
+        }
+    }
+
+    #[test]
+    fn a_panicking_step_fails_the_run_and_run_json_says_why() {
+        let out = tempfile::tempdir().expect("temp dir");
+        let out_flag = out.path().to_str().expect("a UTF-8 temp path");
+        let cli = crate::cli::Cli::try_parse_from(["compare", "--epochs", "1", "--out", out_flag])
+            .expect("valid flags");
+        let images = || Array2::zeros((64, mnist::INPUT_SIZE));
+        let data = Rc::new(mnist::Mnist {
+            dataset: mnist::DatasetName::Mnist,
+            train: mnist::Dataset::new(images(), Array1::zeros(64)),
+            test: mnist::Dataset::new(images(), Array1::zeros(64)),
+            dir: out.path().to_owned(),
+            files: Vec::new(),
+        });
+        let config = cli.run.model_config(crate::cli::OptimizerArg::Sgd);
+        let contenders = vec![Contender::new(
+            "panicking",
+            ModelArg::Scratch,
+            config,
+            Box::new(PanickingStep),
+        )];
+
+        let progress = Progress::new(1);
+        let error = train_recorded(
+            &cli.run.common,
+            &cli.run,
+            &data,
+            None,
+            contenders,
+            RunFolder::NewUnder(out.path()),
+            &progress,
+        )
+        .err()
+        .expect("the run fails");
+        assert!(
+            format!("{error:#}").contains("CUDA out of memory (planted)"),
+            "{error:#}"
+        );
+        let folder = std::fs::read_dir(out.path())
+            .expect("the output folder exists")
+            .next()
+            .expect("one run folder")
+            .expect("readable")
+            .path();
+        let text = std::fs::read_to_string(folder.join("run.json")).expect("run.json exists");
+        let record: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(record["status"], "failed");
+        assert_eq!(
+            record["error"],
+            "training panicked: CUDA out of memory (planted)"
+        );
+        assert_eq!(record["models"][0]["status"], "failed");
+        assert_eq!(record["pid"], std::process::id());
+    }
 }

@@ -141,6 +141,7 @@ pub fn run(common: &CommonArgs) -> Result<Outcome> {
         .collect();
     crate::report::write_csv(finished.folder.join("table.csv"), &rows)?;
     println!();
+    println!("{}", session::machine_line(common.threads));
     println!(
         "{:<22} {:>12} {:>12} {:>10}",
         "experiment", "ours (%)", "assignment", "difference"

@@ -15,7 +15,10 @@ fn compare(out: &Path, args: &[&str]) -> Command {
         .arg(out)
         .arg("--data-dir")
         .arg(mnist::testing::real_mnist_dir())
-        .args(["--offline", "--threads", "2"]);
+        .arg("--offline");
+    if !args.contains(&"--threads") {
+        command.args(["--threads", "2"]);
+    }
     command
 }
 
@@ -186,6 +189,17 @@ fn a_short_run_writes_every_report() {
         record["scratch_engine"], "auto",
         "the engine that ran, not the flag"
     );
+    assert!(
+        record["pid"].as_u64().is_some_and(|pid| pid > 0),
+        "{record}"
+    );
+    assert!(
+        record["host"].as_str().is_some_and(|host| !host.is_empty()),
+        "{record}"
+    );
+    if cfg!(target_arch = "x86_64") {
+        assert_eq!(record["subnormals"], "flush-to-zero");
+    }
 
     // report.html, as a parser reads it; the terminal's last line names it.
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -313,29 +327,39 @@ fn another_dataset_is_verified_by_its_checksums_and_reported_with_its_class_name
     );
 }
 
+/// Exit code 2, as documented, for every command line that cannot run: the values this
+/// binary checks (one line naming the flag) and clap's own errors (unknown flag, a value of
+/// the wrong type or not among the choices: clap's message, which ends with a usage hint).
 #[test]
-fn invalid_flags_fail_in_one_line_and_write_nothing() {
-    for args in [
-        &["--batch-size", "0"][..],
-        &["--lr", "0"][..],
-        &["--lr=-1"][..],
-        &["--hidden", "500,0"][..],
-        &["--epochs", "0"][..],
-        &["--activation", "softplus"][..],
-        &["--device", "gpu"][..],
+fn invalid_flags_fail_with_code_2_and_write_nothing() {
+    for (args, ours) in [
+        (&["--threads", "256"][..], true),
+        (&["--batch-size", "0"][..], true),
+        (&["--lr", "0"][..], true),
+        (&["--lr=-1"][..], true),
+        (&["--hidden", "500,0"][..], true),
+        (&["--epochs", "0"][..], true),
+        (&["--device", "gpu"][..], true),
+        (&["--no-such-flag"][..], false),
+        (&["--epochs", "two"][..], false),
+        (&["--activation", "softplus"][..], false),
     ] {
         let out = tempfile::tempdir().expect("temp dir");
         let output = run(out.path(), args);
-        assert!(!output.status.success(), "{args:?} must fail");
         let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {message}");
+        let first_line = message.lines().next().unwrap_or_default();
         assert!(
-            message.trim().lines().count() <= 4,
-            "{args:?}: short message, got {message}"
-        );
-        assert!(
-            message.contains(args[0].split('=').next().unwrap_or_default()),
+            first_line.starts_with("error: ")
+                && first_line.contains(args[0].split('=').next().unwrap_or_default()),
             "{args:?}: {message}"
         );
+        if ours {
+            assert_eq!(message.trim().lines().count(), 1, "{args:?}: {message}");
+        }
+        if args[0] == "--threads" {
+            assert!(message.contains("255"), "names the limit: {message}");
+        }
         assert_eq!(
             std::fs::read_dir(out.path()).map(Iterator::count).ok(),
             Some(0),
@@ -711,4 +735,99 @@ fn parity_reports_every_tensor_and_fails_over_the_bound() {
         ),
         "{stdout}"
     );
+}
+
+#[test]
+fn mnist_compare_home_moves_the_data_folder() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let data = home.path().join("mnist");
+    let compare_data = || {
+        Command::new(env!("CARGO_BIN_EXE_compare"))
+            .args(["data", "--offline"])
+            .env("MNIST_COMPARE_HOME", home.path())
+            .env_remove("MNIST_DIR")
+            .output()
+            .expect("starts")
+    };
+    let output = compare_data();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&data.display().to_string()),
+        "{}",
+        stderr(&output)
+    );
+
+    std::fs::create_dir(&data).expect("create the data folder");
+    for file in mnist::MNIST_FILES {
+        std::fs::copy(
+            mnist::testing::real_mnist_dir().join(file.gz_name()),
+            data.join(file.gz_name()),
+        )
+        .expect("copy a real MNIST file");
+    }
+    let output = compare_data();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(printed.contains(&data.display().to_string()), "{printed}");
+}
+
+/// Waits for the run folder under `out` and its `run.json`.
+fn wait_for_run_json(out: &Path) -> PathBuf {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        assert!(Instant::now() < deadline, "no run.json in time");
+        std::thread::sleep(Duration::from_millis(20));
+        let Ok(entries) = std::fs::read_dir(out) else {
+            continue;
+        };
+        if let Some(folder) = entries.flatten().next().map(|e| e.path()) {
+            if folder.join("run.json").exists() {
+                return folder;
+            }
+        }
+    }
+}
+
+fn interrupt(child: &std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+#[test]
+fn a_second_ctrl_c_ends_at_once_and_run_json_says_aborted() {
+    let out = tempfile::tempdir().expect("temp dir");
+    // Steps of 8192 images on a wide network take a second or more each here, so both
+    // Ctrl-Cs land inside the first step, before a first Ctrl-C could end the run itself.
+    let mut child = compare(
+        out.path(),
+        &[
+            "--epochs",
+            "1",
+            "--limit",
+            "16384",
+            "--batch-size",
+            "8192",
+            "--hidden",
+            "2000,2000",
+            "--models",
+            "scratch",
+        ],
+    )
+    .stderr(std::process::Stdio::null())
+    .stdout(std::process::Stdio::null())
+    .spawn()
+    .expect("starts");
+    let folder = wait_for_run_json(out.path());
+    std::thread::sleep(Duration::from_millis(200));
+    interrupt(&child);
+    std::thread::sleep(Duration::from_millis(100));
+    interrupt(&child);
+    let exit = child.wait().expect("the run ends");
+    assert_eq!(exit.code(), Some(130));
+    let record = run_json(&folder);
+    assert_eq!(record["status"], "aborted", "{record}");
+    assert!(record["ended_at"].is_string(), "{record}");
 }

@@ -132,7 +132,7 @@ pub enum Error {
     /// An unpacked file of a dataset whose content checksum is not known: only its
     /// published `.gz` can be verified.
     #[error(
-        "{}: is not gzip, and {dataset} is verified by the MD5 of its published {gz_name} only (the SHA-256 of its content is not known); delete it so that the .gz is downloaded, put the .gz there instead, or pass --no-checksums to use it unverified",
+        "{}: is not gzip, and {dataset} is verified by the MD5 of its published {gz_name} only (the SHA-256 of its content is not known); delete it so that the .gz is downloaded, or put the .gz there instead",
         path.display()
     )]
     Unverifiable {

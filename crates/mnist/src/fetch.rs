@@ -14,7 +14,7 @@ use crate::idx;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataSource {
     pub dataset: DatasetName,
-    /// The folder (`--data-dir`); `None` means [`resolve_dir`]'s fallbacks.
+    /// The folder the caller chose; `None` means [`resolve_dir`]'s fallbacks.
     pub dir: Option<PathBuf>,
     /// Refuse files that are not the dataset's published ones. Turn off only to use another
     /// 28×28, 10-class dataset in IDX format.
@@ -48,19 +48,27 @@ impl DataSource {
     }
 }
 
-/// The default folder of `dataset`: `$XDG_CACHE_HOME` (if absolute) or `$HOME/.cache`, then
-/// `mnist-scratch-vs-torch/<dataset>` (`mnist`, `fashion-mnist`, `kmnist`).
+/// The default folder of `dataset`, `<dataset>` (`mnist`, `fashion-mnist`, `kmnist`) in the
+/// project's home: `$MNIST_COMPARE_HOME` if set and non-empty (where `scripts/setup` also
+/// keeps the PyTorch venv), else `mnist-scratch-vs-torch` in `$XDG_CACHE_HOME` (if absolute)
+/// or `$HOME/.cache`.
 pub fn default_dir(dataset: DatasetName) -> PathBuf {
-    let cache = std::env::var_os("XDG_CACHE_HOME")
+    let home = std::env::var_os("MNIST_COMPARE_HOME")
+        .filter(|dir| !dir.is_empty())
         .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-        .unwrap_or_else(|| PathBuf::from(".cache"));
-    cache.join("mnist-scratch-vs-torch").join(dataset.id())
+        .unwrap_or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .filter(|p| p.is_absolute())
+                .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+                .unwrap_or_else(|| PathBuf::from(".cache"))
+                .join("mnist-scratch-vs-torch")
+        });
+    home.join(dataset.id())
 }
 
-/// The folder to use: `explicit` (`--data-dir`), else for MNIST `$MNIST_DIR` if set and
-/// non-empty, else [`default_dir`].
+/// The folder to use: `explicit` (the caller's choice), else for MNIST `$MNIST_DIR` if set
+/// and non-empty, else [`default_dir`].
 pub fn resolve_dir(explicit: Option<&Path>, dataset: DatasetName) -> PathBuf {
     explicit
         .map(Path::to_path_buf)
@@ -178,19 +186,18 @@ pub(crate) fn read_verified(
         bytes
     };
     let sha256 = sha256_hex(&content);
-    let wrong_file = |checksum: &'static str, expected: &str, found: String| {
-        Error::ChecksumMismatch {
+    let wrong_file =
+        |checksum: &'static str, expected: &str, found: String| Error::ChecksumMismatch {
             path: path.to_owned(),
             checksum,
             expected: expected.to_owned(),
             found,
             fix: format!(
-                "it is not {}'s {}. Delete it so that a good copy is downloaded, or, if it is a different 28×28, 10-class IDX dataset on purpose, pass --no-checksums",
+                "it is not {}'s {}. Delete it so that a good copy is downloaded",
                 dataset.title(),
                 file.name
             ),
-        }
-    };
+        };
     let verification = match (verify, file.sha256, gz_md5) {
         (false, _, _) => Verification::Unverified,
         (true, Some(expected), _) if sha256 != expected => {
@@ -230,12 +237,12 @@ fn place_by_hand(dataset: DatasetName, dir: &Path) -> String {
         "the published .gz files, not unpacked"
     };
     let env = if dataset == DatasetName::Mnist {
-        " or $MNIST_DIR"
+        ", or point $MNIST_DIR at a folder that holds them"
     } else {
         ""
     };
     format!(
-        "place {}'s {} ({form}) in {}, or point --data-dir{env} at a folder that holds them",
+        "place {}'s {} ({form}) in {}{env}",
         dataset.title(),
         names.join(", "),
         dir.display()
@@ -289,7 +296,12 @@ mod tests {
             .err()
             .expect("cannot be verified");
         assert!(matches!(error, Error::Unverifiable { .. }), "{error:?}");
-        assert!(error.to_string().contains("--no-checksums"), "{error}");
+        // The fault and the fix with the files; flags are the caller's to suggest.
+        let message = error.to_string();
+        assert!(
+            message.contains("put the .gz there") && !message.contains("--"),
+            "{message}"
+        );
         let read = read_verified(DatasetName::Kmnist, &md5_only(), &path, false).expect("opt-out");
         assert_eq!(read.verification, Verification::Unverified);
     }

@@ -64,5 +64,5 @@ mod tests;
 
 pub use engine::{Engine, EngineError};
 pub use mlp::Mlp;
-pub use pool::set_threads;
+pub use pool::{set_threads, MAX_THREADS};
 pub use textbook::Textbook;

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 static THREADS: AtomicUsize = AtomicUsize::new(0);
 
 /// Most threads a pass can use (the count is packed beside the pass number in one atomic).
-const MAX_THREADS: usize = 255;
+pub const MAX_THREADS: usize = 255;
 /// How long an idle worker waits for the next pass before it parks.
 const IDLE_WAIT: Duration = Duration::from_micros(100);
 /// How long a thread waits at a barrier, or the caller for the workers, before it parks.
@@ -33,7 +33,7 @@ const SPIN: Duration = Duration::from_micros(100);
 /// pass on. `0` restores the default, the number of CPUs available to the process.
 ///
 /// # Panics
-/// If `n` is above 255.
+/// If `n` is above [`MAX_THREADS`].
 pub fn set_threads(n: usize) {
     assert!(n <= MAX_THREADS, "at most {MAX_THREADS} threads, not {n}");
     THREADS.store(n, Ordering::Relaxed);

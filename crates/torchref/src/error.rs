@@ -6,7 +6,7 @@ pub enum Error {
     /// A CUDA device was asked for that libtorch cannot see.
     #[error(
         "CUDA device cuda:{requested} was requested, but libtorch sees {available} CUDA device(s) \
-         (a CPU-only libtorch, no NVIDIA driver, or CUDA_VISIBLE_DEVICES hiding it); use --device cpu"
+         (a CPU-only libtorch, no NVIDIA driver, or CUDA_VISIBLE_DEVICES hiding it)"
     )]
     CudaUnavailable { requested: usize, available: usize },
     /// A device name that is none of `cpu`, `cuda`, `cuda:N`.
