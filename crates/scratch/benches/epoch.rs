@@ -9,6 +9,7 @@
 //! For the AVX2 row libtorch is limited to AVX2 as well (`ATEN_CPU_CAPABILITY=avx2`,
 //! `MKL_ENABLE_INSTRUCTIONS=AVX2`), so that both sides use the same instructions.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
@@ -66,13 +67,16 @@ fn main() {
         epoch();
         let scratch = median((0..EPOCHS).map(|_| epoch()).collect());
         let limit = (engine == Engine::Avx2).then_some("AVX2");
+        // The scratch figure first: libtorch's epochs take a while.
+        print!("{engine:<10} {scratch:>10.3}");
+        std::io::stdout().flush().expect("stdout");
         match torch_epoch(threads, limit) {
             Ok(torch) => println!(
-                "{engine:<10} {scratch:>10.3} {torch:>11.3} {:>15} {:>8.2}",
+                " {torch:>11.3} {:>15} {:>8.2}",
                 limit.unwrap_or("its best"),
                 scratch / torch
             ),
-            Err(why) => println!("{engine:<10} {scratch:>10.3}  libtorch SKIPPED: {why}"),
+            Err(why) => println!("  libtorch SKIPPED: {why}"),
         }
     }
     set_threads(0);
