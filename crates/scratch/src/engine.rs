@@ -99,7 +99,7 @@ impl Engine {
 
 impl fmt::Display for Engine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.pad(self.name())
     }
 }
 
@@ -129,5 +129,7 @@ mod tests {
         );
         assert!(Engine::Auto.is_available() && Engine::Textbook.is_available());
         assert_ne!(Engine::Auto.resolve(), Ok(Engine::Auto));
+        // Widths apply, so that tables of engines line up.
+        assert_eq!(format!("[{:<6}]", Engine::Avx2), "[avx2  ]");
     }
 }
