@@ -169,3 +169,103 @@ fn compare_gradients(
     }
     Ok(tensors)
 }
+
+#[cfg(test)]
+mod tests {
+    use mnist::LayerParameters;
+    use ndarray::{Array1, Array2};
+
+    use super::*;
+
+    /// A one-hidden-unit stand-in whose answers are written out: the gradient is one weight,
+    /// the sum of the batch's labels; image label 7 holds a pre-activation of `kink` (±5e-8
+    /// against 1.0 elsewhere) and, when `on_at_kink`, adds 0.5 to the gradient (the unit
+    /// passes it in this model and blocks it in the other).
+    struct Stand {
+        kink: f32,
+        on_at_kink: bool,
+    }
+
+    impl Differentiable for Stand {
+        fn name(&self) -> &str {
+            "stand-in"
+        }
+
+        fn differentiate(&mut self, _: &Parameters, batch: &Batch<'_>) -> Derivatives {
+            let mut sum: f32 = batch.labels.iter().map(|&l| f32::from(l)).sum();
+            let at_kink = |l: &u8| *l == 7;
+            if self.on_at_kink && batch.labels.iter().any(at_kink) {
+                sum += 0.5;
+            }
+            let z = batch.labels.mapv(|l| if l == 7 { self.kink } else { 1.0 });
+            let layer = LayerParameters {
+                weight: vec![sum],
+                out_features: 1,
+                in_features: 1,
+                bias: vec![0.0],
+            };
+            Derivatives {
+                loss: 1.0,
+                gradient: vec![layer.clone(), layer],
+                pre_activations: vec![z.insert_axis(Axis(1))],
+            }
+        }
+    }
+
+    fn check(activation: Activation) -> StepReport {
+        let images = Array2::zeros((4, 1));
+        let labels = Array1::from(vec![1_u8, 7, 2, 3]);
+        let batch = Batch {
+            images: images.view(),
+            labels: labels.view(),
+        };
+        let mut reference = Stand {
+            kink: 5e-8,
+            on_at_kink: true,
+        };
+        let mut candidate = Stand {
+            kink: -5e-8,
+            on_at_kink: false,
+        };
+        compare_step(
+            &mut reference,
+            &mut candidate,
+            &Vec::new(),
+            &batch,
+            activation,
+        )
+        .expect("same shapes")
+    }
+
+    /// With ReLU the image holding the kink is set aside: the rest (labels 1, 2, 3) agree
+    /// exactly, and the kink is counted in the first layer's rows only.
+    #[test]
+    fn a_relu_kink_sets_its_image_aside() {
+        let report = check(Activation::Relu);
+        assert_eq!(report.excluded_images, 1);
+        let kinks: Vec<usize> = report.tensors.iter().map(|t| t.kink_units).collect();
+        assert_eq!(kinks, [1, 1, 0, 0]);
+        assert_eq!(report.over_bound(DEFAULT_BOUND), None);
+    }
+
+    /// Without ReLU there is no kink: the whole batch is compared, and the difference (0.5 in
+    /// 13.5, 3.7e-2) is named at the layer nearest the output (1), in its weight.
+    #[test]
+    fn a_smooth_activation_compares_the_whole_batch() {
+        let report = check(Activation::Tanh);
+        assert_eq!(report.excluded_images, 0);
+        match report.over_bound(DEFAULT_BOUND) {
+            Some(Finding::Tensor(t)) => {
+                assert_eq!((t.layer, t.tensor), (1, TensorKind::Weight));
+                mnist::testing::assert_close(
+                    "max_rel",
+                    &[t.difference.max_rel],
+                    &[0.5 / 13.5],
+                    1e-9,
+                    0.0,
+                );
+            }
+            other => panic!("expected layer 1's weight, got {other:?}"),
+        }
+    }
+}
