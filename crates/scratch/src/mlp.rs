@@ -78,6 +78,16 @@ impl Mlp {
         }
     }
 
+    /// Every value of the optimiser's state, in no particular order: Adam's first and second
+    /// moments, nothing for SGD. For inspection, e.g. counting subnormal values, which cost
+    /// some CPUs a microcode assist per operation.
+    pub fn optimizer_state(&self) -> Vec<f32> {
+        match &self.net {
+            Net::Textbook(net) => net.optimizer_state(),
+            Net::Fused(net) => net.optimizer_state(),
+        }
+    }
+
     /// The configuration the network was built for.
     pub fn config(&self) -> &ModelConfig {
         match &self.net {

@@ -340,6 +340,21 @@ impl<T: Float> Textbook<T> {
         to_parameters(&self.layers)
     }
 
+    /// Every value of the optimiser's state, in no particular order: Adam's `m` and `v` (in
+    /// `f32`), nothing for SGD or before the first step.
+    pub fn optimizer_state(&self) -> Vec<f32> {
+        let Some(moments) = &self.moments else {
+            return Vec::new();
+        };
+        moments
+            .m
+            .iter()
+            .chain(&moments.v)
+            .flat_map(|d| d.weight.iter().chain(&d.bias))
+            .map(|x| x.narrow())
+            .collect()
+    }
+
     /// The loss on a batch, its gradient and the forward pass, at the current parameters.
     pub fn gradient(
         &self,

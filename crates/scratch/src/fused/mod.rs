@@ -127,6 +127,18 @@ impl Network {
     }
 
     /// All parameters as plain `f32` buffers, torch `Linear` layout.
+    /// Adam's `m` and `v`, every element (the zero padding of the weight rows too); nothing
+    /// for SGD.
+    pub(crate) fn optimizer_state(&self) -> Vec<f32> {
+        self.adam.iter().fold(Vec::new(), |mut all, adam| {
+            all.extend_from_slice(adam.weight_m.as_slice());
+            all.extend_from_slice(adam.weight_v.as_slice());
+            all.extend_from_slice(&adam.bias_m);
+            all.extend_from_slice(&adam.bias_v);
+            all
+        })
+    }
+
     pub(crate) fn parameters(&self) -> Parameters {
         self.layers
             .iter()
