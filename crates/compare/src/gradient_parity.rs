@@ -85,57 +85,71 @@ pub fn run(args: &ParityArgs) -> Result<Outcome> {
     let mut record = RunRecord::new(args, common, data, data.train.len(), &started);
     record.scratch_engine = prepared.scratch_engine.map(scratch::Engine::name);
     record.write(&folder)?;
-    let mut csv = CsvLog::create(folder.join("parity.csv"))?;
+    let steps = session::guarded(|| {
+        let mut csv = CsvLog::create(folder.join("parity.csv"))?;
 
-    let train = &data.train;
-    let mut batcher = Batcher::new(common.batch_size, common.drop_last);
-    let per_epoch = batcher.steps(train.len());
-    let order_of = |epoch: usize| {
-        if common.shuffle {
-            EpochOrder::shuffled(train.len(), common.seed, epoch as u64)
-        } else {
-            EpochOrder::sequential(train.len())
+        let train = &data.train;
+        let mut batcher = Batcher::new(common.batch_size, common.drop_last);
+        let per_epoch = batcher.steps(train.len());
+        let order_of = |epoch: usize| {
+            if common.shuffle {
+                EpochOrder::shuffled(train.len(), common.seed, epoch as u64)
+            } else {
+                EpochOrder::sequential(train.len())
+            }
+        };
+        let mut order = order_of(0);
+        let label = format!("{} against torchref", args.candidate.name());
+        let bar = Progress::new(common.log_every).steps(&label, args.steps);
+        let mut reports: Vec<StepReport> = Vec::with_capacity(args.steps);
+        let (clock, mut loss_sum) = (std::time::Instant::now(), 0.0);
+        for step in 0..args.steps {
+            if session::interrupted() {
+                break;
+            }
+            let (epoch, index) = (step / per_epoch, step % per_epoch);
+            if index == 0 && epoch > 0 {
+                order = order_of(epoch);
+            }
+            let batch = batcher.batch(train, &order, index);
+            let parameters = reference.parameters();
+            let report = parity::compare_step(
+                &mut reference,
+                candidate.as_mut(),
+                &parameters,
+                &batch,
+                config.activation,
+            )
+            .with_context(|| format!("step {}: the models cannot be compared", step + 1))?;
+            for row in rows(step + 1, &report) {
+                csv.append(&row)?;
+            }
+            reference.train_step(&batch);
+            loss_sum += f64::from(report.reference_loss);
+            let seconds = clock.elapsed().as_secs_f64();
+            bar.step(step + 1, loss_sum / (step + 1) as f64, seconds);
+            reports.push(report);
+        }
+        csv.flush()?;
+        bar.finish(&format!("{} steps compared", reports.len()));
+        crate::plots::parity_chart(
+            &folder.join("parity.svg"),
+            &worst_per_layer(&reports),
+            args.bound,
+        )?;
+        Ok(reports)
+    });
+    let reports = match steps {
+        Ok(reports) => reports,
+        Err(error) => {
+            record.ended_at = Some(chrono::Utc::now().to_rfc3339());
+            record.status = "failed";
+            record.error = Some(format!("{error:#}"));
+            // The run's error is what the user needs; a second one writing run.json would hide it.
+            let _ = record.write(&folder);
+            return Err(error);
         }
     };
-    let mut order = order_of(0);
-    let label = format!("{} against torchref", args.candidate.name());
-    let bar = Progress::new(common.log_every).steps(&label, args.steps);
-    let mut reports: Vec<StepReport> = Vec::with_capacity(args.steps);
-    let (clock, mut loss_sum) = (std::time::Instant::now(), 0.0);
-    for step in 0..args.steps {
-        if session::interrupted() {
-            break;
-        }
-        let (epoch, index) = (step / per_epoch, step % per_epoch);
-        if index == 0 && epoch > 0 {
-            order = order_of(epoch);
-        }
-        let batch = batcher.batch(train, &order, index);
-        let parameters = reference.parameters();
-        let report = parity::compare_step(
-            &mut reference,
-            candidate.as_mut(),
-            &parameters,
-            &batch,
-            config.activation,
-        )
-        .with_context(|| format!("step {}: the models cannot be compared", step + 1))?;
-        for row in rows(step + 1, &report) {
-            csv.append(&row)?;
-        }
-        reference.train_step(&batch);
-        loss_sum += f64::from(report.reference_loss);
-        let seconds = clock.elapsed().as_secs_f64();
-        bar.step(step + 1, loss_sum / (step + 1) as f64, seconds);
-        reports.push(report);
-    }
-    csv.flush()?;
-    bar.finish(&format!("{} steps compared", reports.len()));
-    crate::plots::parity_chart(
-        &folder.join("parity.svg"),
-        &worst_per_layer(&reports),
-        args.bound,
-    )?;
 
     let verdict = verdict(&reports, args.bound);
     print_verdict(&reports, &verdict, args);

@@ -353,10 +353,7 @@ fn train_recorded<C: Serialize>(
     let mut record = RunRecord::new(config, common, data, data.train.len(), &started);
     record.scratch_engine = scratch_engine.map(scratch::Engine::name);
     record.write(&folder)?;
-    let result = panic::catch_unwind(AssertUnwindSafe(|| {
-        train_and_report(common, data, &mut contenders, &folder, progress)
-    }))
-    .unwrap_or_else(|payload| Err(anyhow!("training panicked: {}", panic_message(&*payload))));
+    let result = guarded(|| train_and_report(common, data, &mut contenders, &folder, progress));
     if result.is_err() {
         for contender in &mut contenders {
             if contender.outcome == run::Outcome::Training {
@@ -439,6 +436,13 @@ fn train_and_report(
         .collect();
     crate::plots::step_chart(folder, &steps)?;
     Ok((end, summaries))
+}
+
+/// Runs the work of a run whose `run.json` says `running`, turning a panic (tch panics on a
+/// CUDA out-of-memory error, for example) into an error, so that the caller can record it.
+pub fn guarded<T>(work: impl FnOnce() -> Result<T>) -> Result<T> {
+    panic::catch_unwind(AssertUnwindSafe(work))
+        .unwrap_or_else(|payload| Err(anyhow!("training panicked: {}", panic_message(&*payload))))
 }
 
 /// The text of a panic's payload (a `&str` or a `String` for `panic!` with a message).
