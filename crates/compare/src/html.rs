@@ -94,6 +94,8 @@ h3 { font-size: 1.05em; margin: 14px 0 6px; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th, td { padding: 4px 10px; border-bottom: 1px solid #e1e4e8; text-align: right; vertical-align: top; }
 th { font-weight: 600; }
+#extra { width: 100%; font-size: 0.9em; }
+#extra th { overflow-wrap: anywhere; }
 th:first-child, td:first-child { text-align: left; }
 table.config td, table.config th { text-align: left; }
 table.config td { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.9em; overflow-wrap: anywhere; }
@@ -155,7 +157,9 @@ pub fn write_seeds_page(page: &SeedsPage<'_>) -> Result<PathBuf> {
                     h1 { (page.title) }
                     p.sub { (subtitle(page.folder, record)) }
                 }
-                div.top {
+                // Stacked: the statistics table is too wide to share the page with the
+                // configuration, and its verdict column is what the page is for.
+                div.top.stacked {
                     section { h2 { "Configuration" } (configuration(record)) }
                     section {
                         h2 { "Over the seeds" }
