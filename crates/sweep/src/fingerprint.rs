@@ -118,10 +118,13 @@ fn config_difference<C: Serialize>(ours: &C, theirs: &C) -> Difference {
     }
     // Unequal yet serialised alike (a NaN, or a type whose `PartialEq` sees more than its
     // serde form): the configuration as a whole is what differs.
-    .unwrap_or(Difference {
-        field: Field::Config(String::new()),
-        ours: String::new(),
-        theirs: String::new(),
+    .unwrap_or_else(|| {
+        let text = |config: &C| serde_json::to_string(config).unwrap_or_default();
+        Difference {
+            field: Field::Config(String::new()),
+            ours: text(ours),
+            theirs: text(theirs),
+        }
     })
 }
 
@@ -168,14 +171,14 @@ impl fmt::Display for Field {
     }
 }
 
-/// `the configuration's lr (0.01 in one, 0.1 in the other)`
+/// `the configuration's lr (0.01 in the first, 0.1 in the second)`
 impl fmt::Display for Difference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.field)?;
-        if !self.ours.is_empty() || !self.theirs.is_empty() {
-            write!(f, " ({} in one, {} in the other)", self.ours, self.theirs)?;
-        }
-        Ok(())
+        write!(
+            f,
+            "{} ({} in the first, {} in the second)",
+            self.field, self.ours, self.theirs
+        )
     }
 }
 
@@ -236,7 +239,7 @@ pub(crate) mod tests {
         assert_eq!(lr.field, Field::Config("lr".into()));
         assert_eq!(
             lr.to_string(),
-            "the configuration's lr (0.01 in one, 0.1 in the other)"
+            "the configuration's lr (0.01 in the first, 0.1 in the second)"
         );
         let limit = difference(|f| f.config.data.limit = Some(640)).unwrap();
         assert_eq!(limit.field, Field::Config("data.limit".into()));
@@ -247,7 +250,7 @@ pub(crate) mod tests {
         let hidden = difference(|f| f.config.hidden = vec![256, 128]).unwrap();
         assert_eq!(
             hidden.to_string(),
-            "the configuration's hidden ([500,250,100] in one, [256,128] in the other)"
+            "the configuration's hidden ([500,250,100] in the first, [256,128] in the second)"
         );
     }
 
@@ -265,7 +268,13 @@ pub(crate) mod tests {
         let mut nan = fingerprint();
         nan.config.lr = f32::NAN;
         let whole = nan.first_difference(&nan.clone()).unwrap();
-        assert_eq!(whole.to_string(), "the configuration");
+        assert_eq!(whole.field, Field::Config(String::new()));
+        assert!(
+            whole
+                .to_string()
+                .starts_with("the configuration ({\"lr\":null,"),
+            "{whole}"
+        );
     }
 
     #[test]
@@ -289,7 +298,7 @@ pub(crate) mod tests {
         .unwrap();
         assert_eq!(
             missing.to_string(),
-            "the SHA-256 of dataset file t10k-labels-idx1-ubyte (f7ae in one, absent in the other)"
+            "the SHA-256 of dataset file t10k-labels-idx1-ubyte (f7ae in the first, absent in the second)"
         );
     }
 
@@ -311,7 +320,7 @@ pub(crate) mod tests {
             difference(|f| f.scratch_engine = "textbook".into())
                 .unwrap()
                 .to_string(),
-            "the scratch engine (avx2 in one, textbook in the other)"
+            "the scratch engine (avx2 in the first, textbook in the second)"
         );
         assert_eq!(
             difference(|f| f.device = "cuda:0".into()).unwrap().field,

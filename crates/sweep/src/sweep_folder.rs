@@ -40,7 +40,7 @@ pub enum FolderError {
         expected: u64,
         found: u64,
     },
-    #[error("{} was made with other settings, so this run cannot add to it: {difference}", path.display())]
+    #[error("{} was made with other settings, so this run cannot add to it: {} is {} there, {} in this run", path.display(), .difference.field, .difference.theirs, .difference.ours)]
     Fingerprint {
         path: PathBuf,
         difference: Box<Difference>,
@@ -336,7 +336,7 @@ mod tests {
         assert_eq!(path, &folder.seed_dir(5));
         assert_eq!(difference.field, Field::Config("lr".into()));
         assert!(refused.to_string().ends_with(
-            "was made with other settings, so this run cannot add to it: the configuration's lr (0.01 in one, 0.1 in the other)"
+            "was made with other settings, so this run cannot add to it: the configuration's lr is 0.1 there, 0.01 in this run"
         ), "{refused}");
     }
 

@@ -173,7 +173,7 @@ fn folders_made_with_other_settings_are_refused_naming_both_and_the_field() {
         assert_eq!(difference.field, Field::Config("lr".into()));
         assert!(
             error.to_string().ends_with(
-                "cannot be pooled: they differ in the configuration's lr (0.01 in one, 0.1 in the other)"
+                "cannot be pooled: they differ in the configuration's lr (0.01 in the first, 0.1 in the second)"
             ),
             "{error}"
         );
