@@ -44,6 +44,9 @@ struct RunArgs {
     lr: f32,
     #[arg(long, default_value_t = 0.5)]
     seconds_per_seed: f64,
+    /// Like compare's, and like it not part of the fingerprint.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
 }
 
 #[derive(Subcommand)]
@@ -136,7 +139,8 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
     let folder = SweepFolder::new(&args.out);
     let plan = folder.plan::<Config, SeedResult>(mine.as_slice(), &print)?;
     eprintln!(
-        "shard {shard}: seeds {mine} ({} of {})",
+        "shard {shard} on {} threads: seeds {mine} ({} of {})",
+        args.threads,
         mine.len(),
         seeds.len()
     );

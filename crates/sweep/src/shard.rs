@@ -217,7 +217,8 @@ mod tests {
         })
     }
 
-    /// What Slurm 22.05 sets for `--array=ARRAY`'s task with id `id`.
+    /// The variables of the task with id `id`. The cases below are what Slurm 22.05.8 set on
+    /// scripts/slurm-test's node (`env | grep SLURM_ARRAY_TASK` in each task).
     fn task(id: u64, min: u64, max: u64, step: u64, count: u64) -> Result<Shard, ShardError> {
         let [id, min, max, step, count] = [id, min, max, step, count].map(|v| v.to_string());
         slurm([
@@ -237,13 +238,13 @@ mod tests {
         // --array=0-9:2 runs ids 0, 2, 4, 6, 8.
         let shards: Vec<_> = (0..5).map(|k| task(2 * k, 0, 8, 2, 5)).collect();
         assert_eq!(shards, (0..5).map(|i| Shard::new(i, 5)).collect::<Vec<_>>());
-        // --array=7 is one shard of one.
+        // --array=7 is one shard of one (STEP=1).
         assert_eq!(task(7, 7, 7, 1, 1), Ok(Shard::WHOLE));
     }
 
     #[test]
     fn an_unevenly_spaced_slurm_array_is_refused() {
-        // --array=1,2,7: Slurm reports the step as 1, which does not reach MAX in 3 tasks.
+        // --array=1,2,7: Slurm sets STEP=1, COUNT=3, MIN=1, MAX=7; 1 + 2 steps is not 7.
         assert!(matches!(
             task(7, 1, 7, 1, 3),
             Err(ShardError::SlurmUneven { .. })
