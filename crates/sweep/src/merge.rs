@@ -104,15 +104,7 @@ where
 
     let mut records: Vec<(PathBuf, SeedRecord<C, R>)> = Vec::with_capacity(complete.len());
     for (seed, dir) in complete {
-        let record: SeedRecord<C, R> = read_record(&dir)?;
-        if record.seed != seed {
-            return Err(FolderError::WrongSeed {
-                path: dir,
-                expected: seed,
-                found: record.seed,
-            }
-            .into());
-        }
+        let record: SeedRecord<C, R> = read_record(&dir, seed)?;
         records.push((dir, record));
     }
     let Some((reference_dir, reference)) = records.first() else {

@@ -134,15 +134,7 @@ impl SweepFolder {
         if !dir.exists() {
             return Ok(None);
         }
-        let record: SeedRecord<C, R> = read_record(&dir)?;
-        if record.seed != seed {
-            return Err(FolderError::WrongSeed {
-                path: dir,
-                expected: seed,
-                found: record.seed,
-            });
-        }
-        Ok(Some(record))
+        read_record(&dir, seed).map(Some)
     }
 
     /// Starts seed `seed`: an empty `seed-N.partial` folder to write its reports into,
@@ -162,9 +154,10 @@ impl SweepFolder {
     }
 }
 
-/// Reads `seed.json` of a complete seed folder.
+/// Reads `seed.json` of the complete folder `dir` of seed `seed`.
 pub(crate) fn read_record<C: DeserializeOwned, R: DeserializeOwned>(
     dir: &Path,
+    seed: u64,
 ) -> Result<SeedRecord<C, R>, FolderError> {
     let path = dir.join(RECORD_FILE);
     let text = match fs::read_to_string(&path) {
@@ -175,10 +168,19 @@ pub(crate) fn read_record<C: DeserializeOwned, R: DeserializeOwned>(
         }
         other => other.map_err(io_error(&path))?,
     };
-    serde_json::from_str(&text).map_err(|e| FolderError::Unreadable {
-        path,
-        reason: e.to_string(),
-    })
+    let record: SeedRecord<C, R> =
+        serde_json::from_str(&text).map_err(|e| FolderError::Unreadable {
+            path,
+            reason: e.to_string(),
+        })?;
+    if record.seed != seed {
+        return Err(FolderError::WrongSeed {
+            path: dir.to_owned(),
+            expected: seed,
+            found: record.seed,
+        });
+    }
+    Ok(record)
 }
 
 /// Whether `name` is a `seed-N` or a `seed-N.partial` folder's name, and which.

@@ -68,6 +68,12 @@ fn merged_seeds(places: &[PathBuf], expect: Option<&SeedList>) -> Vec<(u64, f64,
         .collect()
 }
 
+/// The error of merging `a` and `b`, and of merging `b` and `a`.
+fn errors_in_both_orders(a: &Path, b: &Path) -> [MergeError; 2] {
+    [[a, b], [b, a]]
+        .map(|places| merge::<Config, Result>(&places.map(Path::to_owned), None, same).unwrap_err())
+}
+
 #[test]
 fn four_shards_on_four_machines_merge_to_the_whole_list_in_any_order() {
     let out = tempfile::tempdir().unwrap();
@@ -127,8 +133,7 @@ fn the_same_seed_twice_counts_once_when_its_results_agree_and_is_refused_when_no
         .unwrap()
         .complete(&fingerprint(0.01), &other)
         .unwrap();
-    for places in [[a.clone(), b.clone()], [b.clone(), a.clone()]] {
-        let error = merge::<Config, Result>(&places, None, same).unwrap_err();
+    for error in errors_in_both_orders(&a, &b) {
         let MergeError::Conflict {
             seed,
             first,
@@ -158,8 +163,7 @@ fn folders_made_with_other_settings_are_refused_naming_both_and_the_field() {
     let (a, b) = (out.path().join("a"), out.path().join("b"));
     run_shard(&a, &list("0..4"), 0, 2, 0.01);
     run_shard(&b, &list("0..4"), 1, 2, 0.1);
-    for places in [[a.clone(), b.clone()], [b.clone(), a.clone()]] {
-        let error = merge::<Config, Result>(&places, None, same).unwrap_err();
+    for error in errors_in_both_orders(&a, &b) {
         let MergeError::Fingerprint {
             first,
             second,
