@@ -5,6 +5,7 @@ use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;
 
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// The most seeds one list may hold. Each seed is a whole training run of minutes and a
@@ -34,8 +35,9 @@ pub enum SeedListError {
 }
 
 /// A seed list as written, checked as far as it can be without the first seed of a count:
-/// ranges non-empty, no seed twice, at most [`MAX_SEEDS`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// ranges non-empty, no seed twice, at most [`MAX_SEEDS`]. Serialised as its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub enum SeedSpec {
     /// `N`: N seeds from the first seed (the caller's `--seed`).
     Count(u64),
@@ -127,6 +129,42 @@ fn first_repeat(ranges: &[Range<u64>]) -> Option<u64> {
         covered_to = covered_to.max(r.end);
     }
     repeat
+}
+
+/// The text it parses from: `10`, or the ranges joined by commas, a one-seed range as the
+/// seed unless it stands alone (`5` alone would be a count).
+impl fmt::Display for SeedSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SeedSpec::Count(count) => write!(f, "{count}"),
+            SeedSpec::Ranges(ranges) => {
+                for (i, range) in ranges.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    match range.end - range.start {
+                        1 if ranges.len() > 1 => write!(f, "{}", range.start)?,
+                        _ => write!(f, "{}..{}", range.start, range.end)?,
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl From<SeedSpec> for String {
+    fn from(spec: SeedSpec) -> String {
+        spec.to_string()
+    }
+}
+
+impl TryFrom<String> for SeedSpec {
+    type Error = SeedListError;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
+    }
 }
 
 impl SeedSpec {
@@ -315,6 +353,22 @@ mod tests {
         assert_eq!(
             SeedList(vec![0, 1, 2, 7, 9, 10]).to_string(),
             "0..3, 7, 9..11"
+        );
+    }
+
+    #[test]
+    fn a_spec_is_written_back_as_text_that_parses_to_it() {
+        for text in ["10", "0..100", "5..6", "1,5,9", "0..10,20,30..35"] {
+            let spec: SeedSpec = text.parse().unwrap();
+            assert_eq!(spec.to_string(), text);
+            let json = serde_json::to_string(&spec).unwrap();
+            assert_eq!(json, format!("\"{text}\""));
+            assert_eq!(serde_json::from_str::<SeedSpec>(&json).unwrap(), spec);
+        }
+        let refused = serde_json::from_str::<SeedSpec>("\"4,5,4\"").unwrap_err();
+        assert!(
+            refused.to_string().contains("seed 4 is listed twice"),
+            "{refused}"
         );
     }
 

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::seed_list::SeedList;
@@ -38,8 +39,9 @@ pub struct Shard {
     count: u64,
 }
 
-/// A shard as given on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A shard as given on the command line (and serialised so: `2/4`, `slurm`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub enum ShardSpec {
     Fixed(Shard),
     /// From `SLURM_ARRAY_TASK_*` when the job runs.
@@ -150,6 +152,29 @@ impl fmt::Display for Shard {
     }
 }
 
+impl fmt::Display for ShardSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ShardSpec::Fixed(shard) => shard.fmt(f),
+            ShardSpec::Slurm => f.write_str("slurm"),
+        }
+    }
+}
+
+impl From<ShardSpec> for String {
+    fn from(spec: ShardSpec) -> String {
+        spec.to_string()
+    }
+}
+
+impl TryFrom<String> for ShardSpec {
+    type Error = ShardError;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,6 +232,17 @@ mod tests {
         for bad in ["3", "-1/4", "1/x", "1/4/2", "slurm/2", "+1/4"] {
             assert_eq!(fixed(bad), Err(ShardError::Syntax(bad.into())), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_shard_is_written_back_as_it_was_given() {
+        for text in ["0/1", "3/4", "slurm"] {
+            let spec: ShardSpec = text.parse().unwrap();
+            assert_eq!(spec.to_string(), text);
+            let json = serde_json::to_string(&spec).unwrap();
+            assert_eq!(serde_json::from_str::<ShardSpec>(&json).unwrap(), spec);
+        }
+        assert!(serde_json::from_str::<ShardSpec>("\"4/4\"").is_err());
     }
 
     fn slurm(vars: [(&str, &str); 5]) -> Result<Shard, ShardError> {
