@@ -10,11 +10,28 @@
 
 use std::process::ExitCode;
 
-/// Each kernel set: its name (as `Engine::name` spells it), its cfg, and whether this CPU
-/// has what it needs (the detection in `src/fused/kernels/avx2.rs` and `avx512.rs`).
-const SETS: [(&str, &str, fn() -> bool); 2] = [
-    ("avx2", "test_avx2", has_avx2_and_fma),
-    ("avx512", "test_avx512", has_avx512f),
+/// A kernel set whose tests this build may run.
+struct KernelSet {
+    /// As `Engine::name` spells it.
+    name: &'static str,
+    /// The cfg its tests are run under.
+    cfg: &'static str,
+    /// Whether this CPU has what it needs (the detection of `src/fused/kernels/avx2.rs` and
+    /// `avx512.rs`).
+    detected: fn() -> bool,
+}
+
+const SETS: [KernelSet; 2] = [
+    KernelSet {
+        name: "avx2",
+        cfg: "test_avx2",
+        detected: has_avx2_and_fma,
+    },
+    KernelSet {
+        name: "avx512",
+        cfg: "test_avx512",
+        detected: has_avx512f,
+    },
 ];
 
 const DISABLE: &str = "SCRATCH_TEST_DISABLE";
@@ -30,17 +47,17 @@ fn main() -> ExitCode {
         .collect();
     if let Some(unknown) = disabled
         .iter()
-        .find(|name| !SETS.iter().any(|(set, ..)| set == *name))
+        .find(|name| !SETS.iter().any(|set| set.name == **name))
     {
         eprintln!("{DISABLE}: unknown kernel set {unknown:?}: expected a comma-separated list of avx2, avx512");
         return ExitCode::FAILURE;
     }
     // The tests run where they are built only if the build is not a cross-compilation.
     let native = std::env::var("HOST").ok() == std::env::var("TARGET").ok();
-    for (set, cfg, detected) in SETS {
-        println!("cargo::rustc-check-cfg=cfg({cfg})");
-        if native && detected() && !disabled.contains(&set) {
-            println!("cargo::rustc-cfg={cfg}");
+    for set in SETS {
+        println!("cargo::rustc-check-cfg=cfg({})", set.cfg);
+        if native && (set.detected)() && !disabled.contains(&set.name) {
+            println!("cargo::rustc-cfg={}", set.cfg);
         }
     }
     // For the test that checks this script's decision against the CPU the tests run on.
