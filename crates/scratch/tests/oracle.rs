@@ -17,6 +17,16 @@ use mnist::{
 use scratch::textbook::{self, Moments};
 use scratch::{set_threads, Engine, Mlp, Textbook};
 
+#[macro_use]
+mod common;
+
+// The textbook engine is the oracle, not a candidate.
+test_on_engines! {
+    sigmoid_fused_matches_textbook: avx2, avx512;
+    tanh_fused_matches_textbook: avx2, avx512;
+    relu_fused_matches_textbook: avx2, avx512;
+}
+
 const HIDDEN: [usize; 3] = [500, 250, 100];
 const BATCH: usize = 64;
 const STEPS: usize = 2;
@@ -130,56 +140,14 @@ fn check(engine: Engine, activation: Activation) {
     set_threads(0);
 }
 
-#[test]
-#[cfg_attr(
-    not(test_avx2),
-    ignore = "needs AVX2 and FMA (absent here or in SCRATCH_TEST_DISABLE)"
-)]
-fn sigmoid_fused_avx2_matches_textbook() {
-    check(Engine::Avx2, Activation::Sigmoid);
+fn sigmoid_fused_matches_textbook(engine: Engine) {
+    check(engine, Activation::Sigmoid);
 }
 
-#[test]
-#[cfg_attr(
-    not(test_avx2),
-    ignore = "needs AVX2 and FMA (absent here or in SCRATCH_TEST_DISABLE)"
-)]
-fn tanh_fused_avx2_matches_textbook() {
-    check(Engine::Avx2, Activation::Tanh);
+fn tanh_fused_matches_textbook(engine: Engine) {
+    check(engine, Activation::Tanh);
 }
 
-#[test]
-#[cfg_attr(
-    not(test_avx2),
-    ignore = "needs AVX2 and FMA (absent here or in SCRATCH_TEST_DISABLE)"
-)]
-fn relu_fused_avx2_matches_textbook() {
-    check(Engine::Avx2, Activation::Relu);
-}
-
-#[test]
-#[cfg_attr(
-    not(test_avx512),
-    ignore = "needs AVX-512F (absent here or in SCRATCH_TEST_DISABLE)"
-)]
-fn sigmoid_fused_avx512_matches_textbook() {
-    check(Engine::Avx512, Activation::Sigmoid);
-}
-
-#[test]
-#[cfg_attr(
-    not(test_avx512),
-    ignore = "needs AVX-512F (absent here or in SCRATCH_TEST_DISABLE)"
-)]
-fn tanh_fused_avx512_matches_textbook() {
-    check(Engine::Avx512, Activation::Tanh);
-}
-
-#[test]
-#[cfg_attr(
-    not(test_avx512),
-    ignore = "needs AVX-512F (absent here or in SCRATCH_TEST_DISABLE)"
-)]
-fn relu_fused_avx512_matches_textbook() {
-    check(Engine::Avx512, Activation::Relu);
+fn relu_fused_matches_textbook(engine: Engine) {
+    check(engine, Activation::Relu);
 }

@@ -13,7 +13,9 @@ use scratch::{set_threads, Engine, Mlp};
 #[macro_use]
 mod common;
 
-test_on_every_engine!(one_two_and_three_threads_train_the_same_network);
+test_on_engines! {
+    one_two_and_three_threads_train_the_same_network: textbook, avx2, avx512;
+}
 
 /// The thread count is process-wide: one engine's test at a time.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());

@@ -11,12 +11,12 @@ use scratch::{Engine, Mlp};
 #[macro_use]
 mod common;
 
-test_on_every_engine!(
-    logits_do_not_depend_on_blocking_and_leave_the_model_unchanged,
-    train_step_returns_the_loss_before_the_update,
-    an_sgd_step_applies_the_reported_gradient,
-    a_small_network_learns_a_separable_problem_perfectly,
-);
+test_on_engines! {
+    logits_do_not_depend_on_blocking_and_leave_the_model_unchanged: textbook, avx2, avx512;
+    train_step_returns_the_loss_before_the_update: textbook, avx2, avx512;
+    an_sgd_step_applies_the_reported_gradient: textbook, avx2, avx512;
+    a_small_network_learns_a_separable_problem_perfectly: textbook, avx2, avx512;
+}
 
 fn config(hidden: &[usize], optimizer: Optimizer, l2: f32) -> ModelConfig {
     ModelConfig::new(hidden, Activation::Relu, optimizer, l2)

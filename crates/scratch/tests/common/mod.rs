@@ -1,36 +1,40 @@
 //! What the integration tests share: one test per engine, so that the tests of a kernel set
 //! this CPU lacks are counted as ignored, not as passed (`build.rs` decides which run).
 
-/// Turns each `fn name(engine: Engine)` named into a module `name` of three tests,
-/// `name::textbook`, `name::avx2` and `name::avx512`, the last two ignored where the build
-/// found the CPU without the set or `SCRATCH_TEST_DISABLE` named it.
-macro_rules! test_on_every_engine {
-    ($($name:ident),* $(,)?) => {$(
+/// `test_on_engines!(name: textbook, avx2, avx512)` turns `fn name(engine: Engine)` into a
+/// module `name` of one test per engine listed (`name::textbook`, `name::avx2`,
+/// `name::avx512`); those of a kernel set are ignored where the build found the CPU without
+/// it or `SCRATCH_TEST_DISABLE` named it.
+macro_rules! test_on_engines {
+    ($($name:ident: $($engine:ident),+;)+) => {$(
         mod $name {
-            use scratch::Engine;
-
-            #[test]
-            fn textbook() {
-                super::$name(Engine::Textbook);
-            }
-
-            #[test]
-            #[cfg_attr(
-                not(test_avx2),
-                ignore = "needs AVX2 and FMA (absent here or in SCRATCH_TEST_DISABLE)"
-            )]
-            fn avx2() {
-                super::$name(Engine::Avx2);
-            }
-
-            #[test]
-            #[cfg_attr(
-                not(test_avx512),
-                ignore = "needs AVX-512F (absent here or in SCRATCH_TEST_DISABLE)"
-            )]
-            fn avx512() {
-                super::$name(Engine::Avx512);
-            }
+            $(test_on_engines!(@test $name $engine);)+
         }
-    )*};
+    )+};
+    (@test $name:ident textbook) => {
+        #[test]
+        fn textbook() {
+            super::$name(scratch::Engine::Textbook);
+        }
+    };
+    (@test $name:ident avx2) => {
+        #[test]
+        #[cfg_attr(
+            not(test_avx2),
+            ignore = "needs AVX2 and FMA (absent here or in SCRATCH_TEST_DISABLE)"
+        )]
+        fn avx2() {
+            super::$name(scratch::Engine::Avx2);
+        }
+    };
+    (@test $name:ident avx512) => {
+        #[test]
+        #[cfg_attr(
+            not(test_avx512),
+            ignore = "needs AVX-512F (absent here or in SCRATCH_TEST_DISABLE)"
+        )]
+        fn avx512() {
+            super::$name(scratch::Engine::Avx512);
+        }
+    };
 }
