@@ -1,12 +1,11 @@
 //! The textbook engine is the oracle of the fused one, on each of its hand-written kernel
 //! sets (AVX-512, AVX2; the tests of a set the CPU lacks are ignored, see `build.rs`): at the
-//! full 784-500-250-100-10 size,
-//! on real MNIST batches, with 1, 2 and 3 threads, for each activation, with and without L2,
-//! with SGD and with Adam, the fused engine trains and at every step both engines compute the
-//! loss, the gradient and the hidden pre-activations from the fused engine's parameters of
-//! that step (teacher forcing: rounding cannot build up, so the bounds stay at one step's
-//! `f32` rounding). The fused update itself is checked against the textbook optimiser fed
-//! the same gradient.
+//! full 784-500-250-100-10 size, on real MNIST batches, with 1, 2 and 3 threads, for each
+//! activation, with and without L2, with SGD and with Adam, the fused engine trains and at
+//! every step both engines compute the loss, the gradient and the hidden pre-activations from
+//! the fused engine's parameters of that step (teacher forcing: rounding cannot build up, so
+//! the bounds stay at one step's `f32` rounding). The fused update itself is checked against
+//! the textbook optimiser fed the same gradient.
 
 use std::sync::{Mutex, OnceLock, PoisonError};
 
