@@ -4,9 +4,11 @@
 //!
 //! Each mode runs in a process of its own that, like `compare`'s `main`, sets the mode before
 //! any thread starts or libtorch runs (this file re-runs itself; the test harness would have
-//! started threads first). In it both models train as in a run: scratch (its pool threads do
-//! the Adam update on their shares of the rows) and libtorch, whose element-wise kernels split
-//! tensors of more than 32 768 elements between its OpenMP threads.
+//! started threads first). The parent is one test under libtest-mimic, so that `cargo test`
+//! reports it as ignored, not passed, where it does not apply (not x86_64). In each child both
+//! models train as in a run: scratch (its pool threads do the Adam update on their shares of
+//! the rows) and libtorch, whose element-wise kernels split tensors of more than 32 768
+//! elements between its OpenMP threads.
 //!
 //! libtorch's `nn::Optimizer` does not expose its Adam state (tch 0.26 has no accessor, and
 //! `torch::optim::Adam` keeps it in C++). So beside the torch model's own `nn::adam` step, the
@@ -16,8 +18,9 @@
 //! so that state is the state libtorch's Adam holds. The first layer's `m` is counted in two
 //! halves: libtorch's second OpenMP thread (not the main one) updates the second half.
 
-use std::process::Command;
+use std::process::{Command, ExitCode};
 
+use libtest_mimic::{Arguments, Trial};
 use mnist::{Batcher, Differentiable, EpochOrder, ModelConfig, Trainer};
 use tch::{Kind, Tensor};
 
@@ -34,16 +37,30 @@ const EPOCHS: usize = 2;
 /// so both OpenMP threads take a half.
 const HIDDEN: [usize; 1] = [100];
 
-fn main() {
-    if !cfg!(target_arch = "x86_64") {
-        eprintln!("SKIPPED: flushing subnormals is implemented on x86_64 only");
-        return;
-    }
+fn main() -> ExitCode {
     match std::env::var(MODE).as_deref() {
         Ok("flush") => measure(subnormals::Mode::FlushToZero),
         Ok("keep") => measure(subnormals::Mode::Keep),
-        _ => compare_modes(),
+        _ => return run_as_a_test(),
     }
+    ExitCode::SUCCESS
+}
+
+/// The parent: one test, in `cargo test`'s format, ignored where it does not apply.
+fn run_as_a_test() -> ExitCode {
+    let applies = cfg!(target_arch = "x86_64");
+    if !applies {
+        eprintln!("subnormal_state is ignored: flushing subnormals is implemented on x86_64 only");
+    }
+    let test = Trial::test(
+        "adam_state_holds_subnormals_only_when_they_are_kept",
+        || {
+            compare_modes();
+            Ok(())
+        },
+    )
+    .with_ignored_flag(!applies);
+    libtest_mimic::run(&Arguments::from_args(), vec![test]).exit_code()
 }
 
 /// What a child reports: subnormal counts in each model's Adam state.
@@ -93,7 +110,6 @@ fn compare_modes() {
         (0, 0, 0),
         "flushed: {flushed:?}"
     );
-    println!("test subnormal_state ... ok");
 }
 
 /// Trains both models with Adam in `mode` and prints the subnormal counts of their state.

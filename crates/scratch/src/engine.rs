@@ -132,4 +132,26 @@ mod tests {
         // Widths apply, so that tables of engines line up.
         assert_eq!(format!("[{:<6}]", Engine::Avx2), "[avx2  ]");
     }
+
+    /// `build.rs` decided which kernel sets' tests run (the others are ignored): exactly those
+    /// this CPU has and `SCRATCH_TEST_DISABLE` did not name. Fails on a build from a machine
+    /// with other instruction sets, whose tests would be ignored or fail for the wrong reason.
+    #[test]
+    fn the_kernel_sets_under_test_are_those_this_cpu_runs() {
+        let disabled = env!("SCRATCH_TEST_DISABLE_AT_BUILD");
+        let disabled: Vec<&str> = disabled.split(',').collect();
+        for (engine, under_test) in [
+            (Engine::Avx2, cfg!(test_avx2)),
+            (Engine::Avx512, cfg!(test_avx512)),
+        ] {
+            let expected = engine.is_available() && !disabled.contains(&engine.name());
+            assert_eq!(
+                under_test,
+                expected,
+                "{engine}: the build decided to test it: {under_test}; this CPU runs it: {}, \
+                 disabled: {disabled:?} (a build from another machine? `cargo clean -p scratch`)",
+                engine.is_available()
+            );
+        }
+    }
 }

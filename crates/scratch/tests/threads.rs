@@ -1,5 +1,7 @@
 //! The thread count changes who computes what, not the result. (A file of its own: the count
-//! is process-wide, so no other test may run beside these.)
+//! is process-wide, so no other test may run beside these, and they run one at a time.)
+
+use std::sync::{Mutex, PoisonError};
 
 use mnist::testing::assert_close;
 use mnist::{Activation, Batch, ModelConfig, Optimizer, Trainer, INPUT_SIZE};
@@ -8,8 +10,18 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use scratch::{set_threads, Engine, Mlp};
 
-#[test]
-fn one_two_and_three_threads_train_the_same_network() {
+#[macro_use]
+mod common;
+
+test_on_engines! {
+    one_two_and_three_threads_train_the_same_network: textbook, avx2, avx512;
+}
+
+/// The thread count is process-wide: one engine's test at a time.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_two_and_three_threads_train_the_same_network(engine: Engine) {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let images = Array2::from_shape_fn((64, INPUT_SIZE), |_| rng.gen::<f32>());
     let labels = Array1::from_shape_fn(64, |_| rng.gen_range(0..10u8));
@@ -23,20 +35,16 @@ fn one_two_and_three_threads_train_the_same_network() {
         optimizer: Optimizer::Sgd { lr: 0.1 },
         l2: 0.1,
     };
-    for engine in Engine::CONCRETE {
-        if let Err(why) = engine.resolve() {
-            eprintln!("SKIPPED: the {engine} engine: {why}");
-            continue;
-        }
-        check(engine, &config, &batch);
-    }
+    check(engine, &config, &batch);
     set_threads(0);
 }
 
 fn check(engine: Engine, config: &ModelConfig, batch: &Batch<'_>) {
     let train = |threads| {
         set_threads(threads);
-        let mut mlp = Mlp::new(config, 2).with_engine(engine).expect("resolved");
+        let mut mlp = Mlp::new(config, 2)
+            .with_engine(engine)
+            .expect("the build found this engine on the CPU (built on another machine? `cargo clean -p scratch`)");
         let losses: Vec<f32> = (0..5).map(|_| mlp.train_step(batch)).collect();
         let params: Vec<f32> = mlp
             .parameters()

@@ -3,12 +3,13 @@
 //! the same path. libtorch is the oracle (`want`), scratch is checked (`got`).
 //!
 //! Every run: 784-500-250-100-10, seed 2024, the first 200 training batches of 64 in file
-//! order, both models on 2 threads; SGD at lr 0.01, Adam at lr 0.001. Each step's loss to a
-//! relative 1e-4, every parameter after step 200 to 1e-4 absolute, logits to 1e-4 absolute.
-//! Only the runs where two trajectories stay that close are here: sigmoid and tanh with SGD,
-//! sigmoid with Adam. Elsewhere they part for reasons that are not errors: at a ReLU kink (a
-//! pre-activation within ~1e-7 of 0, on in one model and off in the other; seed 2024, SGD
-//! with L2: step 23, z = −5e-8), and through Adam's 1/√v where a gradient is near zero (tanh).
+//! order, both models on 2 threads; SGD at lr 0.01, Adam at lr 0.001. Each step's loss, every
+//! parameter after step 200 and the logits, each within 10× of the worst difference measured
+//! (stated beside each bound). Only the runs where two trajectories stay that close are here:
+//! sigmoid and tanh with SGD, sigmoid with Adam. Elsewhere they part for reasons that are not
+//! errors: at a ReLU kink (a pre-activation within ~1e-7 of 0, on in one model and off in the
+//! other; seed 2024, SGD with L2: step 23, z = −5e-8), and through Adam's 1/√v where a
+//! gradient is near zero (tanh).
 //! Those cases are checked step by step instead, where rounding cannot build up
 //! (`gradient_parity.rs`).
 
@@ -26,21 +27,19 @@ const BATCH: usize = 64;
 const SEED: u64 = 2024;
 const THREADS: usize = 2;
 const LAMBDA: f32 = 0.8;
-const LOGITS_ATOL: f64 = 1e-4;
 
-/// How closely the two trajectories must agree.
+/// How closely the two trajectories must agree. Each run's bounds are within 10× of the worst
+/// difference measured for it, on two CPUs: a 2-core AMD EPYC Zen 4 (AVX-512 kernels, issue 4's
+/// figures) and a Zen 3 (AVX2 kernels). What is left is f32 rounding (sums in another order,
+/// the vectorised exp within 1–2 ulp), which 200 steps of SGD on smooth activations barely
+/// grow. A real fault (a derivative taken at A, an L2 term left out, a bias correction
+/// missing) changes the loss within a few steps by far more than these bounds.
 struct Bounds {
     /// Relative, on the loss of every step.
     loss_rtol: f64,
     /// Absolute, on every parameter after the last step.
     param_atol: f64,
 }
-
-/// Issue 4's bounds.
-const ISSUE: Bounds = Bounds {
-    loss_rtol: 1e-4,
-    param_atol: 1e-4,
-};
 
 /// One run at a time: each model already uses both cores, and two runs at once would leave
 /// libtorch's OpenMP threads waiting for each other at every barrier.
@@ -107,51 +106,83 @@ fn adam() -> Optimizer {
     Optimizer::adam(0.001)
 }
 
-/// Observed: loss 2.1e-7, parameters 4.5e-8.
+/// Worst measured (Zen 4 AVX-512; Zen 3 AVX2): loss 2.1e-7; 1.1e-7, parameters 4.5e-8; 3.0e-8.
 #[test]
 fn sgd_sigmoid() {
-    assert_same_trajectory(config(Activation::Sigmoid, sgd(), 0.0), ISSUE);
+    let bounds = Bounds {
+        loss_rtol: 1e-6,
+        param_atol: 3e-7,
+    };
+    assert_same_trajectory(config(Activation::Sigmoid, sgd(), 0.0), bounds);
 }
 
-/// Observed: loss 2.8e-7, parameters 4.5e-8.
+/// Worst measured (Zen 4 AVX-512; Zen 3 AVX2): loss 2.8e-7; 2.8e-7, parameters 4.5e-8; 6.0e-8.
 #[test]
 fn sgd_tanh() {
-    assert_same_trajectory(config(Activation::Tanh, sgd(), 0.0), ISSUE);
+    let bounds = Bounds {
+        loss_rtol: 2e-6,
+        param_atol: 5e-7,
+    };
+    assert_same_trajectory(config(Activation::Tanh, sgd(), 0.0), bounds);
 }
 
-/// Observed: loss 1.1e-7, parameters 3.0e-8.
+/// Worst measured (Zen 4 AVX-512; Zen 3 AVX2): loss 1.1e-7; 1.1e-7, parameters 3.0e-8; 4.5e-8.
 #[test]
 fn sgd_sigmoid_l2() {
-    assert_same_trajectory(config(Activation::Sigmoid, sgd(), LAMBDA), ISSUE);
+    let bounds = Bounds {
+        loss_rtol: 1e-6,
+        param_atol: 3e-7,
+    };
+    assert_same_trajectory(config(Activation::Sigmoid, sgd(), LAMBDA), bounds);
 }
 
-/// Observed: loss 2.1e-7, parameters 4.5e-8.
+/// Worst measured (Zen 4 AVX-512; Zen 3 AVX2): loss 2.1e-7; 2.1e-7, parameters 4.5e-8; 4.5e-8.
 #[test]
 fn sgd_tanh_l2() {
-    assert_same_trajectory(config(Activation::Tanh, sgd(), LAMBDA), ISSUE);
+    let bounds = Bounds {
+        loss_rtol: 1.5e-6,
+        param_atol: 3e-7,
+    };
+    assert_same_trajectory(config(Activation::Tanh, sgd(), LAMBDA), bounds);
 }
 
-/// Observed: loss 2.4e-7, parameters 1.2e-5 (seeds 1, 2: up to 2.5e-7, 1.8e-5).
+/// Worst measured (Zen 4 AVX-512; Zen 3 AVX2): loss 2.4e-7; 2.3e-7, parameters 1.2e-5; 4.2e-6
+/// (Zen 4, seeds 1 and 2: up to 2.5e-7, 1.8e-5). Adam's 1/√v turns the rounding of a gradient
+/// near zero into a step of up to lr = 1e-3, hence the parameters' larger bound.
 #[test]
 fn adam_sigmoid() {
-    assert_same_trajectory(config(Activation::Sigmoid, adam(), 0.0), ISSUE);
+    let bounds = Bounds {
+        loss_rtol: 2e-6,
+        param_atol: 1e-4,
+    };
+    assert_same_trajectory(config(Activation::Sigmoid, adam(), 0.0), bounds);
 }
 
-/// Observed: loss 1.7e-7, parameters 7.3e-8 (seeds 1, 2: up to 1.9e-7, 4.4e-7).
+/// Worst measured (Zen 4 AVX-512; Zen 3 AVX2): loss 1.7e-7; 2.0e-7, parameters 7.3e-8; 1.7e-7
+/// (Zen 4, seeds 1 and 2: up to 1.9e-7, 4.4e-7).
 #[test]
 fn adam_sigmoid_l2() {
-    assert_same_trajectory(config(Activation::Sigmoid, adam(), LAMBDA), ISSUE);
+    let bounds = Bounds {
+        loss_rtol: 1.5e-6,
+        param_atol: 1.5e-6,
+    };
+    assert_same_trajectory(config(Activation::Sigmoid, adam(), LAMBDA), bounds);
 }
 
-/// Forward only, before any update: the logits of the first 1000 test images. Observed:
-/// 7.7e-7 (sigmoid), 1.4e-6 (tanh), 5.4e-7 (ReLU).
+/// Forward only, before any update: the logits of the first 1000 test images. Worst measured,
+/// the same on Zen 4 (AVX-512) and Zen 3 (AVX2): 7.7e-7 (sigmoid), 1.4e-6 (tanh), 5.4e-7
+/// (ReLU); each bound is 6.5–9.3× that.
 #[test]
 fn same_weights_give_the_same_logits() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
     scratch::set_threads(THREADS);
     torchref::set_threads(THREADS);
     let images = common::mnist().test.images.slice(ndarray::s![..1000, ..]);
-    for activation in [Activation::Sigmoid, Activation::Tanh, Activation::Relu] {
+    for (activation, atol) in [
+        (Activation::Sigmoid, 5e-6),
+        (Activation::Tanh, 1e-5),
+        (Activation::Relu, 5e-6),
+    ] {
         let config = config(activation, sgd(), 0.0);
         let mut scratch = scratch::Mlp::new(&config, SEED);
         let mut torch = TorchMlp::from_parameters(&config, &scratch.parameters(), Device::Cpu)
@@ -162,6 +193,6 @@ fn same_weights_give_the_same_logits() {
         let what = format!("{activation:?}: logits of test images 0..1000 (1000×10, row-major)");
         let flat =
             |a: ndarray::Array2<f32>| a.as_standard_layout().iter().copied().collect::<Vec<_>>();
-        assert_close(&what, &flat(got), &flat(want), 0.0, LOGITS_ATOL);
+        assert_close(&what, &flat(got), &flat(want), 0.0, atol);
     }
 }

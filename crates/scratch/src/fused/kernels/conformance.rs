@@ -1,7 +1,7 @@
 //! The checks every hand-vectorised `f32` kernel set must pass, whatever its instruction set:
 //! each kernel against the scalar reference, on shapes that leave partial tiles everywhere, and
 //! the vectorised exponential and activations against the scalar ones. The tests of each set
-//! (in its own file) call these where the CPU can run it and say "SKIPPED" where it cannot.
+//! (in its own file) call these; where the CPU lacks the set they are ignored (`build.rs`).
 
 use mnist::testing::assert_close;
 use mnist::Activation;
@@ -20,50 +20,49 @@ pub(super) enum Function {
     Activate(Activation),
 }
 
-/// The tests of one kernel set, from `$detect`, the set if this CPU can run it; where it
-/// cannot, each says so with `$missing`.
+/// The tests of one kernel set, from `$detect`, the set if this CPU can run it. Each is
+/// ignored where the build found the CPU without the set (`$tested`, a cfg of `build.rs`),
+/// saying `$missing`.
 macro_rules! kernel_set_tests {
-    ($detect:expr, $missing:literal) => {
+    ($detect:expr, $tested:ident, $missing:literal) => {
         #[test]
+        #[cfg_attr(not($tested), ignore = $missing)]
         fn product_matches_the_reference_kernel() {
-            match $detect {
-                Some(kernels) => conformance::product_matches_the_reference_kernel(kernels),
-                None => conformance::skipped($missing),
-            }
+            let kernels = conformance::present($detect);
+            conformance::product_matches_the_reference_kernel(kernels);
         }
 
         #[test]
+        #[cfg_attr(not($tested), ignore = $missing)]
         fn accumulate_matches_the_reference_kernel() {
-            match $detect {
-                Some(kernels) => conformance::accumulate_matches_the_reference_kernel(kernels),
-                None => conformance::skipped($missing),
-            }
+            let kernels = conformance::present($detect);
+            conformance::accumulate_matches_the_reference_kernel(kernels);
         }
 
         #[test]
+        #[cfg_attr(not($tested), ignore = $missing)]
         fn transpose_matches_the_reference_kernel() {
-            match $detect {
-                Some(kernels) => conformance::transpose_matches_the_reference_kernel(kernels),
-                None => conformance::skipped($missing),
-            }
+            let kernels = conformance::present($detect);
+            conformance::transpose_matches_the_reference_kernel(kernels);
         }
 
         #[test]
+        #[cfg_attr(not($tested), ignore = $missing)]
         fn weight_step_matches_the_reference_kernel_for_every_update() {
-            match $detect {
-                Some(kernels) => {
-                    conformance::weight_step_matches_the_reference_kernel_for_every_update(kernels)
-                }
-                None => conformance::skipped($missing),
-            }
+            let kernels = conformance::present($detect);
+            conformance::weight_step_matches_the_reference_kernel_for_every_update(kernels);
         }
     };
 }
 pub(super) use kernel_set_tests;
 
-/// Says in the test output that a kernel set's checks did not run.
-pub(super) fn skipped(why: &str) {
-    eprintln!("SKIPPED: {why}: the kernels cannot run on this CPU, so they were not checked");
+/// The kernel set of a test that was not ignored, so the build found its instruction set on
+/// this CPU; a build run on another CPU fails here rather than passing unchecked.
+pub(super) fn present<K>(detected: Option<K>) -> K {
+    detected.expect(
+        "the build found this kernel set's instruction set on the CPU and this CPU lacks it \
+         (a build from another machine? `cargo clean -p scratch`)",
+    )
 }
 
 fn random(rng: &mut ChaCha8Rng, len: usize, scale: f32) -> Vec<f32> {
