@@ -3,9 +3,10 @@
 
 use serde::Serialize;
 
-/// How a run ended, or that it has not yet: the `status` of `run.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+/// How a run ended, or that it has not yet: the `status` of `run.json`, spelled by
+/// [`RunEnd::name`] alone, so that a variant may carry data (the signal that interrupted a
+/// run, say) and still be written as the same word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunEnd {
     /// Still going, or left so by a process that no longer exists (`pid` on `host`).
     Running,
@@ -29,6 +30,12 @@ impl RunEnd {
             RunEnd::Aborted => "aborted",
             RunEnd::Failed => "failed",
         }
+    }
+}
+
+impl Serialize for RunEnd {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
     }
 }
 
@@ -62,8 +69,42 @@ impl std::fmt::Display for ModelStatus {
     }
 }
 
-impl serde::Serialize for ModelStatus {
+impl Serialize for ModelStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_json_spells_every_end_as_it_always_has() {
+        for (end, spelled) in [
+            (RunEnd::Running, "running"),
+            (RunEnd::Completed, "completed"),
+            (RunEnd::Interrupted, "interrupted"),
+            (RunEnd::Aborted, "aborted"),
+            (RunEnd::Failed, "failed"),
+        ] {
+            let json = serde_json::to_string(&end).expect("serialisable");
+            assert_eq!(json, format!("\"{spelled}\""));
+            assert_eq!(end.name(), spelled, "the page shows what run.json says");
+        }
+    }
+
+    #[test]
+    fn a_diverged_model_says_where_and_with_what_loss() {
+        let status = ModelStatus::Diverged {
+            epoch: 1,
+            step: 3,
+            loss: f32::NAN,
+        };
+        assert_eq!(
+            serde_json::to_string(&status).expect("serialisable"),
+            "\"diverged at epoch 1 step 3 (loss NaN)\""
+        );
+        assert_eq!(ModelStatus::Training.to_string(), "interrupted");
     }
 }
