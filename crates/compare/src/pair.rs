@@ -2,8 +2,10 @@
 //! test images. The pair is scratch and torchref when both ran (the difference reported is
 //! always scratch − torchref); otherwise the two models of a two-model run; none otherwise.
 
-use crate::report::{significant, SummaryRow};
-use crate::run::{Contender, Outcome};
+use crate::report::significant;
+use crate::status::ModelStatus;
+use crate::summary::SummaryRow;
+use crate::train::Contender;
 
 /// The indices (first, second) of the compared models in `labels`; differences are first −
 /// second.
@@ -25,7 +27,7 @@ pub fn mcnemar(
     let labels: Vec<&str> = contenders.iter().map(|c| c.label.as_str()).collect();
     let (first, second) = compared_pair(&labels)?;
     let predictions = |c: &Contender| {
-        (c.outcome == Outcome::Completed)
+        (c.status == ModelStatus::Completed)
             .then_some(c.last_test_logits.as_ref())
             .flatten()
             .map(|logits| mnist::metrics::predictions(logits.view()).to_vec())
@@ -38,7 +40,7 @@ pub fn mcnemar(
 
 /// The summaries of a run, the compared pair's rows carrying McNemar's test.
 pub fn summaries(contenders: &[Contender], test_labels: &[u8]) -> Vec<SummaryRow> {
-    let mut rows: Vec<SummaryRow> = contenders.iter().map(Contender::summary).collect();
+    let mut rows: Vec<SummaryRow> = contenders.iter().map(SummaryRow::of).collect();
     if let Some((first, second, test)) = mcnemar(contenders, test_labels) {
         for (this, other, only_this) in [
             (first, second, test.only_first_correct),

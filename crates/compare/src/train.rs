@@ -1,48 +1,35 @@
 //! The training loop: every model sees the same batches in the same order, epoch by epoch,
 //! one model at a time; timing, metrics and progress live here, the maths in the libraries.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::Result;
 use mnist::{Batcher, EpochOrder, ModelConfig, Trainer};
 
-use crate::cli::{CommonArgs, ModelArg};
+use crate::config::{Common, Model};
 use crate::progress::Progress;
-use crate::report::{round, CsvLog, EpochRow, StepRow, SummaryRow};
+use crate::report::round;
+use crate::report::tables::{CsvLog, EpochRow, StepRow};
+use crate::status::{ModelStatus, RunEnd};
 
 /// One model in a run: what it is, how it is trained, and what happened to it so far.
 pub struct Contender {
     pub label: String,
-    pub implementation: ModelArg,
+    pub implementation: Model,
     pub config: ModelConfig,
     pub trainer: Box<dyn Trainer>,
     pub history: Vec<EpochRow>,
     /// The rows this model wrote to `steps.csv`.
     pub logged_steps: Vec<StepRow>,
-    pub outcome: Outcome,
+    pub status: ModelStatus,
     /// Logits on the test set after the last completed epoch.
     pub last_test_logits: Option<ndarray::Array2<f32>>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    Training,
-    Completed,
-    Diverged {
-        epoch: usize,
-        step: usize,
-        loss: f32,
-    },
-    Interrupted,
-    /// The run ended on an error or a panic while this model was training.
-    Failed,
 }
 
 impl Contender {
     pub fn new(
         label: impl Into<String>,
-        implementation: ModelArg,
+        implementation: Model,
         config: ModelConfig,
         trainer: Box<dyn Trainer>,
     ) -> Self {
@@ -53,7 +40,7 @@ impl Contender {
             trainer,
             history: Vec::new(),
             logged_steps: Vec::new(),
-            outcome: Outcome::Training,
+            status: ModelStatus::Training,
             last_test_logits: None,
         }
     }
@@ -61,66 +48,6 @@ impl Contender {
     pub fn final_test_accuracy(&self) -> Option<f64> {
         self.history.last().map(|row| row.test_accuracy_percent)
     }
-
-    pub fn summary(&self) -> SummaryRow {
-        let best = self
-            .history
-            .iter()
-            .max_by(|a, b| a.test_accuracy_percent.total_cmp(&b.test_accuracy_percent));
-        let last = self.history.last();
-        let total_train_seconds: f64 = self.history.iter().map(|row| row.train_seconds).sum();
-        let epochs = self.history.len();
-        let images: f64 = self
-            .history
-            .iter()
-            .map(|row| row.images_per_second * row.train_seconds)
-            .sum();
-        SummaryRow {
-            model: self.label.clone(),
-            implementation: self.implementation.name().to_owned(),
-            activation: format!("{:?}", self.config.activation).to_lowercase(),
-            optimizer: match self.config.optimizer {
-                mnist::Optimizer::Sgd { .. } => "sgd".to_owned(),
-                mnist::Optimizer::Adam { .. } => "adam".to_owned(),
-            },
-            l2: self.config.l2,
-            status: match &self.outcome {
-                Outcome::Training | Outcome::Interrupted => "interrupted".to_owned(),
-                Outcome::Completed => "completed".to_owned(),
-                Outcome::Failed => "failed".to_owned(),
-                Outcome::Diverged { epoch, step, loss } => {
-                    format!("diverged at epoch {epoch} step {step} (loss {loss})")
-                }
-            },
-            epochs_completed: epochs,
-            final_test_accuracy_percent: last.map_or(f64::NAN, |r| r.test_accuracy_percent),
-            best_test_accuracy_percent: best.map_or(f64::NAN, |r| r.test_accuracy_percent),
-            best_epoch: best.map_or(0, |r| r.epoch),
-            final_train_loss: last.map_or(f64::NAN, |r| r.train_loss),
-            final_test_loss: last.map_or(f64::NAN, |r| r.test_loss),
-            total_train_seconds: round(total_train_seconds, 4),
-            seconds_per_epoch: if epochs > 0 {
-                round(total_train_seconds / epochs as f64, 4)
-            } else {
-                f64::NAN
-            },
-            images_per_second: round(images / total_train_seconds, 1),
-            mcnemar_against: None,
-            test_images_only_this_model_got_right: None,
-            mcnemar_exact_p_value: None,
-            first_epoch_train_seconds: self.history.first().map_or(f64::NAN, |r| r.train_seconds),
-            median_train_seconds_after_first_epoch: median(
-                self.history.iter().skip(1).map(|row| row.train_seconds),
-            ),
-        }
-    }
-}
-
-/// How the whole run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunEnd {
-    Completed,
-    Interrupted,
 }
 
 /// The CSV logs the loop appends to.
@@ -130,16 +57,16 @@ pub struct Logs {
 }
 
 /// Trains every contender for `common.epochs` epochs on identical batches. A contender whose
-/// loss stops being finite is stopped and recorded; the others go on. `stop` (set by Ctrl-C) ends
-/// the run after the current step.
+/// loss stops being finite is stopped and recorded; the others go on. A stop request (Ctrl-C)
+/// ends the run after the current step: `stop_requested` says whether one came.
 pub fn train(
-    common: &CommonArgs,
+    common: &Common,
     train_set: &mnist::Dataset,
     test_set: &mnist::Dataset,
     contenders: &mut [Contender],
     logs: &mut Logs,
     progress: &Progress,
-    stop: &AtomicBool,
+    stop_requested: &dyn Fn() -> bool,
 ) -> Result<RunEnd> {
     let mut batcher = Batcher::new(common.batch_size, common.drop_last);
     let steps = batcher.steps(train_set.len());
@@ -152,7 +79,7 @@ pub fn train(
             EpochOrder::sequential(train_set.len())
         };
         for (contender, clock) in contenders.iter_mut().zip(&mut train_clock) {
-            if contender.outcome != Outcome::Training {
+            if contender.status != ModelStatus::Training {
                 continue;
             }
             let bar = progress.epoch(&contender.label, epoch, common.epochs, steps);
@@ -161,8 +88,8 @@ pub fn train(
             let mut window = (0.0_f64, 0_usize);
             let mut images = 0_usize;
             for step in 0..steps {
-                if stop.load(Ordering::Relaxed) {
-                    contender.outcome = Outcome::Interrupted;
+                if stop_requested() {
+                    contender.status = ModelStatus::Interrupted;
                     bar.abandon("interrupted");
                     return Ok(RunEnd::Interrupted);
                 }
@@ -170,7 +97,7 @@ pub fn train(
                 let rows = batch.images.nrows();
                 let loss = contender.trainer.train_step(&batch);
                 if !loss.is_finite() {
-                    contender.outcome = Outcome::Diverged {
+                    contender.status = ModelStatus::Diverged {
                         epoch,
                         step: step + 1,
                         loss,
@@ -204,7 +131,7 @@ pub fn train(
             let train_seconds = started.elapsed().as_secs_f64();
             *clock += train_seconds;
             logs.steps.flush()?;
-            if contender.outcome != Outcome::Training {
+            if contender.status != ModelStatus::Training {
                 continue;
             }
 
@@ -243,21 +170,11 @@ pub fn train(
         progress.epoch_finished(epoch, common.epochs, epoch_started.elapsed().as_secs_f64());
     }
     for contender in contenders.iter_mut() {
-        if contender.outcome == Outcome::Training {
-            contender.outcome = Outcome::Completed;
+        if contender.status == ModelStatus::Training {
+            contender.status = ModelStatus::Completed;
         }
     }
     Ok(RunEnd::Completed)
-}
-
-/// The median of `values`, NaN when there are none.
-fn median(values: impl Iterator<Item = f64>) -> f64 {
-    let values: Vec<f64> = values.collect();
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    use statrs::statistics::Median;
-    statrs::statistics::Data::new(values).median()
 }
 
 /// Accuracy of `logits` on `data`, in percent, to the third decimal.

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{anyhow, Result};
 use plotters::prelude::*;
 
-use crate::report::{EpochRow, StepRow};
+use crate::report::tables::{EpochRow, StepRow};
 
 /// One line on a chart.
 struct Series {

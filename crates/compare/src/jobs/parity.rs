@@ -5,13 +5,18 @@
 
 use anyhow::{Context, Result};
 use mnist::{Batcher, Differentiable, EpochOrder, Trainer};
-use parity::{Finding, StepReport};
+use parity::StepReport;
 use serde::Serialize;
 
-use crate::cli::{ModelArg, ParityArgs};
+use crate::config::{JobConfig, Model, ParityConfig, Spec};
+use crate::execute::guarded;
+use crate::exit::JobEnd;
 use crate::progress::Progress;
-use crate::report::{self, CsvLog};
-use crate::session::{self, Outcome, RunRecord, Spec};
+use crate::record::RunRecord;
+use crate::report::files::{create_run_folder, write_json_atomically};
+use crate::report::tables::CsvLog;
+use crate::status::RunEnd;
+use crate::{gate, terminal};
 
 /// One row of `parity.csv`: one tensor's gradient at one step.
 #[derive(Serialize)]
@@ -37,27 +42,15 @@ struct ParityRow {
     candidate_loss: f32,
 }
 
-/// What a parity check found.
-#[derive(Serialize)]
-struct Verdict {
-    steps_compared: usize,
-    bound: f64,
-    /// `None` when every step was within the bound.
-    first_over_bound: Option<String>,
-    worst_max_rel_diff: f64,
-    kink_units: usize,
-}
-
-pub fn run(args: &ParityArgs) -> Result<Outcome> {
-    args.validate()?;
+pub fn run(args: &ParityConfig) -> Result<JobEnd> {
     let common = &args.common;
     let config = args.model_config();
-    let specs = [args.candidate, ModelArg::Torchref].map(|implementation| Spec {
+    let specs = [args.candidate, Model::Torchref].map(|implementation| Spec {
         label: implementation.name().to_owned(),
         implementation,
         config: config.clone(),
     });
-    let prepared = session::prepare(common, &specs)?;
+    let prepared = crate::prepare::prepare(common, &specs)?;
     let data = &prepared.data;
     let initial = scratch::Mlp::new(&config, common.seed).parameters();
     let device = prepared
@@ -66,7 +59,7 @@ pub fn run(args: &ParityArgs) -> Result<Outcome> {
     let mut reference = torchref::TorchMlp::from_parameters(&config, &initial, device)
         .context("cannot build the torch model")?;
     let mut candidate: Box<dyn Differentiable> = match args.candidate {
-        ModelArg::Scratch => {
+        Model::Scratch => {
             let engine = prepared.scratch_engine.context("scratch needs an engine")?;
             Box::new(
                 scratch::Mlp::from_parameters(&config, &initial)
@@ -74,18 +67,22 @@ pub fn run(args: &ParityArgs) -> Result<Outcome> {
                     .context("--scratch-engine")?,
             )
         }
-        ModelArg::ScratchTextbook => {
+        Model::ScratchTextbook => {
             Box::new(scratch::Textbook::<f32>::from_parameters(&config, &initial))
         }
-        ModelArg::Torchref => unreachable!("refused by ParityArgs::validate"),
+        Model::Torchref => unreachable!("refused by ParityArgs::into_config"),
     };
 
     let started = chrono::Utc::now();
-    let folder = report::create_run_folder(&common.out, &started)?;
-    let mut record = RunRecord::new(args, common, data, data.train.len(), &started);
-    record.scratch_engine = prepared.scratch_engine.map(scratch::Engine::name);
+    let folder = create_run_folder(&common.out, &started)?;
+    let mut record = RunRecord::new(
+        JobConfig::Parity(args.clone()),
+        data,
+        prepared.scratch_engine,
+        &started,
+    );
     record.write(&folder)?;
-    let steps = session::guarded(|| {
+    let steps = guarded(|| {
         let mut csv = CsvLog::create(folder.join("parity.csv"))?;
 
         let train = &data.train;
@@ -104,7 +101,7 @@ pub fn run(args: &ParityArgs) -> Result<Outcome> {
         let mut reports: Vec<StepReport> = Vec::with_capacity(args.steps);
         let (clock, mut loss_sum) = (std::time::Instant::now(), 0.0);
         for step in 0..args.steps {
-            if session::interrupted() {
+            if crate::stop::requested() {
                 break;
             }
             let (epoch, index) = (step / per_epoch, step % per_epoch);
@@ -132,7 +129,7 @@ pub fn run(args: &ParityArgs) -> Result<Outcome> {
         }
         csv.flush()?;
         bar.finish(&format!("{} steps compared", reports.len()));
-        crate::plots::parity_chart(
+        crate::report::plots::parity_chart(
             &folder.join("parity.svg"),
             &worst_per_layer(&reports),
             args.bound,
@@ -142,32 +139,27 @@ pub fn run(args: &ParityArgs) -> Result<Outcome> {
     let reports = match steps {
         Ok(reports) => reports,
         Err(error) => {
-            record.ended_at = Some(chrono::Utc::now().to_rfc3339());
-            record.status = "failed";
-            record.error = Some(format!("{error:#}"));
+            record.end(RunEnd::Failed, Some(format!("{error:#}")));
             // The run's error is what the user needs; a second one writing run.json would hide it.
             let _ = record.write(&folder);
             return Err(error);
         }
     };
 
-    let verdict = verdict(&reports, args.bound);
-    print_verdict(&reports, &verdict, args);
-    record.ended_at = Some(chrono::Utc::now().to_rfc3339());
-    record.status = if session::interrupted() {
-        "interrupted"
+    let verdict = gate::parity_verdict(&reports, args.bound);
+    terminal::print_parity(&worst_per_layer(&reports), &verdict, args.candidate.name());
+    let end = if crate::stop::requested() {
+        RunEnd::Interrupted
     } else {
-        "completed"
+        RunEnd::Completed
     };
+    record.end(end, None);
     record.write(&folder)?;
-    report::write_json_atomically(&folder.join("verdict.json"), &verdict)?;
-    eprintln!("reports written to {}", folder.display());
-    Ok(if verdict.first_over_bound.is_some() {
-        Outcome::GateFailed
-    } else if session::interrupted() {
-        Outcome::Interrupted
-    } else {
-        Outcome::Success
+    write_json_atomically(&folder.join("verdict.json"), &verdict)?;
+    terminal::print_reports_written(&folder);
+    Ok(JobEnd {
+        run: end,
+        gate_failed: verdict.first_over_bound.is_some(),
     })
 }
 
@@ -205,64 +197,4 @@ fn worst_per_layer(reports: &[StepReport]) -> Vec<(String, Vec<(f64, f64)>)> {
             (format!("layer {}", layer + 1), points.collect())
         })
         .collect()
-}
-
-fn verdict(reports: &[StepReport], bound: f64) -> Verdict {
-    let first_over_bound = reports.iter().enumerate().find_map(|(step, report)| {
-        report.over_bound(bound).map(|finding| match finding {
-            Finding::Tensor(t) => format!(
-                "step {}, layer {} {}: gradient differs by {:.2e} of its largest |gradient| (cosine {:.6})",
-                step + 1,
-                t.layer + 1,
-                t.tensor.name(),
-                t.difference.max_rel,
-                t.difference.cosine
-            ),
-            Finding::Loss(rel) => format!("step {}, the loss: differs by {rel:.2e} relative", step + 1),
-        })
-    });
-    Verdict {
-        steps_compared: reports.len(),
-        bound,
-        first_over_bound,
-        worst_max_rel_diff: reports
-            .iter()
-            .flat_map(|r| r.tensors.iter().map(|t| t.difference.max_rel))
-            .fold(0.0, f64::max),
-        kink_units: reports
-            .iter()
-            .flat_map(|r| r.tensors.iter().step_by(2).map(|t| t.kink_units))
-            .sum(),
-    }
-}
-
-fn print_verdict(reports: &[StepReport], verdict: &Verdict, args: &ParityArgs) {
-    let candidate = args.candidate.name();
-    println!();
-    println!("worst gradient difference per layer over {} steps, relative to the tensor's largest |gradient|:", reports.len());
-    for (name, points) in worst_per_layer(reports) {
-        let (step, worst) =
-            points
-                .iter()
-                .copied()
-                .fold((0.0, 0.0), |best, p| if p.1 > best.1 { p } else { best });
-        println!("  {name}: {worst:.2e} (step {step:.0})");
-    }
-    if verdict.kink_units > 0 {
-        println!(
-            "{} ReLU units were on in one model and off in the other within rounding of 0; their images were left out of those steps",
-            verdict.kink_units
-        );
-    }
-    match &verdict.first_over_bound {
-        Some(finding) => println!(
-            "parity: {candidate} departs from torchref beyond the bound {:.0e}: {finding}",
-            args.bound
-        ),
-        None => println!(
-            "parity: {candidate} within bound {:.0e} of torchref over {} steps",
-            args.bound,
-            reports.len()
-        ),
-    }
 }

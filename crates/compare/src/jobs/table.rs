@@ -6,15 +6,21 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::cli::{CommonArgs, ModelArg};
-use crate::report::round;
-use crate::run::RunEnd;
-use crate::session::{self, Outcome, Spec};
+use crate::config::{Common, JobConfig, Model, Spec, TableConfig};
+use crate::execute::{execute, write_page, RunFolder};
+use crate::exit::JobEnd;
+use crate::progress::Progress;
+use crate::report::page::ExtraTable;
+use crate::report::tables::write_csv;
+use crate::report::{plots, round};
+use crate::seed_stats::{curves, ModelStats};
+use crate::summary::SummaryRow;
+use crate::terminal::{self, SeedsTableLine, TableLine};
 
 /// One experiment of the assignment and the test accuracy it reported.
 struct Experiment {
     label: &'static str,
-    implementation: ModelArg,
+    implementation: Model,
     activation: mnist::Activation,
     adam: bool,
     l2: f32,
@@ -24,7 +30,7 @@ struct Experiment {
 const EXPERIMENTS: [Experiment; 5] = [
     Experiment {
         label: "scratch-sigmoid-sgd",
-        implementation: ModelArg::Scratch,
+        implementation: Model::Scratch,
         activation: mnist::Activation::Sigmoid,
         adam: false,
         l2: 0.0,
@@ -32,7 +38,7 @@ const EXPERIMENTS: [Experiment; 5] = [
     },
     Experiment {
         label: "scratch-tanh-sgd",
-        implementation: ModelArg::Scratch,
+        implementation: Model::Scratch,
         activation: mnist::Activation::Tanh,
         adam: false,
         l2: 0.0,
@@ -40,7 +46,7 @@ const EXPERIMENTS: [Experiment; 5] = [
     },
     Experiment {
         label: "scratch-relu-sgd",
-        implementation: ModelArg::Scratch,
+        implementation: Model::Scratch,
         activation: mnist::Activation::Relu,
         adam: false,
         l2: 0.0,
@@ -48,7 +54,7 @@ const EXPERIMENTS: [Experiment; 5] = [
     },
     Experiment {
         label: "torchref-relu-adam",
-        implementation: ModelArg::Torchref,
+        implementation: Model::Torchref,
         activation: mnist::Activation::Relu,
         adam: true,
         l2: 0.0,
@@ -56,7 +62,7 @@ const EXPERIMENTS: [Experiment; 5] = [
     },
     Experiment {
         label: "scratch-relu-sgd-l2",
-        implementation: ModelArg::Scratch,
+        implementation: Model::Scratch,
         activation: mnist::Activation::Relu,
         adam: false,
         l2: 0.8,
@@ -71,7 +77,7 @@ const HIDDEN: [usize; 3] = [500, 250, 100];
 struct TableRow {
     experiment: &'static str,
     implementation: &'static str,
-    activation: String,
+    activation: mnist::Activation,
     optimizer: &'static str,
     l2: f32,
     epochs_completed: usize,
@@ -81,16 +87,7 @@ struct TableRow {
     train_seconds_per_epoch: f64,
 }
 
-#[derive(Clone, Serialize)]
-struct TableConfig {
-    preset: &'static str,
-    hidden: [usize; 3],
-    #[serde(flatten)]
-    common: CommonArgs,
-}
-
-pub fn run(common: &CommonArgs) -> Result<Outcome> {
-    common.validate()?;
+pub fn run(common: Common) -> Result<JobEnd> {
     let specs: Vec<Spec> = EXPERIMENTS
         .iter()
         .map(|e| Spec {
@@ -108,20 +105,34 @@ pub fn run(common: &CommonArgs) -> Result<Outcome> {
             },
         })
         .collect();
-    let config = TableConfig {
+    let seeds = common.seed_list();
+    let config = JobConfig::Table(TableConfig {
         preset: "assignment-table",
         hidden: HIDDEN,
-        common: common.clone(),
-    };
-    if let Some(seeds) = &common.seeds {
-        return over_seeds(common, &config, &specs, &seeds.seeds(common.seed)?);
+        common,
+    });
+    match seeds {
+        Some(seeds) => over_seeds(&config, &specs, &seeds),
+        None => once(config, specs),
     }
-    let finished = session::execute(common, &config, specs)?;
+}
+
+/// `compare table`: the five experiments in one run.
+fn once(config: JobConfig, specs: Vec<Spec>) -> Result<JobEnd> {
+    let common = config.common().clone();
+    let prepared = crate::prepare::prepare(&common, &specs)?;
+    let finished = execute(
+        &prepared,
+        config,
+        specs,
+        RunFolder::NewUnder(&common.out),
+        &Progress::new(common.log_every),
+    )?;
     let rows: Vec<TableRow> = EXPERIMENTS
         .iter()
         .zip(&finished.contenders)
         .map(|(e, c)| {
-            let summary = c.summary();
+            let summary = SummaryRow::of(c);
             TableRow {
                 experiment: e.label,
                 implementation: e.implementation.name(),
@@ -139,24 +150,19 @@ pub fn run(common: &CommonArgs) -> Result<Outcome> {
             }
         })
         .collect();
-    crate::report::write_csv(finished.folder.join("table.csv"), &rows)?;
-    println!();
-    println!("{}", session::machine_line(common.threads));
-    println!(
-        "{:<22} {:>12} {:>12} {:>10}",
-        "experiment", "ours (%)", "assignment", "difference"
-    );
-    for row in &rows {
-        println!(
-            "{:<22} {:>12.2} {:>12.2} {:>+10.2}",
-            row.experiment,
-            row.test_accuracy_percent,
-            row.assignment_test_accuracy_percent,
-            row.difference_points
-        );
-    }
-    println!("table: {}", finished.folder.join("table.csv").display());
-    let table = crate::html::ExtraTable {
+    let csv = finished.folder.join("table.csv");
+    write_csv(csv.clone(), &rows)?;
+    let lines: Vec<TableLine<'_>> = rows
+        .iter()
+        .map(|row| TableLine {
+            experiment: row.experiment,
+            ours_percent: row.test_accuracy_percent,
+            assignment_percent: row.assignment_test_accuracy_percent,
+            difference_points: row.difference_points,
+        })
+        .collect();
+    terminal::print_table(common.threads, &lines, &csv);
+    let table = ExtraTable {
         caption: "The assignment's experiments: test accuracy after the last epoch".to_owned(),
         header: [
             "experiment",
@@ -178,11 +184,8 @@ pub fn run(common: &CommonArgs) -> Result<Outcome> {
             })
             .collect(),
     };
-    session::print_page(&session::write_page(&finished, None, Some(table))?);
-    Ok(match finished.end {
-        RunEnd::Completed => Outcome::Success,
-        RunEnd::Interrupted => Outcome::Interrupted,
-    })
+    terminal::print_page(&write_page(&finished, None, Some(table))?);
+    Ok(JobEnd::ungated(finished.end))
 }
 
 /// One row of `table.csv` over several seeds.
@@ -209,22 +212,13 @@ struct SeedsTableRow {
 }
 
 /// `compare table --seeds`: the five experiments once per seed, then their statistics.
-fn over_seeds(
-    common: &CommonArgs,
-    config: &TableConfig,
-    specs: &[Spec],
-    seeds: &[u64],
-) -> Result<Outcome> {
-    let with_seed = |config: &TableConfig, common: CommonArgs| TableConfig {
-        common,
-        ..config.clone()
-    };
-    let (folder, runs, end) = crate::seeds::run_seeds(common, config, with_seed, specs, seeds)?;
+fn over_seeds(config: &JobConfig, specs: &[Spec], seeds: &[u64]) -> Result<JobEnd> {
+    let (folder, runs, end) = crate::jobs::seeds::run_seeds(config, specs, seeds)?;
     let mut rows = Vec::new();
     for e in &EXPERIMENTS {
-        let stats = crate::seeds::ModelStats::over(e.label, &runs)?;
+        let stats = ModelStats::over(e.label, &runs)?;
         let Some(s) = stats.summary else {
-            eprintln!("{}: completed no seed", e.label);
+            terminal::print_experiment_incomplete(e.label, &stats.incomplete, true);
             continue;
         };
         rows.push(SeedsTableRow {
@@ -243,62 +237,45 @@ fn over_seeds(
             assignment_inside_ci95: s.interval.map(|i| i.contains(e.assignment_percent)),
             mean_minus_assignment_points: round(s.mean - e.assignment_percent, 2),
         });
-        let curves = crate::seeds::curves(&[e.label], &runs);
         let reference = format!("assignment {:.2}%", e.assignment_percent);
-        crate::plots::seed_band_chart(
+        plots::seed_band_chart(
             &folder.join(format!("accuracy_over_seeds_{}.svg", e.label)),
             &format!("{}: test accuracy per epoch over {} seeds", e.label, s.n),
-            &curves,
+            &curves(&[e.label], &runs),
             Some((&reference, e.assignment_percent)),
         )?;
         if !stats.incomplete.is_empty() {
-            eprintln!("{} did not complete seeds {:?}", e.label, stats.incomplete);
+            terminal::print_experiment_incomplete(e.label, &stats.incomplete, false);
         }
     }
-    crate::report::write_csv(folder.join("table.csv"), &rows)?;
-    crate::seeds::write_record(&folder, end, config, &runs, &rows, &[])?;
-    println!();
-    println!(
-        "{:<22} {:>16} {:>18} {:>11} {:>8}",
-        "experiment", "mean ± sd (%)", "95% interval", "assignment", "inside"
-    );
-    for row in &rows {
-        let interval = match (row.ci95_low_percent, row.ci95_high_percent) {
-            (Some(low), Some(high)) => format!("[{low:.2}, {high:.2}]"),
-            _ => "-".to_owned(),
-        };
-        println!(
-            "{:<22} {:>16} {:>18} {:>11.2} {:>8}",
-            row.experiment,
-            format!(
-                "{:.2} ± {:.2}",
-                row.mean_test_accuracy_percent,
-                row.sd_points.unwrap_or(f64::NAN)
-            ),
-            interval,
-            row.assignment_test_accuracy_percent,
-            match row.assignment_inside_ci95 {
-                Some(true) => "yes",
-                Some(false) => "no",
-                None => "-",
-            }
-        );
-    }
-    println!("table: {}", folder.join("table.csv").display());
+    let csv = folder.join("table.csv");
+    write_csv(csv.clone(), &rows)?;
+    let record = crate::jobs::seeds::seeds_record(config.clone(), end, &runs, rows, Vec::new());
+    record.write(&folder)?;
+    let lines: Vec<SeedsTableLine<'_>> = record
+        .results
+        .iter()
+        .map(|row| SeedsTableLine {
+            experiment: row.experiment,
+            mean_percent: row.mean_test_accuracy_percent,
+            sd_points: row.sd_points,
+            interval: row.ci95_low_percent.zip(row.ci95_high_percent),
+            assignment_percent: row.assignment_test_accuracy_percent,
+            assignment_inside: row.assignment_inside_ci95,
+        })
+        .collect();
+    terminal::print_table_over_seeds(&lines, &csv);
     let figures: Vec<String> = EXPERIMENTS
         .iter()
         .map(|e| format!("accuracy_over_seeds_{}.svg", e.label))
         .collect();
-    session::print_page(&crate::seeds::write_page(
+    terminal::print_page(&crate::jobs::seeds::write_over_seeds_page(
         &folder,
+        &record,
         format!("The assignment's experiments over {} seeds", runs.len()),
-        common.data.dataset,
         "table.csv",
         &figures,
         None,
     )?);
-    Ok(match end {
-        RunEnd::Completed => Outcome::Success,
-        RunEnd::Interrupted => Outcome::Interrupted,
-    })
+    Ok(JobEnd::ungated(end))
 }

@@ -1,0 +1,252 @@
+//! The one step from each job's flags to its plain configuration: every value that would make
+//! a meaningless run is refused here, with the fix in the message.
+
+use super::{BadFlag, CommonArgs, DataArgs, NetworkArgs, ParityArgs, RunArgs};
+use crate::config::{Common, DataConfig, Model, Network, ParityConfig, RunConfig};
+
+impl DataArgs {
+    /// The data flags as configuration (every combination is valid).
+    pub fn into_config(self) -> DataConfig {
+        DataConfig {
+            dataset: self.dataset.into(),
+            data_dir: self.data_dir,
+            no_checksums: self.no_checksums,
+            offline: self.offline,
+        }
+    }
+}
+
+impl CommonArgs {
+    /// The shared settings, or why they would make a meaningless run (with the fix).
+    pub fn into_config(self) -> Result<Common, BadFlag> {
+        if self.epochs == 0 {
+            refuse!("--epochs must be at least 1");
+        }
+        if self.batch_size == 0 {
+            refuse!("--batch-size must be at least 1 (the assignment used 64)");
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            refuse!(
+                "--lr must be a positive number, got {} (the assignment used 0.01)",
+                self.lr
+            );
+        }
+        if !(1..=scratch::MAX_THREADS).contains(&self.threads) {
+            refuse!(
+                "--threads must be between 1 and {}, got {}",
+                scratch::MAX_THREADS,
+                self.threads
+            );
+        }
+        if self.log_every == 0 {
+            refuse!("--log-every must be at least 1");
+        }
+        if self.limit == Some(0) {
+            refuse!("--limit must be at least 1 image (or left out for the whole training set)");
+        }
+        if let Some(seeds) = &self.seeds {
+            if seeds.list(self.seed).is_none() {
+                refuse!("--seed plus --seeds passes the largest seed: choose a smaller --seed");
+            }
+        }
+        Ok(Common {
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            lr: self.lr,
+            seed: self.seed,
+            seeds: self.seeds,
+            shuffle: self.shuffle,
+            drop_last: self.drop_last,
+            threads: self.threads,
+            device: self.device,
+            scratch_engine: self.scratch_engine,
+            data: self.data.into_config(),
+            out: self.out,
+            limit: self.limit,
+            log_every: self.log_every,
+        })
+    }
+}
+
+impl RunArgs {
+    /// The comparison's configuration, or why it would make a meaningless run (with the fix).
+    pub fn into_config(self) -> Result<RunConfig, BadFlag> {
+        let common = self.common.into_config()?;
+        let network = self.network.into_config()?;
+        if self.models.is_empty() {
+            refuse!("--models needs at least one of scratch, scratch-textbook, torchref");
+        }
+        if let Some(gap) = self.max_accuracy_gap {
+            if !(gap.is_finite() && gap >= 0.0) {
+                refuse!("--max-accuracy-gap must be 0 or more percentage points");
+            }
+            if self.models.len() < 2 {
+                refuse!("--max-accuracy-gap compares two models: use --models scratch,torchref");
+            }
+        }
+        if let Some(floor) = self.min_accuracy {
+            if !(0.0..=100.0).contains(&floor) {
+                refuse!("--min-accuracy is a percentage between 0 and 100, got {floor}");
+            }
+        }
+        if !(self.equivalence_margin.is_finite() && self.equivalence_margin > 0.0) {
+            refuse!(
+                "--equivalence-margin must be a positive number of points, got {}",
+                self.equivalence_margin
+            );
+        }
+        Ok(RunConfig {
+            network,
+            scratch_optimizer: self.scratch_optimizer,
+            torch_optimizer: self.torch_optimizer,
+            models: self.models,
+            max_accuracy_gap: self.max_accuracy_gap,
+            min_accuracy: self.min_accuracy,
+            equivalence_margin: self.equivalence_margin,
+            common,
+        })
+    }
+}
+
+impl NetworkArgs {
+    /// The network, or why `--hidden` or `--l2` makes none.
+    fn into_config(self) -> Result<Network, BadFlag> {
+        if !(self.l2.is_finite() && self.l2 >= 0.0) {
+            refuse!("--l2 must be 0 (off) or positive, got {}", self.l2);
+        }
+        if self.hidden.is_empty() || self.hidden.contains(&0) {
+            refuse!("--hidden needs one or more widths above 0, e.g. --hidden 500,250,100");
+        }
+        Ok(Network {
+            activation: self.activation.into(),
+            hidden: self.hidden,
+            l2: self.l2,
+        })
+    }
+}
+
+impl ParityArgs {
+    /// The check's configuration, or why it would be meaningless (with the fix).
+    pub fn into_config(self) -> Result<ParityConfig, BadFlag> {
+        let common = self.common.into_config()?;
+        let network = self.network.into_config()?;
+        if self.steps == 0 {
+            refuse!("--steps must be at least 1 (200 is the default)");
+        }
+        if !(self.bound.is_finite() && self.bound > 0.0) {
+            refuse!("--bound must be a positive number, got {}", self.bound);
+        }
+        if self.candidate == Model::Torchref {
+            refuse!("--candidate torchref would compare libtorch with itself: use scratch or scratch-textbook");
+        }
+        if common.seeds.is_some() {
+            refuse!("--seeds does not apply to parity: run it once per --seed");
+        }
+        Ok(ParityConfig {
+            network,
+            optimizer: self.optimizer,
+            candidate: self.candidate,
+            steps: self.steps,
+            bound: self.bound,
+            common,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::super::Cli;
+    use crate::config::{Model, Optimizer, RunConfig};
+
+    fn parse(args: &[&str]) -> anyhow::Result<RunConfig> {
+        let cli = Cli::try_parse_from(std::iter::once("compare").chain(args.iter().copied()))?;
+        Ok(cli.run.into_config()?)
+    }
+
+    #[test]
+    fn defaults_are_the_assignments_settings() {
+        let run = parse(&[]).expect("defaults are valid");
+        assert_eq!(run.common.epochs, 15);
+        assert_eq!(run.network.hidden, vec![500, 250, 100]);
+        assert_eq!(run.common.batch_size, 64);
+        assert_eq!(run.common.lr, 0.01);
+        assert_eq!(run.network.l2, 0.0);
+        assert_eq!(run.network.activation, mnist::Activation::Relu);
+        assert_eq!(run.scratch_optimizer, Optimizer::Sgd);
+        assert_eq!(run.torch_optimizer, Optimizer::Adam);
+        assert_eq!(run.common.seed, 42);
+        assert!(!run.common.shuffle);
+        assert_eq!(run.models, vec![Model::Scratch, Model::Torchref]);
+        assert_eq!(run.common.seeds, None);
+    }
+
+    #[test]
+    fn models_name_the_whole_ladder() {
+        let run = parse(&["--models", "scratch-textbook,scratch,torchref"]).expect("valid");
+        let names: Vec<_> = run.models.iter().map(|m| m.name()).collect();
+        assert_eq!(names, ["scratch-textbook", "scratch", "torchref"]);
+        let json = serde_json::to_string(&run.models).expect("serialisable");
+        assert_eq!(json, r#"["scratch-textbook","scratch","torchref"]"#);
+    }
+
+    #[test]
+    fn seeds_are_a_count_from_seed_or_a_list() {
+        let run = parse(&["--seeds", "3", "--seed", "7"]).expect("valid");
+        let seeds = run.common.seeds.expect("given");
+        assert_eq!(seeds.list(run.common.seed).expect("in range"), [7, 8, 9]);
+        let run = parse(&["--seeds", "5,1,9"]).expect("valid");
+        let seeds = run.common.seeds.expect("given");
+        assert_eq!(seeds.list(run.common.seed).expect("a list"), [5, 1, 9]);
+        assert_eq!(run.common.data.dataset, mnist::DatasetName::Mnist);
+        assert!(!run.common.data.no_checksums);
+    }
+
+    #[test]
+    fn every_dataset_is_a_flag_value_and_the_old_opt_out_still_works() {
+        for name in mnist::DatasetName::ALL {
+            let run = parse(&["--dataset", name.id()]).expect("a known dataset");
+            assert_eq!(run.common.data.dataset, name);
+        }
+        for flag in ["--no-checksums", "--no-mnist-checksums"] {
+            assert!(
+                parse(&[flag]).expect("valid").common.data.no_checksums,
+                "{flag}"
+            );
+        }
+        let error = parse(&["--dataset", "emnist"]).expect_err("unknown");
+        assert!(error.to_string().contains("fashion-mnist"), "{error}");
+    }
+
+    #[test]
+    fn each_invalid_flag_is_refused_with_its_name() {
+        for (args, flag) in [
+            (&["--batch-size", "0"][..], "--batch-size"),
+            (&["--lr", "0"][..], "--lr"),
+            (&["--lr=-0.5"][..], "--lr"),
+            (&["--epochs", "0"][..], "--epochs"),
+            (&["--hidden", "500,0"][..], "--hidden"),
+            (&["--hidden="][..], "--hidden"),
+            (&["--l2=-1"][..], "--l2"),
+            (&["--threads", "0"][..], "--threads"),
+            (&["--threads", "256"][..], "--threads"),
+            (&["--limit", "0"][..], "--limit"),
+            (&["--activation", "gelu"][..], "--activation"),
+            (&["--scratch-engine", "avx3"][..], "--scratch-engine"),
+            (&["--min-accuracy", "120"][..], "--min-accuracy"),
+            (&["--equivalence-margin", "0"][..], "--equivalence-margin"),
+            (&["--seeds", "1"][..], "--seeds"),
+            (&["--seeds", "3,x"][..], "--seeds"),
+            (&["--seeds", "4,5,4"][..], "--seeds"),
+            (&["--seeds", "7,"][..], "--seeds"),
+            (
+                &["--seeds", "3", "--seed", "18446744073709551614"][..],
+                "--seed",
+            ),
+        ] {
+            let message = format!("{:#}", parse(args).expect_err("must be refused"));
+            assert!(message.contains(flag), "{args:?}: {message}");
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! Command-line flags; `into_config.rs` turns each job's flags into its plain configuration
+//! (`config.rs`) in one step, refusing values that make no run.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::{Engine, Model, Optimizer, Seeds};
+
+/// A command line that asks for something impossible, with the fix: exit code 2, like the
+/// errors clap reports itself (unknown flags, values of the wrong type).
+#[derive(Debug)]
+pub struct BadFlag(pub String);
+
+impl std::fmt::Display for BadFlag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadFlag {}
+
+/// Returns a [`BadFlag`] error with the formatted message.
+macro_rules! refuse {
+    ($($message:tt)*) => {
+        return Err(BadFlag(format!($($message)*)))
+    };
+}
+
+mod into_config;
+
+/// Trains a hand-written MLP ("scratch": fused kernels; "scratch-textbook": the same on plain
+/// ndarray) and the same MLP in libtorch ("torchref") on identical MNIST batches and reports
+/// loss, accuracy and time side by side.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Keep subnormal floats (IEEE 754, PyTorch's default) instead of flushing them to zero
+    /// on every thread of both models; much slower for Adam on Intel CPUs.
+    #[arg(long, global = true)]
+    pub keep_subnormals: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Find, download if missing, and verify the dataset's four files, then print where they
+    /// are and its classes.
+    Data(DataArgs),
+    /// Reproduce the assignment's five experiments and write table.csv beside their reports
+    /// (scratch sigmoid/tanh/ReLU with SGD, torch ReLU with Adam, scratch ReLU SGD with L2 0.8);
+    /// with --seeds, each as mean ± sd and 95% interval, and whether the assignment's figure
+    /// falls inside.
+    Table(CommonArgs),
+    /// Step-by-step gradient parity (teacher forcing): at each of --steps steps both models
+    /// get libtorch's current parameters and the same batch, and every layer's weight and bias
+    /// gradients are compared (parity.csv, parity.svg); libtorch's optimiser then advances the
+    /// trajectory. Exits with code 3 when a gradient differs by more than --bound.
+    Parity(ParityArgs),
+}
+
+/// Everything that defines a parity check.
+#[derive(Debug, Clone, Args)]
+pub struct ParityArgs {
+    #[command(flatten)]
+    pub network: NetworkArgs,
+    /// Optimiser of the libtorch model, whose updates set the parameters of every step.
+    #[arg(long, value_enum, default_value_t = Optimizer::Adam)]
+    pub optimizer: Optimizer,
+    /// The model checked against libtorch.
+    #[arg(long, value_enum, default_value_t = Model::Scratch)]
+    pub candidate: Model,
+    /// Steps to compare (they run on into further epochs if needed; --epochs is not used).
+    #[arg(long, default_value_t = 200)]
+    pub steps: usize,
+    /// Largest gradient difference allowed, relative to the largest |gradient| of the same
+    /// tensor (and the largest relative difference of the loss).
+    #[arg(long, default_value_t = parity::DEFAULT_BOUND)]
+    pub bound: f64,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// Which dataset: MNIST's handwritten digits, Zalando's Fashion-MNIST clothes, or
+    /// Kuzushiji-MNIST's cursive hiragana (all 28×28, ten classes, 60 000 + 10 000 images).
+    #[arg(long, value_enum, default_value_t = DatasetArg::Mnist)]
+    pub dataset: DatasetArg,
+    // The placeholder <dataset> is help text for the terminal, not HTML.
+    #[allow(rustdoc::invalid_html_tags)]
+    /// Folder holding the dataset's four IDX files (raw or .gz) [default: for mnist
+    /// $MNIST_DIR, else ~/.cache/mnist-scratch-vs-torch/<dataset>]; missing files are
+    /// downloaded there.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Accept IDX files that are not the dataset's published ones (any 28×28, 10-class
+    /// dataset in the same format); missing files are then not downloaded.
+    #[arg(long, alias = "no-mnist-checksums")]
+    pub no_checksums: bool,
+    /// Never download: fail with instructions if the files are not in the data folder.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DatasetArg {
+    Mnist,
+    FashionMnist,
+    Kmnist,
+}
+
+impl From<DatasetArg> for mnist::DatasetName {
+    fn from(d: DatasetArg) -> Self {
+        match d {
+            DatasetArg::Mnist => mnist::DatasetName::Mnist,
+            DatasetArg::FashionMnist => mnist::DatasetName::FashionMnist,
+            DatasetArg::Kmnist => mnist::DatasetName::Kmnist,
+        }
+    }
+}
+
+/// The network both models share.
+#[derive(Debug, Clone, Args)]
+pub struct NetworkArgs {
+    /// Hidden-layer activation of both models.
+    #[arg(long, value_enum, default_value_t = ActivationArg::Relu)]
+    pub activation: ActivationArg,
+    /// Hidden-layer widths, comma-separated (input 784 and output 10 are fixed).
+    #[arg(long, value_delimiter = ',', default_value = "500,250,100")]
+    pub hidden: Vec<usize>,
+    /// L2 strength λ (cost + λ/(2m)·Σ‖W‖², m the batch size; biases not regularised); 0 = off.
+    #[arg(long, default_value_t = 0.0)]
+    pub l2: f32,
+}
+
+/// Everything that defines a comparison run.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub network: NetworkArgs,
+    /// Optimiser of the scratch model.
+    #[arg(long, value_enum, default_value_t = Optimizer::Sgd)]
+    pub scratch_optimizer: Optimizer,
+    /// Optimiser of the torch model.
+    #[arg(long, value_enum, default_value_t = Optimizer::Adam)]
+    pub torch_optimizer: Optimizer,
+    /// Which models to train, comma-separated.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "scratch,torchref"
+    )]
+    pub models: Vec<Model>,
+    /// Parity gate: exit with code 3 if the final test accuracies of the two models differ by
+    /// more than this many percentage points. With --seeds: unless the whole 95% confidence
+    /// interval of the paired difference (scratch − torchref) lies within ±POINTS.
+    #[arg(long, value_name = "POINTS")]
+    pub max_accuracy_gap: Option<f64>,
+    /// Parity gate: exit with code 3 if any model's final test accuracy is below this percent.
+    /// With --seeds: if any model's mean final test accuracy over the seeds is below it.
+    #[arg(long, value_name = "PERCENT")]
+    pub min_accuracy: Option<f64>,
+    /// With --seeds: the margin of the equivalence test (two one-sided t tests at 5%) on the
+    /// paired difference of final test accuracy, scratch − torchref.
+    #[arg(long, default_value_t = 0.5, value_name = "POINTS")]
+    pub equivalence_margin: f64,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Settings shared by a comparison run and the assignment's table.
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    /// Passes over the training set.
+    #[arg(long, default_value_t = 15)]
+    pub epochs: usize,
+    /// Images per training step.
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    /// Learning rate of every optimiser.
+    #[arg(long, default_value_t = 0.01)]
+    pub lr: f32,
+    /// Seed of the shared initial weights and of --shuffle.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Run everything once per seed, one seed after the other, and report mean, spread and 95%
+    /// confidence intervals: a count N (seeds --seed, --seed + 1, …) or a comma-separated list
+    /// of two or more seeds (then --seed is not used). Within a seed all models share the
+    /// initial weights and the batch order. Use with --shuffle.
+    #[arg(long, value_name = "N|LIST", value_parser = parse_seeds)]
+    pub seeds: Option<Seeds>,
+    /// Shuffle the training set every epoch (seeded); default is the assignment's fixed order.
+    /// Recommended with --seeds: without it the seeds vary only the initial weights.
+    #[arg(long)]
+    pub shuffle: bool,
+    /// Drop the last, smaller batch of each epoch (60000 / 64 leaves one of 32).
+    #[arg(long)]
+    pub drop_last: bool,
+    /// Threads for each model (at most 255); the models run one after the other, so each
+    /// gets all of them.
+    #[arg(long, default_value_t = default_threads())]
+    pub threads: usize,
+    /// Device of the torch model: cpu, cuda or cuda:N (the scratch model always runs on CPU).
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Engine of the scratch model: the fastest this CPU has, the textbook one (plain
+    /// ndarray, any CPU), or the fused kernels for AVX2 or AVX-512 (an error if the CPU lacks
+    /// them). run.json records the engine that ran.
+    #[arg(long, value_enum, default_value_t = Engine::Auto)]
+    pub scratch_engine: Engine,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Folder under which each run gets a new subfolder of reports (never overwritten).
+    #[arg(long, default_value = "results", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Train on the first N training images only (a quick run); the test set stays whole.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Without a terminal, print a progress line every N steps (and one per epoch).
+    #[arg(long, default_value_t = 200, value_name = "STEPS")]
+    pub log_every: usize,
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ActivationArg {
+    Sigmoid,
+    Tanh,
+    Relu,
+}
+
+impl From<ActivationArg> for mnist::Activation {
+    fn from(a: ActivationArg) -> Self {
+        match a {
+            ActivationArg::Sigmoid => mnist::Activation::Sigmoid,
+            ActivationArg::Tanh => mnist::Activation::Tanh,
+            ActivationArg::Relu => mnist::Activation::Relu,
+        }
+    }
+}
+
+fn parse_seeds(text: &str) -> Result<Seeds, String> {
+    let number = |part: &str| {
+        part.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("'{part}' is not a whole number ≥ 0"))
+    };
+    if !text.contains(',') {
+        return match number(text)? {
+            count if count >= 2 => Ok(Seeds::Count(count)),
+            _ => Err("needs 2 seeds or more for a spread (for a single run use --seed)".into()),
+        };
+    }
+    let seeds = text
+        .split(',')
+        .map(number)
+        .collect::<Result<Vec<u64>, _>>()?;
+    if seeds.len() < 2 {
+        return Err("a list needs 2 seeds or more".into());
+    }
+    if let Some(repeated) = seeds
+        .iter()
+        .enumerate()
+        .find_map(|(i, seed)| seeds[..i].contains(seed).then_some(seed))
+    {
+        return Err(format!("seed {repeated} is listed twice"));
+    }
+    Ok(Seeds::List(seeds))
+}

@@ -1,0 +1,303 @@
+//! The plain configuration of every job: what its flags mean once `cli.rs` has checked them.
+//! It is all the training loop sees, and it is saved as the `config` of `run.json`.
+//!
+//! The value enums derive `clap::ValueEnum` so that the flags name them directly; the structs
+//! know nothing of clap.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+use serde::Serialize;
+
+/// The configuration of whichever job ran, as `run.json` saves it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum JobConfig {
+    Run(RunConfig),
+    Table(TableConfig),
+    Parity(ParityConfig),
+}
+
+/// One comparison of models trained side by side.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunConfig {
+    #[serde(flatten)]
+    pub network: Network,
+    pub scratch_optimizer: Optimizer,
+    pub torch_optimizer: Optimizer,
+    pub models: Vec<Model>,
+    /// Percentage points the final test accuracies may differ by (the parity gate).
+    pub max_accuracy_gap: Option<f64>,
+    /// Percent every model's final test accuracy must reach (the parity gate).
+    pub min_accuracy: Option<f64>,
+    /// Points of the equivalence test over seeds.
+    pub equivalence_margin: f64,
+    #[serde(flatten)]
+    pub common: Common,
+}
+
+/// The assignment's five experiments.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableConfig {
+    pub preset: &'static str,
+    pub hidden: [usize; 3],
+    #[serde(flatten)]
+    pub common: Common,
+}
+
+/// A step-level gradient parity check against libtorch.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParityConfig {
+    #[serde(flatten)]
+    pub network: Network,
+    /// The libtorch model's optimiser, whose updates set the parameters of every step.
+    pub optimizer: Optimizer,
+    pub candidate: Model,
+    pub steps: usize,
+    /// Largest gradient difference allowed, relative to the tensor's largest |gradient|.
+    pub bound: f64,
+    #[serde(flatten)]
+    pub common: Common,
+}
+
+/// The network both models share.
+#[derive(Debug, Clone, Serialize)]
+pub struct Network {
+    pub activation: mnist::Activation,
+    pub hidden: Vec<usize>,
+    /// λ of cost + λ/(2m)·Σ‖W‖²; 0 is off.
+    pub l2: f32,
+}
+
+/// What every job that trains shares: the loop's settings, the data and where reports go.
+#[derive(Debug, Clone, Serialize)]
+pub struct Common {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f32,
+    pub seed: u64,
+    pub seeds: Option<Seeds>,
+    pub shuffle: bool,
+    pub drop_last: bool,
+    pub threads: usize,
+    /// The torch model's device: cpu, cuda or cuda:N.
+    pub device: String,
+    pub scratch_engine: Engine,
+    #[serde(flatten)]
+    pub data: DataConfig,
+    pub out: PathBuf,
+    pub limit: Option<usize>,
+    pub log_every: usize,
+}
+
+impl Common {
+    /// The seeds of a multi-seed run (`--seeds`), in order; `None` for a single run. The flags
+    /// were refused where a count from `--seed` would pass the largest seed.
+    pub fn seed_list(&self) -> Option<Vec<u64>> {
+        self.seeds.as_ref().and_then(|seeds| seeds.list(self.seed))
+    }
+}
+
+/// Which dataset, and where and how to find it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DataConfig {
+    pub dataset: mnist::DatasetName,
+    pub data_dir: Option<PathBuf>,
+    pub no_checksums: bool,
+    pub offline: bool,
+}
+
+/// `--seeds`: how many seeds, or which.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Seeds {
+    Count(u64),
+    List(Vec<u64>),
+}
+
+impl Seeds {
+    /// The seeds to run, in order; `first` is `--seed`, where a count starts. `None` when a
+    /// count from `first` passes the largest seed.
+    pub fn list(&self, first: u64) -> Option<Vec<u64>> {
+        match self {
+            Seeds::List(seeds) => Some(seeds.clone()),
+            Seeds::Count(count) => (0..*count).map(|i| first.checked_add(i)).collect(),
+        }
+    }
+}
+
+/// A model to train in a run: its name in the reports, which implementation, and how.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub label: String,
+    pub implementation: Model,
+    pub config: mnist::ModelConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Optimizer {
+    /// Plain SGD (the assignment's scratch optimiser).
+    Sgd,
+    /// Adam with torch's defaults β1 0.9, β2 0.999, ε 1e-8 (the assignment's torch optimiser).
+    Adam,
+}
+
+impl Optimizer {
+    pub fn with_lr(self, lr: f32) -> mnist::Optimizer {
+        match self {
+            Optimizer::Sgd => mnist::Optimizer::Sgd { lr },
+            Optimizer::Adam => mnist::Optimizer::adam(lr),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    /// AVX-512 kernels where the CPU has them, else AVX2, else textbook.
+    Auto,
+    /// One ndarray function per formula.
+    Textbook,
+    /// Fused kernels for AVX2 with FMA.
+    Avx2,
+    /// Fused kernels for AVX-512F.
+    Avx512,
+}
+
+impl From<Engine> for scratch::Engine {
+    fn from(e: Engine) -> Self {
+        match e {
+            Engine::Auto => scratch::Engine::Auto,
+            Engine::Textbook => scratch::Engine::Textbook,
+            Engine::Avx2 => scratch::Engine::Avx2,
+            Engine::Avx512 => scratch::Engine::Avx512,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
+    /// The hand-written MLP on its fast engine (fused kernels where the CPU has them).
+    Scratch,
+    /// The hand-written MLP's textbook engine: one ndarray function per formula.
+    #[serde(rename = "scratch-textbook")]
+    ScratchTextbook,
+    /// The libtorch MLP.
+    Torchref,
+}
+
+impl Model {
+    /// The model's name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Model::Scratch => "scratch",
+            Model::ScratchTextbook => "scratch-textbook",
+            Model::Torchref => "torchref",
+        }
+    }
+}
+
+impl Network {
+    /// The model configuration of this network trained by `optimizer`.
+    pub fn model_config(&self, optimizer: mnist::Optimizer) -> mnist::ModelConfig {
+        mnist::ModelConfig {
+            hidden: self.hidden.clone(),
+            activation: self.activation,
+            optimizer,
+            l2: self.l2,
+        }
+    }
+}
+
+impl RunConfig {
+    /// The model configuration of one side of the comparison.
+    pub fn model_config(&self, optimizer: Optimizer) -> mnist::ModelConfig {
+        self.network.model_config(optimizer.with_lr(self.common.lr))
+    }
+
+    /// The models `--models` asks for, each with its optimiser.
+    pub fn specs(&self) -> Vec<Spec> {
+        self.models
+            .iter()
+            .map(|&implementation| {
+                let optimizer = match implementation {
+                    Model::Scratch | Model::ScratchTextbook => self.scratch_optimizer,
+                    Model::Torchref => self.torch_optimizer,
+                };
+                Spec {
+                    label: implementation.name().to_owned(),
+                    implementation,
+                    config: self.model_config(optimizer),
+                }
+            })
+            .collect()
+    }
+
+    /// Whether a parity gate was asked for.
+    pub fn gated(&self) -> bool {
+        self.max_accuracy_gap.is_some() || self.min_accuracy.is_some()
+    }
+}
+
+impl ParityConfig {
+    /// The model configuration of both models.
+    pub fn model_config(&self) -> mnist::ModelConfig {
+        self.network
+            .model_config(self.optimizer.with_lr(self.common.lr))
+    }
+}
+
+impl JobConfig {
+    /// The settings every job shares.
+    pub fn common(&self) -> &Common {
+        match self {
+            JobConfig::Run(config) => &config.common,
+            JobConfig::Table(config) => &config.common,
+            JobConfig::Parity(config) => &config.common,
+        }
+    }
+
+    /// Every setting that has a value, by name in alphabetical order, as text: what the
+    /// page's configuration table lists. The text is the value as `run.json` has it (an f32
+    /// reads 0.01, not 0.009999999776482582), lists joined by ", ".
+    pub fn settings(&self) -> Vec<(String, String)> {
+        let written = serde_json::to_string(self)
+            .and_then(|json| serde_json::from_str::<BTreeMap<String, serde_json::Value>>(&json));
+        written
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(_, value)| !value.is_null())
+            .map(|(name, value)| (name, setting_text(&value)))
+            .collect()
+    }
+
+    /// The same job for one seed of a multi-seed run.
+    pub fn for_seed(&self, seed: u64) -> JobConfig {
+        let mut config = self.clone();
+        let common = match &mut config {
+            JobConfig::Run(config) => &mut config.common,
+            JobConfig::Table(config) => &mut config.common,
+            JobConfig::Parity(config) => &mut config.common,
+        };
+        common.seed = seed;
+        common.seeds = None;
+        config
+    }
+}
+
+/// A setting's value as a person reads it.
+fn setting_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Null => "–".to_owned(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(setting_text)
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
+}

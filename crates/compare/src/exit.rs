@@ -1,0 +1,42 @@
+//! The exit codes, and how a job's end maps to one.
+
+use std::process::ExitCode;
+
+use crate::status::RunEnd;
+
+/// Exit code when a flag's value is impossible (as clap's own exit code for unknown flags
+/// and values of the wrong type).
+pub const EXIT_BAD_FLAG: u8 = 2;
+/// Exit code when a gate fails (`--max-accuracy-gap`, `--min-accuracy`, or `compare parity`'s
+/// bound): distinct from 1, a crash or bad input.
+pub const EXIT_GATE_FAILED: u8 = 3;
+/// Exit code after Ctrl-C, as a shell reports a process ended by SIGINT.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// How a job ended: how its run ended, and whether a gate it applied failed.
+#[derive(Debug, Clone, Copy)]
+pub struct JobEnd {
+    pub run: RunEnd,
+    pub gate_failed: bool,
+}
+
+impl JobEnd {
+    /// A job without a gate.
+    pub fn ungated(run: RunEnd) -> Self {
+        JobEnd {
+            run,
+            gate_failed: false,
+        }
+    }
+
+    /// A failed gate wins over an interruption: what was compared before it already failed.
+    pub fn exit_code(self) -> ExitCode {
+        if self.gate_failed {
+            ExitCode::from(EXIT_GATE_FAILED)
+        } else if self.run == RunEnd::Interrupted {
+            ExitCode::from(EXIT_INTERRUPTED)
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
+}

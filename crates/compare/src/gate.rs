@@ -1,0 +1,179 @@
+//! Every gate and verdict, one definition each: the parity gate of one run
+//! (`--max-accuracy-gap`, `--min-accuracy`), the same on intervals over seeds, and the bound
+//! of `compare parity`. Each says why it failed, line by line, for the terminal and the page.
+
+use parity::{Finding, StepReport};
+use serde::Serialize;
+
+use crate::config::RunConfig;
+use crate::seed_stats::{ModelStats, PairStats};
+use crate::status::ModelStatus;
+use crate::train::Contender;
+
+/// How a parity gate went, when one was asked for.
+pub struct Verdict {
+    pub passed: bool,
+    /// What was checked, or why it failed.
+    pub lines: Vec<String>,
+}
+
+/// The page's verdict on the parity gate: what it checked when it passed, why it failed
+/// otherwise; `None` when no gate was asked for.
+pub fn run_verdict(config: &RunConfig, failures: &[String]) -> Option<Verdict> {
+    if !failures.is_empty() {
+        return Some(Verdict {
+            passed: false,
+            lines: failures.to_vec(),
+        });
+    }
+    let mut checked = Vec::new();
+    if let Some(gap) = config.max_accuracy_gap {
+        checked.push(format!(
+            "the final test accuracies differ by at most {gap} percentage points"
+        ));
+    }
+    if let Some(floor) = config.min_accuracy {
+        checked.push(format!(
+            "every model's final test accuracy is at least {floor}%"
+        ));
+    }
+    (!checked.is_empty()).then_some(Verdict {
+        passed: true,
+        lines: checked,
+    })
+}
+
+/// Why the parity gate fails, if it does (empty when it passes or is not asked for).
+pub fn run_failures(config: &RunConfig, contenders: &[Contender]) -> Vec<String> {
+    let mut failures = Vec::new();
+    for c in contenders {
+        if config.gated() && c.status != ModelStatus::Completed {
+            failures.push(format!("{} did not complete: {}", c.label, c.status));
+        }
+    }
+    if let Some(floor) = config.min_accuracy {
+        for c in contenders {
+            let accuracy = c.final_test_accuracy().unwrap_or(f64::NAN);
+            if accuracy.is_nan() || accuracy < floor {
+                failures.push(format!(
+                    "{} test accuracy {accuracy:.2}% is below the floor {floor}%",
+                    c.label
+                ));
+            }
+        }
+    }
+    if let Some(max_gap) = config.max_accuracy_gap {
+        let accuracy = |name: &str| {
+            contenders
+                .iter()
+                .find(|c| c.label == name)
+                .and_then(Contender::final_test_accuracy)
+                .unwrap_or(f64::NAN)
+        };
+        let (scratch, torch) = (accuracy("scratch"), accuracy("torchref"));
+        let gap = (scratch - torch).abs();
+        if gap.is_nan() || gap > max_gap {
+            failures.push(format!(
+                "test accuracies differ by {gap:.2} points (scratch {scratch:.2}%, torchref {torch:.2}%), more than the allowed {max_gap}"
+            ));
+        }
+    }
+    failures
+}
+
+/// The page's verdict on the gate over seeds: passed when it was asked for and nothing failed.
+pub fn seeds_verdict(config: &RunConfig, failures: &[String]) -> Option<Verdict> {
+    (config.gated() || !failures.is_empty()).then(|| Verdict {
+        passed: failures.is_empty(),
+        lines: if failures.is_empty() {
+            vec!["the gate on the intervals over the seeds".to_owned()]
+        } else {
+            failures.to_vec()
+        },
+    })
+}
+
+/// Why the gate fails over the seeds, if it does: every model must complete every seed, each
+/// model's mean must reach `--min-accuracy`, and the whole 95% interval of the paired
+/// difference must lie within `±--max-accuracy-gap`.
+pub fn seeds_failures(
+    config: &RunConfig,
+    models: &[ModelStats],
+    difference: Option<&PairStats>,
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    if !config.gated() {
+        return failures;
+    }
+    for m in models.iter().filter(|m| !m.incomplete.is_empty()) {
+        failures.push(format!(
+            "{} did not complete seeds {:?}",
+            m.model, m.incomplete
+        ));
+    }
+    if let Some(floor) = config.min_accuracy {
+        for m in models {
+            let mean = m.summary.as_ref().map_or(f64::NAN, |s| s.mean);
+            if mean.is_nan() || mean < floor {
+                failures.push(format!(
+                    "{} mean test accuracy {mean:.2}% is below the floor {floor}%",
+                    m.model
+                ));
+            }
+        }
+    }
+    if let Some(gap) = config.max_accuracy_gap {
+        match difference.and_then(|d| d.summary.as_ref().map(|s| (d, s.interval))) {
+            Some((_, Some(i))) if i.within(gap) => {}
+            Some((d, Some(i))) => failures.push(format!(
+                "the 95% interval of {} test accuracy, [{:+.2}, {:+.2}] points, is not within ±{gap}",
+                d.name, i.low, i.high
+            )),
+            _ => failures.push(
+                "no interval of the test accuracy difference: it needs two seeds in which both models completed".to_owned(),
+            ),
+        }
+    }
+    failures
+}
+
+/// What a parity check found.
+#[derive(Serialize)]
+pub struct ParityVerdict {
+    pub steps_compared: usize,
+    pub bound: f64,
+    /// `None` when every step was within the bound.
+    pub first_over_bound: Option<String>,
+    pub worst_max_rel_diff: f64,
+    pub kink_units: usize,
+}
+
+/// The parity check's verdict: the first step, layer and tensor (or loss) over `bound`.
+pub fn parity_verdict(reports: &[StepReport], bound: f64) -> ParityVerdict {
+    let first_over_bound = reports.iter().enumerate().find_map(|(step, report)| {
+        report.over_bound(bound).map(|finding| match finding {
+            Finding::Tensor(t) => format!(
+                "step {}, layer {} {}: gradient differs by {:.2e} of its largest |gradient| (cosine {:.6})",
+                step + 1,
+                t.layer + 1,
+                t.tensor.name(),
+                t.difference.max_rel,
+                t.difference.cosine
+            ),
+            Finding::Loss(rel) => format!("step {}, the loss: differs by {rel:.2e} relative", step + 1),
+        })
+    });
+    ParityVerdict {
+        steps_compared: reports.len(),
+        bound,
+        first_over_bound,
+        worst_max_rel_diff: reports
+            .iter()
+            .flat_map(|r| r.tensors.iter().map(|t| t.difference.max_rel))
+            .fold(0.0, f64::max),
+        kink_units: reports
+            .iter()
+            .flat_map(|r| r.tensors.iter().step_by(2).map(|t| t.kink_units))
+            .sum(),
+    }
+}

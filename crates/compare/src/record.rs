@@ -1,0 +1,223 @@
+//! `run.json`, typed from the moment a run starts to the page that shows it: what ran, where,
+//! with what, and how it ended. A run folder of one run holds a [`RunRecord`]; the folder of a
+//! multi-seed run holds a [`SeedsRecord`] beside one `RunRecord` per seed.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::config::JobConfig;
+use crate::report::files::write_json_atomically;
+use crate::status::RunEnd;
+use crate::summary::SummaryRow;
+
+/// `run.json` of one run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunRecord {
+    pub status: RunEnd,
+    pub error: Option<String>,
+    /// The process that ran it.
+    pid: u32,
+    host: String,
+    pub command_line: Vec<String>,
+    pub config: JobConfig,
+    seed: u64,
+    threads: usize,
+    device: String,
+    /// The engine the `scratch` model ran on (`--scratch-engine` resolved on this CPU).
+    pub scratch_engine: Option<&'static str>,
+    pub versions: Versions,
+    pub git_commit: &'static str,
+    pub cpu_model: String,
+    /// How every thread of both models treated subnormal floats: `flush-to-zero` (FTZ and
+    /// DAZ, the default) or `keep` (IEEE, `--keep-subnormals`).
+    subnormals: subnormals::Mode,
+    pub dataset: DatasetRecord,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub models: Vec<SummaryRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Versions {
+    /// One version for all crates of the workspace (mnist, scratch, torchref, compare).
+    pub workspace_crates: &'static str,
+    pub libtorch: String,
+    pub rustc: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DatasetRecord {
+    /// The `--dataset` value.
+    name: mnist::DatasetName,
+    pub title: &'static str,
+    /// The name of each label, 0 to 9.
+    pub classes: &'static [&'static str; mnist::CLASSES],
+    pub dir: PathBuf,
+    pub train_images_used: usize,
+    pub test_images: usize,
+    checksums_verified: bool,
+    pub files: Vec<FileRecord>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileRecord {
+    name: String,
+    path: PathBuf,
+    /// Measured on the file read.
+    sha256_of_content: String,
+    /// What the dataset publishes (the content SHA-256 is not known for every dataset).
+    expected_sha256_of_content: Option<&'static str>,
+    published_gz_md5: &'static str,
+    pub verified_by: mnist::Verification,
+}
+
+/// The `run.json` of the run in progress, while it says `running`. Every write of it holds
+/// this lock, and so does a second Ctrl-C while it marks the run `aborted` and ends the
+/// process, so no write can land after that mark.
+static LIVE: Mutex<Option<(PathBuf, RunRecord)>> = Mutex::new(None);
+
+impl RunRecord {
+    /// The record of a run starting now on `data` (cut to `--limit`), status `running`.
+    pub fn new(
+        config: JobConfig,
+        data: &mnist::Mnist,
+        scratch_engine: Option<scratch::Engine>,
+        started: &chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        let common = config.common();
+        RunRecord {
+            status: RunEnd::Running,
+            error: None,
+            pid: std::process::id(),
+            host: host(),
+            command_line: std::env::args().collect(),
+            seed: common.seed,
+            threads: common.threads,
+            device: common.device.clone(),
+            scratch_engine: scratch_engine.map(scratch::Engine::name),
+            versions: Versions {
+                workspace_crates: env!("CARGO_PKG_VERSION"),
+                libtorch: torchref::libtorch_version(),
+                rustc: env!("COMPARE_RUSTC_VERSION"),
+            },
+            git_commit: env!("COMPARE_GIT_COMMIT"),
+            cpu_model: cpu_model(),
+            subnormals: subnormal_mode(),
+            dataset: DatasetRecord {
+                name: data.dataset,
+                title: data.dataset.title(),
+                classes: data.classes(),
+                dir: data.dir.clone(),
+                train_images_used: data.train.len(),
+                test_images: data.test.len(),
+                checksums_verified: !common.data.no_checksums,
+                files: data
+                    .files
+                    .iter()
+                    .map(|f| FileRecord {
+                        name: f.name.clone(),
+                        path: f.path.clone(),
+                        sha256_of_content: f.sha256.clone(),
+                        expected_sha256_of_content: f.known.sha256,
+                        published_gz_md5: f.known.gz_md5,
+                        verified_by: f.verification,
+                    })
+                    .collect(),
+            },
+            config,
+            started_at: started.to_rfc3339(),
+            ended_at: None,
+            models: Vec::new(),
+        }
+    }
+
+    /// Ends the record: `end`, the time, and `error` if it failed.
+    pub fn end(&mut self, end: RunEnd, error: Option<String>) {
+        self.status = end;
+        self.error = error;
+        self.ended_at = Some(chrono::Utc::now().to_rfc3339());
+    }
+
+    /// Writes `folder/run.json`, and keeps it as the run in progress while it says `running`.
+    pub fn write(&self, folder: &Path) -> Result<()> {
+        let path = folder.join("run.json");
+        let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
+        write_json_atomically(&path, self)?;
+        *live = (self.status == RunEnd::Running).then(|| (path, self.clone()));
+        Ok(())
+    }
+}
+
+/// Marks the run in progress, if any, `aborted` in its `run.json` (ended at once by a second
+/// Ctrl-C), then calls `then` with how that went, still holding the lock: `then` ends the
+/// process, so that no write of `run.json` can follow the mark.
+pub fn abort_live(then: impl FnOnce(Result<()>)) {
+    let live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
+    let marked = match live.as_ref() {
+        Some((path, record)) => {
+            let mut record = record.clone();
+            record.end(
+                RunEnd::Aborted,
+                Some("ended at once by a second Ctrl-C".to_owned()),
+            );
+            write_aborted(path, &record)
+        }
+        None => Ok(()),
+    };
+    then(marked);
+}
+
+/// An aborted `run.json` has always had its fields in alphabetical order (it was rewritten
+/// through `serde_json::Value`); written the same way, it stays byte for byte as it was.
+fn write_aborted(path: &Path, record: &RunRecord) -> Result<()> {
+    let value: serde_json::Value = serde_json::from_str(&serde_json::to_string(record)?)?;
+    write_json_atomically(path, &value)
+}
+
+/// The run folder's `run.json` of a multi-seed run: what ran, over which seeds, and what it
+/// showed. Each seed's folder has its own [`RunRecord`] with versions, CPU and data.
+#[derive(Debug, Serialize)]
+pub struct SeedsRecord<R: Serialize> {
+    /// `completed`, or `interrupted` (the seeds listed finished; the next one did not).
+    pub status: RunEnd,
+    pub command_line: Vec<String>,
+    pub config: JobConfig,
+    pub seeds: Vec<u64>,
+    pub seed_folders: Vec<String>,
+    /// The rows of `stats.csv` (`compare --seeds`) or `table.csv` (`compare table --seeds`).
+    pub results: Vec<R>,
+    pub gate_failures: Vec<String>,
+}
+
+impl<R: Serialize> SeedsRecord<R> {
+    pub fn write(&self, folder: &Path) -> Result<()> {
+        write_json_atomically(&folder.join("run.json"), self)
+    }
+}
+
+/// This machine's host name, which with the process id tells whether a `running` run is alive.
+fn host() -> String {
+    gethostname::gethostname().to_string_lossy().into_owned()
+}
+
+/// The mode the main thread, and so every thread it started, runs in; where it cannot be
+/// read (not x86_64), subnormals are kept, as nothing changed the default.
+pub fn subnormal_mode() -> subnormals::Mode {
+    subnormals::current().unwrap_or(subnormals::Mode::Keep)
+}
+
+/// The CPU's model name as `/proc/cpuinfo` gives it.
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|line| line.strip_prefix("model name"))
+                .and_then(|rest| rest.split_once(':'))
+                .map(|(_, name)| name.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}
