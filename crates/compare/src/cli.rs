@@ -293,12 +293,12 @@ pub enum ActivationArg {
     Relu,
 }
 
-impl From<ActivationArg> for mnist::Activation {
+impl From<ActivationArg> for contract::Activation {
     fn from(a: ActivationArg) -> Self {
         match a {
-            ActivationArg::Sigmoid => mnist::Activation::Sigmoid,
-            ActivationArg::Tanh => mnist::Activation::Tanh,
-            ActivationArg::Relu => mnist::Activation::Relu,
+            ActivationArg::Sigmoid => contract::Activation::Sigmoid,
+            ActivationArg::Tanh => contract::Activation::Tanh,
+            ActivationArg::Relu => contract::Activation::Relu,
         }
     }
 }
@@ -313,10 +313,10 @@ pub enum OptimizerArg {
 }
 
 impl OptimizerArg {
-    pub fn with_lr(self, lr: f32) -> mnist::Optimizer {
+    pub fn with_lr(self, lr: f32) -> contract::Optimizer {
         match self {
-            OptimizerArg::Sgd => mnist::Optimizer::Sgd { lr },
-            OptimizerArg::Adam => mnist::Optimizer::adam(lr),
+            OptimizerArg::Sgd => contract::Optimizer::Sgd { lr },
+            OptimizerArg::Adam => contract::Optimizer::adam(lr),
         }
     }
 }
@@ -434,7 +434,7 @@ impl RunConfig {
     }
 
     /// The model configuration of one side of the comparison.
-    pub fn model_config(&self, optimizer: OptimizerArg) -> mnist::ModelConfig {
+    pub fn model_config(&self, optimizer: OptimizerArg) -> contract::ModelConfig {
         self.network.model_config(optimizer.with_lr(self.common.lr))
     }
 }
@@ -452,8 +452,8 @@ impl NetworkArgs {
     }
 
     /// The model configuration of this network trained by `optimizer`.
-    pub fn model_config(&self, optimizer: mnist::Optimizer) -> mnist::ModelConfig {
-        mnist::ModelConfig {
+    pub fn model_config(&self, optimizer: contract::Optimizer) -> contract::ModelConfig {
+        contract::ModelConfig {
             hidden: self.hidden.clone(),
             activation: self.activation.into(),
             optimizer,
@@ -483,7 +483,7 @@ impl ParityArgs {
     }
 
     /// The model configuration of both models.
-    pub fn model_config(&self) -> mnist::ModelConfig {
+    pub fn model_config(&self) -> contract::ModelConfig {
         self.network
             .model_config(self.optimizer.with_lr(self.common.lr))
     }

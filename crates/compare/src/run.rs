@@ -5,7 +5,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::Result;
-use mnist::{Batcher, EpochOrder, ModelConfig, Trainer};
+use contract::{ModelConfig, Trainer};
+use mnist::{Batcher, EpochOrder};
 
 use crate::cli::{CommonArgs, ModelArg};
 use crate::progress::Progress;
@@ -80,8 +81,8 @@ impl Contender {
             implementation: self.implementation.name().to_owned(),
             activation: format!("{:?}", self.config.activation).to_lowercase(),
             optimizer: match self.config.optimizer {
-                mnist::Optimizer::Sgd { .. } => "sgd".to_owned(),
-                mnist::Optimizer::Adam { .. } => "adam".to_owned(),
+                contract::Optimizer::Sgd { .. } => "sgd".to_owned(),
+                contract::Optimizer::Adam { .. } => "adam".to_owned(),
             },
             l2: self.config.l2,
             status: match &self.outcome {

@@ -15,7 +15,7 @@ use crate::session::{self, Outcome, Spec};
 struct Experiment {
     label: &'static str,
     implementation: ModelArg,
-    activation: mnist::Activation,
+    activation: contract::Activation,
     adam: bool,
     l2: f32,
     assignment_percent: f64,
@@ -25,7 +25,7 @@ const EXPERIMENTS: [Experiment; 5] = [
     Experiment {
         label: "scratch-sigmoid-sgd",
         implementation: ModelArg::Scratch,
-        activation: mnist::Activation::Sigmoid,
+        activation: contract::Activation::Sigmoid,
         adam: false,
         l2: 0.0,
         assignment_percent: 79.66,
@@ -33,7 +33,7 @@ const EXPERIMENTS: [Experiment; 5] = [
     Experiment {
         label: "scratch-tanh-sgd",
         implementation: ModelArg::Scratch,
-        activation: mnist::Activation::Tanh,
+        activation: contract::Activation::Tanh,
         adam: false,
         l2: 0.0,
         assignment_percent: 95.47,
@@ -41,7 +41,7 @@ const EXPERIMENTS: [Experiment; 5] = [
     Experiment {
         label: "scratch-relu-sgd",
         implementation: ModelArg::Scratch,
-        activation: mnist::Activation::Relu,
+        activation: contract::Activation::Relu,
         adam: false,
         l2: 0.0,
         assignment_percent: 96.94,
@@ -49,7 +49,7 @@ const EXPERIMENTS: [Experiment; 5] = [
     Experiment {
         label: "torchref-relu-adam",
         implementation: ModelArg::Torchref,
-        activation: mnist::Activation::Relu,
+        activation: contract::Activation::Relu,
         adam: true,
         l2: 0.0,
         assignment_percent: 97.4,
@@ -57,7 +57,7 @@ const EXPERIMENTS: [Experiment; 5] = [
     Experiment {
         label: "scratch-relu-sgd-l2",
         implementation: ModelArg::Scratch,
-        activation: mnist::Activation::Relu,
+        activation: contract::Activation::Relu,
         adam: false,
         l2: 0.8,
         assignment_percent: 94.28,
@@ -96,13 +96,13 @@ pub fn run(common: &CommonArgs) -> Result<Outcome> {
         .map(|e| Spec {
             label: e.label.to_owned(),
             implementation: e.implementation,
-            config: mnist::ModelConfig {
+            config: contract::ModelConfig {
                 hidden: HIDDEN.to_vec(),
                 activation: e.activation,
                 optimizer: if e.adam {
-                    mnist::Optimizer::adam(common.lr)
+                    contract::Optimizer::adam(common.lr)
                 } else {
-                    mnist::Optimizer::Sgd { lr: common.lr }
+                    contract::Optimizer::Sgd { lr: common.lr }
                 },
                 l2: e.l2,
             },

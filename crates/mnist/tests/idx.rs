@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
-use mnist::idx::{read_images, read_labels, IMAGES_MAGIC, LABELS_MAGIC};
+use mnist::format::{IMAGES_MAGIC, LABELS_MAGIC};
+use mnist::idx::{read_images, read_labels};
 use mnist::testing::assert_close;
 use mnist::{Dataset, Error};
 use tempfile::TempDir;

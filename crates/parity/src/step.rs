@@ -1,7 +1,7 @@
 //! One teacher-forced step: both models' loss and gradient at the same parameters on the same
 //! batch, compared layer by layer and tensor by tensor.
 
-use mnist::{Activation, Batch, Derivatives, Differentiable, Parameters};
+use contract::{Activation, Batch, Derivatives, Differentiable, Parameters};
 use ndarray::Axis;
 
 use crate::kinks::Kinks;
@@ -172,7 +172,7 @@ fn compare_gradients(
 
 #[cfg(test)]
 mod tests {
-    use mnist::LayerParameters;
+    use contract::LayerParameters;
     use ndarray::{Array1, Array2};
 
     use super::*;

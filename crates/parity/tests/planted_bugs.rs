@@ -8,10 +8,11 @@
 
 use std::sync::OnceLock;
 
-use mnist::{
-    Activation, Batch, Batcher, Derivatives, Differentiable, EpochOrder, LayerParameters, Mnist,
-    ModelConfig, Optimizer, Parameters,
+use contract::{
+    Activation, Batch, Derivatives, Differentiable, LayerParameters, ModelConfig, Optimizer,
+    Parameters,
 };
+use mnist::{Batcher, EpochOrder, Mnist};
 use ndarray::{Array2, Axis};
 use parity::{Finding, TensorKind, DEFAULT_BOUND};
 use scratch::textbook::{self, Dense, Forward, Textbook};

@@ -1,6 +1,6 @@
 //! Xavier/Glorot-uniform initialisation, from a seeded, portable RNG.
 
-use mnist::{LayerParameters, Parameters};
+use contract::{LayerParameters, Parameters};
 use rand::distributions::{Distribution, Uniform};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

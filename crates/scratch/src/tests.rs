@@ -3,8 +3,8 @@
 //! the `f64` textbook engine on small, oddly shaped networks. (The full-size, real-data,
 //! step-by-step comparison is `tests/oracle.rs`.)
 
+use contract::{Activation, ModelConfig, Optimizer, INPUT_SIZE};
 use mnist::testing::assert_close;
-use mnist::{Activation, ModelConfig, Optimizer, INPUT_SIZE};
 use ndarray::{Array1, Array2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -9,10 +9,9 @@
 
 use std::sync::{Mutex, OnceLock, PoisonError};
 
+use contract::{Activation, Differentiable, ModelConfig, Optimizer, Trainer};
 use mnist::testing::{assert_close, real_mnist};
-use mnist::{
-    Activation, Batcher, Dataset, Differentiable, EpochOrder, ModelConfig, Optimizer, Trainer,
-};
+use mnist::{Batcher, Dataset, EpochOrder};
 use scratch::textbook::{self, Moments};
 use scratch::{set_threads, Engine, Mlp, Textbook};
 

@@ -1,8 +1,8 @@
 //! The thread count changes who computes what, not the result. (A file of its own: the count
 //! is process-wide, so no other test may run beside these.)
 
+use contract::{Activation, Batch, ModelConfig, Optimizer, Trainer, INPUT_SIZE};
 use mnist::testing::assert_close;
-use mnist::{Activation, Batch, ModelConfig, Optimizer, Trainer, INPUT_SIZE};
 use ndarray::{Array1, Array2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -6,8 +6,9 @@
 
 use std::time::Duration;
 
+use contract::{Activation, ModelConfig, Optimizer, Trainer};
 use criterion::{criterion_group, criterion_main, Criterion};
-use mnist::{Activation, Batcher, Dataset, EpochOrder, ModelConfig, Optimizer, Trainer};
+use mnist::{Batcher, Dataset, EpochOrder};
 use tch::Device;
 use torchref::TorchMlp;
 

@@ -16,8 +16,9 @@ mod common;
 
 use std::sync::{Mutex, PoisonError};
 
+use contract::{Activation, ModelConfig, Optimizer, Parameters, Trainer};
 use mnist::testing::assert_close;
-use mnist::{Activation, Batcher, EpochOrder, ModelConfig, Optimizer, Parameters, Trainer};
+use mnist::{Batcher, EpochOrder};
 use tch::Device;
 use torchref::TorchMlp;
 

@@ -11,7 +11,7 @@ mod layout;
 mod pass;
 mod softmax;
 
-use mnist::{ModelConfig, Parameters, CLASSES};
+use contract::{ModelConfig, Parameters, CLASSES};
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 
 use buffer::{padded, Buffer};
@@ -102,12 +102,13 @@ impl Network {
                 *b = x;
             }
         }
-        let adam = matches!(config.optimizer, mnist::Optimizer::Adam { .. }).then(|| AdamState {
-            weight_m: Buffer::zeros(weights.len()),
-            weight_v: Buffer::zeros(weights.len()),
-            bias_m: vec![0.0; biases.len()],
-            bias_v: vec![0.0; biases.len()],
-        });
+        let adam =
+            matches!(config.optimizer, contract::Optimizer::Adam { .. }).then(|| AdamState {
+                weight_m: Buffer::zeros(weights.len()),
+                weight_v: Buffer::zeros(weights.len()),
+                bias_m: vec![0.0; biases.len()],
+                bias_v: vec![0.0; biases.len()],
+            });
         let sum_squares = sum_squares(&weights);
         Network {
             config: config.clone(),
@@ -142,7 +143,7 @@ impl Network {
     pub(crate) fn parameters(&self) -> Parameters {
         self.layers
             .iter()
-            .map(|layer| mnist::LayerParameters {
+            .map(|layer| contract::LayerParameters {
                 weight: self.layer_weights(layer, &self.weights),
                 out_features: layer.outputs,
                 in_features: layer.inputs,

@@ -27,7 +27,7 @@
 
 use std::ops::Range;
 
-use mnist::{Activation, Optimizer, CLASSES, INPUT_SIZE};
+use contract::{Activation, Optimizer, CLASSES, INPUT_SIZE};
 use ndarray::{ArrayView1, ArrayView2};
 
 use super::adam::AdamStep;

@@ -1,7 +1,7 @@
 //! [`Textbook`]: the network as a whole, trained with the formulas of [`super`]; parameters in
 //! and out in torch `Linear` layout, and the [`Trainer`] and [`Differentiable`] contracts.
 
-use mnist::{
+use contract::{
     Batch, Derivatives, Differentiable, LayerParameters, ModelConfig, Parameters, Trainer,
 };
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};

@@ -3,8 +3,8 @@
 //! the vectorised exponential and activations against the scalar ones. The tests of each set
 //! (in its own file) call these where the CPU can run it and say "SKIPPED" where it cannot.
 
+use contract::Activation;
 use mnist::testing::assert_close;
-use mnist::Activation;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

@@ -28,7 +28,7 @@ mod simd;
 
 use std::fmt::Debug;
 
-use mnist::Activation;
+use contract::Activation;
 
 use crate::fused::adam::AdamStep;
 
