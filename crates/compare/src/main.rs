@@ -3,6 +3,7 @@
 //! maths lives in the `scratch`, `torchref` and `mnist` crates.
 
 mod cli;
+mod data_home;
 mod gradient_parity;
 mod html;
 mod pair;

@@ -11,6 +11,7 @@ use anyhow::{anyhow, Context, Result};
 use serde::Serialize;
 
 use crate::cli::{BadFlag, CommonArgs, DataArgs, ModelArg, RunConfig};
+use crate::data_home;
 use crate::html;
 use crate::progress::Progress;
 use crate::report::{self, CsvLog, SummaryRow};
@@ -59,7 +60,7 @@ pub fn load_data(args: &DataArgs) -> Result<mnist::Mnist> {
     let dataset = mnist::DatasetName::from(args.dataset);
     let source = mnist::DataSource {
         dataset,
-        dir: args.data_dir.clone(),
+        dir: data_home::data_dir(args.data_dir.as_deref(), dataset),
         verify_checksums: !args.no_checksums,
         download: !args.offline,
         mirrors: None,
@@ -75,7 +76,11 @@ pub fn load_data(args: &DataArgs) -> Result<mnist::Mnist> {
             }
             _ => "",
         };
-        anyhow!("cannot load {}: {error}{advice}", dataset.title())
+        let env_advice = data_home::env_advice(&error, dataset);
+        anyhow!(
+            "cannot load {}: {error}{env_advice}{advice}",
+            dataset.title()
+        )
     })
 }
 

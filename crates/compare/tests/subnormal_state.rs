@@ -103,7 +103,7 @@ fn measure(mode: subnormals::Mode) {
     scratch::set_threads(THREADS);
     torchref::set_threads(THREADS);
 
-    let data = mnist::testing::real_mnist().train.head(IMAGES);
+    let data = testkit::real_mnist().train.head(IMAGES);
     let config = ModelConfig::new(
         &HIDDEN,
         contract::Activation::Relu,

@@ -28,11 +28,10 @@ mod fetch;
 pub mod format;
 pub mod idx;
 pub mod metrics;
-pub mod testing;
 
 pub use batch::{steps, Batcher, EpochOrder};
 pub use catalog::{DatasetName, UnknownDataset, FASHION_MNIST_FILES, KMNIST_FILES, MNIST_FILES};
 pub use checksum::{KnownFile, Verification};
 pub use dataset::{load, Dataset, FileRecord, Mnist};
 pub use error::{Error, MirrorFailure};
-pub use fetch::{default_dir, ensure_files, resolve_dir, DataSource};
+pub use fetch::{ensure_files, DataSource};

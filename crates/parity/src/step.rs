@@ -257,13 +257,7 @@ mod tests {
         match report.over_bound(DEFAULT_BOUND) {
             Some(Finding::Tensor(t)) => {
                 assert_eq!((t.layer, t.tensor), (1, TensorKind::Weight));
-                mnist::testing::assert_close(
-                    "max_rel",
-                    &[t.difference.max_rel],
-                    &[0.5 / 13.5],
-                    1e-9,
-                    0.0,
-                );
+                testkit::assert_close("max_rel", &[t.difference.max_rel], &[0.5 / 13.5], 1e-9, 0.0);
             }
             other => panic!("expected layer 1's weight, got {other:?}"),
         }

@@ -22,7 +22,7 @@ const LAMBDA: f32 = 0.8;
 
 fn mnist() -> &'static Mnist {
     static DATA: OnceLock<Mnist> = OnceLock::new();
-    DATA.get_or_init(mnist::testing::real_mnist)
+    DATA.get_or_init(testkit::real_mnist)
 }
 
 /// A mistake planted in one formula (layers counted from 0 at the input side).

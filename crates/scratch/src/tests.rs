@@ -4,10 +4,10 @@
 //! step-by-step comparison is `tests/oracle.rs`.)
 
 use contract::{Activation, ModelConfig, Optimizer, INPUT_SIZE};
-use mnist::testing::assert_close;
 use ndarray::{Array1, Array2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use testkit::assert_close;
 
 use crate::engine::Engine;
 use crate::fused::kernels::Kernels;

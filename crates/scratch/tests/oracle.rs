@@ -10,10 +10,10 @@
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use contract::{Activation, Differentiable, ModelConfig, Optimizer, Trainer};
-use mnist::testing::{assert_close, real_mnist};
 use mnist::{Batcher, Dataset, EpochOrder};
 use scratch::textbook::{self, Moments};
 use scratch::{set_threads, Engine, Mlp, Textbook};
+use testkit::{assert_close, real_mnist};
 
 const HIDDEN: [usize; 3] = [500, 250, 100];
 const BATCH: usize = 64;

@@ -2,11 +2,11 @@
 //! is process-wide, so no other test may run beside these.)
 
 use contract::{Activation, Batch, ModelConfig, Optimizer, Trainer, INPUT_SIZE};
-use mnist::testing::assert_close;
 use ndarray::{Array1, Array2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use scratch::{set_threads, Engine, Mlp};
+use testkit::assert_close;
 
 #[test]
 fn one_two_and_three_threads_train_the_same_network() {

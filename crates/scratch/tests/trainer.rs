@@ -2,11 +2,11 @@
 
 use contract::{Activation, Batch, ModelConfig, Optimizer, Trainer, INPUT_SIZE};
 use mnist::metrics::{accuracy, mean_cross_entropy};
-use mnist::testing::assert_close;
 use ndarray::{s, Array1, Array2, Axis};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use scratch::{Engine, Mlp};
+use testkit::assert_close;
 
 fn config(hidden: &[usize], optimizer: Optimizer, l2: f32) -> ModelConfig {
     ModelConfig::new(hidden, Activation::Relu, optimizer, l2)

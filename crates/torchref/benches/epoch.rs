@@ -26,7 +26,7 @@ fn epoch(trainer: &mut dyn Trainer, data: &Dataset) {
 
 fn epochs(c: &mut Criterion) {
     torchref::set_threads(THREADS);
-    let data = mnist::testing::real_mnist().train;
+    let data = testkit::real_mnist().train;
     let mut group = c.benchmark_group("torchref_epoch");
     group.sample_size(10).warm_up_time(Duration::from_secs(1));
     for (name, optimizer) in [

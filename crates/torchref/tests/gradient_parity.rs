@@ -16,10 +16,10 @@ mod common;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use contract::{Activation, Differentiable, ModelConfig, Optimizer, Trainer};
-use mnist::testing::assert_close;
 use mnist::{Batcher, EpochOrder};
 use parity::{Finding, StepReport, DEFAULT_BOUND};
 use tch::Device;
+use testkit::assert_close;
 use torchref::TorchMlp;
 
 const SEED: u64 = 2024;

@@ -4,9 +4,9 @@
 use contract::{
     Activation, Batch, Differentiable, LayerParameters, ModelConfig, Optimizer, Parameters, Trainer,
 };
-use mnist::testing::{assert_close, worst_deviation};
 use ndarray::{s, Array1, Array2};
 use tch::Device;
+use testkit::{assert_close, worst_deviation};
 use torchref::{parse_device, Error, TorchMlp};
 
 fn default_config() -> ModelConfig {

@@ -17,9 +17,9 @@ mod common;
 use std::sync::{Mutex, PoisonError};
 
 use contract::{Activation, ModelConfig, Optimizer, Parameters, Trainer};
-use mnist::testing::assert_close;
 use mnist::{Batcher, EpochOrder};
 use tch::Device;
+use testkit::assert_close;
 use torchref::TorchMlp;
 
 const STEPS: usize = 200;

@@ -44,7 +44,7 @@ impl AdamStep {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mnist::testing::assert_close;
+    use testkit::assert_close;
 
     /// Three Adam steps (lr 0.1, β 0.9/0.999, ε 1e-8) on w = [1.0, −2.0, 0.5] with loss
     /// Σ wᵢ³/3 + wᵢ (gradient wᵢ² + 1, recomputed at each step). Expected values from

@@ -4,9 +4,9 @@
 //! (in its own file) call these where the CPU can run it and say "SKIPPED" where it cannot.
 
 use contract::Activation;
-use mnist::testing::assert_close;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use testkit::assert_close;
 
 use super::reference::Reference;
 use super::{Epilogue, Kernels, Lhs, Mat, MatMut, Update};
