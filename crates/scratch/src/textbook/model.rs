@@ -96,7 +96,7 @@ impl<T: Float> Textbook<T> {
         loss
     }
 
-    /// Logits `(n, 10)` of `images` `(n, 784)`, computed [`EVAL_BLOCK`] images at a time.
+    /// Logits `(n, 10)` of `images` `(n, 784)`, computed `EVAL_BLOCK` images at a time.
     pub fn logits(&self, images: ArrayView2<'_, f32>) -> Array2<T> {
         let blocks: Vec<Array2<T>> = images
             .axis_chunks_iter(Axis(0), EVAL_BLOCK)
