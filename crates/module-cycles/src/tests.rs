@@ -8,21 +8,27 @@ fn cycles(files: &[(&str, &str)]) -> Vec<Cycle> {
     cycles_in_sources(files).expect("parses")
 }
 
+/// The one cycle among `files`; panics unless there is exactly one.
+fn only_cycle(files: &[(&str, &str)]) -> Cycle {
+    let mut found = cycles(files);
+    assert_eq!(found.len(), 1, "{found:?}");
+    found.remove(0)
+}
+
 fn circles(files: &[(&str, &str)]) -> Vec<Vec<String>> {
     cycles(files).into_iter().map(|c| c.circle).collect()
 }
 
 #[test]
 fn two_files_that_import_each_other_are_a_cycle_named_with_the_lines_that_make_it() {
-    let found = cycles(&[
+    let cycle = only_cycle(&[
         ("lib.rs", "mod a; mod b;"),
         ("a.rs", "use crate::b::B; pub struct A;"),
         ("b.rs", "pub struct B; fn f() -> crate::a::A { todo!() }"),
     ]);
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!(found[0].circle, ["crate::a", "crate::b"]);
+    assert_eq!(cycle.circle, ["crate::a", "crate::b"]);
     assert_eq!(
-        found[0].to_string(),
+        cycle.to_string(),
         "crate::a -> crate::b -> crate::a (a.rs names crate::b::B; b.rs names crate::a::A)"
     );
 }
@@ -46,19 +52,15 @@ fn names_imported_through_the_root_are_resolved_to_the_file_that_defines_them() 
 
 #[test]
 fn a_circle_of_three_is_one_knot_with_every_member() {
-    let found = cycles(&[
+    let cycle = only_cycle(&[
         ("lib.rs", "mod a; mod b; mod c; mod d;"),
         ("a.rs", "use crate::b::B; use crate::d::D; pub struct A;"),
         ("b.rs", "use crate::c::C; pub struct B;"),
         ("c.rs", "use crate::a::A; pub struct C;"),
         ("d.rs", "use crate::a::A; pub struct D;"),
     ]);
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!(found[0].circle, ["crate::a", "crate::d"]);
-    assert_eq!(
-        found[0].knot,
-        ["crate::a", "crate::b", "crate::c", "crate::d"]
-    );
+    assert_eq!(cycle.circle, ["crate::a", "crate::d"]);
+    assert_eq!(cycle.knot, ["crate::a", "crate::b", "crate::c", "crate::d"]);
 }
 
 #[test]
