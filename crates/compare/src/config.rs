@@ -64,7 +64,7 @@ pub struct ParityConfig {
 /// The network both models share.
 #[derive(Debug, Clone, Serialize)]
 pub struct Network {
-    pub activation: mnist::Activation,
+    pub activation: contract::Activation,
     pub hidden: Vec<usize>,
     /// λ of cost + λ/(2m)·Σ‖W‖²; 0 is off.
     pub l2: f32,
@@ -132,7 +132,7 @@ impl Seeds {
 pub struct Spec {
     pub label: String,
     pub implementation: Model,
-    pub config: mnist::ModelConfig,
+    pub config: contract::ModelConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
@@ -145,10 +145,10 @@ pub enum Optimizer {
 }
 
 impl Optimizer {
-    pub fn with_lr(self, lr: f32) -> mnist::Optimizer {
+    pub fn with_lr(self, lr: f32) -> contract::Optimizer {
         match self {
-            Optimizer::Sgd => mnist::Optimizer::Sgd { lr },
-            Optimizer::Adam => mnist::Optimizer::adam(lr),
+            Optimizer::Sgd => contract::Optimizer::Sgd { lr },
+            Optimizer::Adam => contract::Optimizer::adam(lr),
         }
     }
 }
@@ -202,8 +202,8 @@ impl Model {
 
 impl Network {
     /// The model configuration of this network trained by `optimizer`.
-    pub fn model_config(&self, optimizer: mnist::Optimizer) -> mnist::ModelConfig {
-        mnist::ModelConfig {
+    pub fn model_config(&self, optimizer: contract::Optimizer) -> contract::ModelConfig {
+        contract::ModelConfig {
             hidden: self.hidden.clone(),
             activation: self.activation,
             optimizer,
@@ -214,7 +214,7 @@ impl Network {
 
 impl RunConfig {
     /// The model configuration of one side of the comparison.
-    pub fn model_config(&self, optimizer: Optimizer) -> mnist::ModelConfig {
+    pub fn model_config(&self, optimizer: Optimizer) -> contract::ModelConfig {
         self.network.model_config(optimizer.with_lr(self.common.lr))
     }
 
@@ -244,7 +244,7 @@ impl RunConfig {
 
 impl ParityConfig {
     /// The model configuration of both models.
-    pub fn model_config(&self) -> mnist::ModelConfig {
+    pub fn model_config(&self) -> contract::ModelConfig {
         self.network
             .model_config(self.optimizer.with_lr(self.common.lr))
     }

@@ -85,7 +85,7 @@ fn build(prepared: &Prepared, common: &Common, specs: Vec<Spec>) -> Result<Vec<C
     let initial = scratch::Mlp::new(&specs[0].config, common.seed).parameters();
     let mut contenders = Vec::with_capacity(specs.len());
     for spec in specs {
-        let trainer: Box<dyn mnist::Trainer> = match spec.implementation {
+        let trainer: Box<dyn contract::Trainer> = match spec.implementation {
             Model::Scratch => {
                 let engine = prepared
                     .scratch_engine
@@ -256,17 +256,17 @@ mod tests {
     /// A model whose training step panics, as tch's does on a CUDA out-of-memory error.
     struct PanickingStep;
 
-    impl mnist::Trainer for PanickingStep {
+    impl contract::Trainer for PanickingStep {
         fn name(&self) -> &str {
             "panicking"
         }
 
-        fn train_step(&mut self, _: &mnist::Batch<'_>) -> f32 {
+        fn train_step(&mut self, _: &contract::Batch<'_>) -> f32 {
             panic!("CUDA out of memory (planted)")
         }
 
         fn logits(&mut self, images: ArrayView2<'_, f32>) -> Array2<f32> {
-            Array2::zeros((images.nrows(), mnist::CLASSES))
+            Array2::zeros((images.nrows(), contract::CLASSES))
         }
     }
 
@@ -277,7 +277,7 @@ mod tests {
         let cli = crate::cli::Cli::try_parse_from(["compare", "--epochs", "1", "--out", out_flag])
             .expect("valid flags");
         let config = cli.run.into_config().expect("valid flags");
-        let images = || Array2::zeros((64, mnist::INPUT_SIZE));
+        let images = || Array2::zeros((64, contract::INPUT_SIZE));
         let data = Rc::new(mnist::Mnist {
             dataset: mnist::DatasetName::Mnist,
             train: mnist::Dataset::new(images(), Array1::zeros(64)),

@@ -7,6 +7,7 @@
 
 mod cli;
 mod config;
+mod data_home;
 mod execute;
 mod exit;
 mod gate;

@@ -8,6 +8,7 @@ use anyhow::{anyhow, Result};
 
 use crate::cli::BadFlag;
 use crate::config::{Common, DataConfig, Model, Spec};
+use crate::data_home;
 
 /// The data, read and verified once (and cut to `--limit`), the torch device and the engine.
 pub struct Prepared {
@@ -22,7 +23,7 @@ pub fn load_data(config: &DataConfig) -> Result<mnist::Mnist> {
     let dataset = config.dataset;
     let source = mnist::DataSource {
         dataset,
-        dir: config.data_dir.clone(),
+        dir: data_home::data_dir(config.data_dir.as_deref(), dataset),
         verify_checksums: !config.no_checksums,
         download: !config.offline,
         mirrors: None,
@@ -38,7 +39,11 @@ pub fn load_data(config: &DataConfig) -> Result<mnist::Mnist> {
             }
             _ => "",
         };
-        anyhow!("cannot load {}: {error}{advice}", dataset.title())
+        let env_advice = data_home::env_advice(&error, dataset);
+        anyhow!(
+            "cannot load {}: {error}{env_advice}{advice}",
+            dataset.title()
+        )
     })
 }
 

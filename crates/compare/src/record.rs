@@ -54,7 +54,7 @@ pub struct DatasetRecord {
     name: mnist::DatasetName,
     pub title: &'static str,
     /// The name of each label, 0 to 9.
-    pub classes: &'static [&'static str; mnist::CLASSES],
+    pub classes: &'static [&'static str; contract::CLASSES],
     pub dir: PathBuf,
     pub train_images_used: usize,
     pub test_images: usize,

@@ -14,7 +14,7 @@ use crate::train::Contender;
 pub struct SummaryRow {
     pub model: String,
     pub implementation: Model,
-    pub activation: mnist::Activation,
+    pub activation: contract::Activation,
     pub optimizer: &'static str,
     pub l2: f32,
     /// `completed`, `diverged at epoch E step S`, `interrupted` or `failed`.
@@ -62,8 +62,8 @@ impl SummaryRow {
             implementation: contender.implementation,
             activation: contender.config.activation,
             optimizer: match contender.config.optimizer {
-                mnist::Optimizer::Sgd { .. } => "sgd",
-                mnist::Optimizer::Adam { .. } => "adam",
+                contract::Optimizer::Sgd { .. } => "sgd",
+                contract::Optimizer::Adam { .. } => "adam",
             },
             l2: contender.config.l2,
             status: contender.status.clone(),

@@ -4,7 +4,8 @@
 use std::time::Instant;
 
 use anyhow::Result;
-use mnist::{Batcher, EpochOrder, ModelConfig, Trainer};
+use contract::{ModelConfig, Trainer};
+use mnist::{Batcher, EpochOrder};
 
 use crate::config::{Common, Model};
 use crate::progress::Progress;

@@ -14,7 +14,7 @@ fn compare(out: &Path, args: &[&str]) -> Command {
         .arg("--out")
         .arg(out)
         .arg("--data-dir")
-        .arg(mnist::testing::real_mnist_dir())
+        .arg(testkit::real_mnist_dir())
         .arg("--offline");
     if !args.contains(&"--threads") {
         command.args(["--threads", "2"]);
@@ -760,7 +760,7 @@ fn mnist_compare_home_moves_the_data_folder() {
     std::fs::create_dir(&data).expect("create the data folder");
     for file in mnist::MNIST_FILES {
         std::fs::copy(
-            mnist::testing::real_mnist_dir().join(file.gz_name()),
+            testkit::real_mnist_dir().join(file.gz_name()),
             data.join(file.gz_name()),
         )
         .expect("copy a real MNIST file");

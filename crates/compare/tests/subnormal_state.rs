@@ -20,8 +20,9 @@
 
 use std::process::{Command, ExitCode};
 
+use contract::{Differentiable, ModelConfig, Trainer};
 use libtest_mimic::{Arguments, Trial};
-use mnist::{Batcher, Differentiable, EpochOrder, ModelConfig, Trainer};
+use mnist::{Batcher, EpochOrder};
 use tch::{Kind, Tensor};
 
 /// The environment variable that makes this program a child measuring one mode.
@@ -118,11 +119,11 @@ fn measure(mode: subnormals::Mode) {
     scratch::set_threads(THREADS);
     torchref::set_threads(THREADS);
 
-    let data = mnist::testing::real_mnist().train.head(IMAGES);
+    let data = testkit::real_mnist().train.head(IMAGES);
     let config = ModelConfig::new(
         &HIDDEN,
-        mnist::Activation::Relu,
-        mnist::Optimizer::adam(0.01),
+        contract::Activation::Relu,
+        contract::Optimizer::adam(0.01),
         0.0,
     );
     let initial = scratch::Mlp::new(&config, 42).parameters();
@@ -180,7 +181,7 @@ impl AdamOps {
     const EPS: f64 = 1e-8;
     const LR: f64 = 0.01;
 
-    fn new(initial: &mnist::Parameters) -> Self {
+    fn new(initial: &contract::Parameters) -> Self {
         let params = tensors(initial);
         let zeros = || params.iter().map(Tensor::zeros_like).collect();
         AdamOps {
@@ -191,7 +192,7 @@ impl AdamOps {
         }
     }
 
-    fn step(&mut self, gradient: &mnist::Parameters) {
+    fn step(&mut self, gradient: &contract::Parameters) {
         self.step += 1;
         let bias_correction1 = 1.0 - Self::BETA1.powi(self.step);
         let bias_correction2 = 1.0 - Self::BETA2.powi(self.step);
@@ -213,7 +214,7 @@ impl AdamOps {
     }
 
     /// The largest |difference| between these parameters and `others`.
-    fn worst_difference(&self, others: &mnist::Parameters) -> f64 {
+    fn worst_difference(&self, others: &contract::Parameters) -> f64 {
         self.params
             .iter()
             .zip(tensors(others))
@@ -223,7 +224,7 @@ impl AdamOps {
 }
 
 /// `[w0, b0, w1, b1, …]` as f32 CPU tensors, weights `(out, in)`.
-fn tensors(params: &mnist::Parameters) -> Vec<Tensor> {
+fn tensors(params: &contract::Parameters) -> Vec<Tensor> {
     params
         .iter()
         .flat_map(|layer| {

@@ -1,14 +1,13 @@
 //! How long loading the real MNIST files takes: read, decompress, SHA-256, parse, convert.
-//! Uses `$MNIST_DIR`, else the shared copy beside the clone.
+//! Uses `testkit::real_mnist_dir`: `$MNIST_DIR`, else the shared copy beside the clone.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use mnist::{load, DataSource};
+use mnist::{load, DataSource, DatasetName};
 
 fn bench_load(c: &mut Criterion) {
     let source = DataSource {
-        dir: Some(mnist::testing::real_mnist_dir()),
         download: false,
-        ..DataSource::default()
+        ..DataSource::new(DatasetName::Mnist, testkit::real_mnist_dir())
     };
     let mut group = c.benchmark_group("load");
     group.sample_size(10);

@@ -1,19 +1,12 @@
-//! Batches borrowed from the one in-memory copy of the data, and the order of an epoch.
+//! [`Batch`]es borrowed from the one in-memory copy of the data, and the order of an epoch.
 
-use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2};
+use contract::{Batch, INPUT_SIZE};
+use ndarray::{s, Array1, Array2};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::dataset::Dataset;
-use crate::trainer::INPUT_SIZE;
-
-/// A batch: images `(b, 784)` in [0, 1] and labels `(b,)` in 0..10.
-#[derive(Debug, Clone, Copy)]
-pub struct Batch<'a> {
-    pub images: ArrayView2<'a, f32>,
-    pub labels: ArrayView1<'a, u8>,
-}
 
 /// The order in which one epoch visits the examples.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,10 +11,10 @@
 use std::fmt;
 use std::str::FromStr;
 
+use contract::CLASSES;
 use serde::Serialize;
 
 use crate::checksum::KnownFile;
-use crate::trainer::CLASSES;
 
 /// A dataset in MNIST's IDX format (28×28 grey images, ten classes, 60 000 + 10 000).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use contract::{CLASSES, INPUT_SIZE};
 use ndarray::{s, Array1, Array2};
 
 use crate::catalog::DatasetName;
@@ -10,7 +11,6 @@ use crate::checksum::{KnownFile, Verification};
 use crate::error::Error;
 use crate::fetch::{locate, read_verified, DataSource};
 use crate::idx;
-use crate::trainer::INPUT_SIZE;
 
 /// One split: images `(n, 784)` in [0, 1], row-major, and labels `(n,)` in 0..10.
 #[derive(Debug, Clone)]
@@ -109,7 +109,7 @@ pub struct Mnist {
 
 impl Mnist {
     /// The name of each class 0 to 9.
-    pub fn classes(&self) -> &'static [&'static str; crate::CLASSES] {
+    pub fn classes(&self) -> &'static [&'static str; CLASSES] {
         self.dataset.classes()
     }
 }

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::format::describe_magic;
+
 /// A failure of the data crate. Malformed files are errors, never panics.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -185,13 +187,5 @@ impl fmt::Display for MirrorFailures<'_> {
             write!(f, "  {}: {}", failure.url, failure.reason)?;
         }
         Ok(())
-    }
-}
-
-fn describe_magic(magic: u32) -> &'static str {
-    match magic {
-        crate::idx::IMAGES_MAGIC => "an IDX images file",
-        crate::idx::LABELS_MAGIC => "an IDX labels file",
-        _ => "not an IDX file of 28×28 images or labels",
     }
 }

@@ -1,4 +1,4 @@
-//! Where a dataset lives, and making sure its four files are there and are what they should
+//! Making sure a dataset's four files are in the caller's folder and are what they should
 //! be: find them (raw or `.gz`), download what is missing, verify each by the SHA-256 of its
 //! decompressed content (or, where that is not known, by the MD5 of the published `.gz`).
 
@@ -14,8 +14,8 @@ use crate::idx;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataSource {
     pub dataset: DatasetName,
-    /// The folder the caller chose; `None` means [`resolve_dir`]'s fallbacks.
-    pub dir: Option<PathBuf>,
+    /// The folder that holds (or is to hold) the dataset's four files.
+    pub dir: PathBuf,
     /// Refuse files that are not the dataset's published ones. Turn off only to use another
     /// 28×28, 10-class dataset in IDX format.
     pub verify_checksums: bool,
@@ -26,58 +26,24 @@ pub struct DataSource {
     pub mirrors: Option<Vec<String>>,
 }
 
-impl Default for DataSource {
-    /// MNIST from [`resolve_dir`]'s folder, verified, downloaded from its mirrors if missing.
-    fn default() -> Self {
+impl DataSource {
+    /// `dataset` in `dir`, verified, downloaded from its own mirrors if missing.
+    pub fn new(dataset: DatasetName, dir: PathBuf) -> Self {
         DataSource {
-            dataset: DatasetName::Mnist,
-            dir: None,
+            dataset,
+            dir,
             verify_checksums: true,
             download: true,
             mirrors: None,
         }
     }
-}
 
-impl DataSource {
     fn mirrors(&self) -> Vec<String> {
         self.mirrors.clone().unwrap_or_else(|| {
             let own = self.dataset.mirrors().iter();
             own.map(|m| m.to_string()).collect()
         })
     }
-}
-
-/// The default folder of `dataset`, `<dataset>` (`mnist`, `fashion-mnist`, `kmnist`) in the
-/// project's home: `$MNIST_COMPARE_HOME` if set and non-empty (where `scripts/setup` also
-/// keeps the PyTorch venv), else `mnist-scratch-vs-torch` in `$XDG_CACHE_HOME` (if absolute)
-/// or `$HOME/.cache`.
-pub fn default_dir(dataset: DatasetName) -> PathBuf {
-    let home = std::env::var_os("MNIST_COMPARE_HOME")
-        .filter(|dir| !dir.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .filter(|p| p.is_absolute())
-                .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-                .unwrap_or_else(|| PathBuf::from(".cache"))
-                .join("mnist-scratch-vs-torch")
-        });
-    home.join(dataset.id())
-}
-
-/// The folder to use: `explicit` (the caller's choice), else for MNIST `$MNIST_DIR` if set
-/// and non-empty, else [`default_dir`].
-pub fn resolve_dir(explicit: Option<&Path>, dataset: DatasetName) -> PathBuf {
-    explicit
-        .map(Path::to_path_buf)
-        .or_else(|| {
-            std::env::var_os("MNIST_DIR")
-                .filter(|dir| !dir.is_empty() && dataset == DatasetName::Mnist)
-                .map(PathBuf::from)
-        })
-        .unwrap_or_else(|| default_dir(dataset))
 }
 
 /// Makes sure the four files are in the folder (downloading any that are missing, if
@@ -95,7 +61,7 @@ pub fn ensure_files(source: &DataSource) -> Result<PathBuf, Error> {
 /// The folder and the path of each of the dataset's files, downloading the missing ones.
 pub(crate) fn locate(source: &DataSource) -> Result<(PathBuf, Vec<PathBuf>), Error> {
     let files = source.dataset.files();
-    let dir = resolve_dir(source.dir.as_deref(), source.dataset);
+    let dir = source.dir.clone();
     let found: Vec<Option<PathBuf>> = files.iter().map(|f| find(&dir, f)).collect();
     let missing: Vec<String> = files
         .iter()
@@ -236,13 +202,8 @@ fn place_by_hand(dataset: DatasetName, dir: &Path) -> String {
     } else {
         "the published .gz files, not unpacked"
     };
-    let env = if dataset == DatasetName::Mnist {
-        ", or point $MNIST_DIR at a folder that holds them"
-    } else {
-        ""
-    };
     format!(
-        "place {}'s {} ({form}) in {}{env}",
+        "place {}'s {} ({form}) in {}",
         dataset.title(),
         names.join(", "),
         dir.display()
@@ -304,23 +265,5 @@ mod tests {
         );
         let read = read_verified(DatasetName::Kmnist, &md5_only(), &path, false).expect("opt-out");
         assert_eq!(read.verification, Verification::Unverified);
-    }
-
-    #[test]
-    fn each_dataset_has_its_own_default_folder_and_mnist_dir_is_mnists_only() {
-        let folders: Vec<PathBuf> = DatasetName::ALL.into_iter().map(default_dir).collect();
-        for (name, folder) in DatasetName::ALL.iter().zip(&folders) {
-            assert!(folder.ends_with(name.id()), "{}", folder.display());
-        }
-        // resolve_dir reads $MNIST_DIR, which this test does not set: an explicit folder wins
-        // for every dataset, and other datasets never fall back to MNIST's variable.
-        let explicit = Path::new("/some/where");
-        for name in DatasetName::ALL {
-            assert_eq!(resolve_dir(Some(explicit), name), explicit);
-        }
-        assert_eq!(
-            resolve_dir(None, DatasetName::FashionMnist),
-            default_dir(DatasetName::FashionMnist)
-        );
     }
 }

@@ -4,19 +4,12 @@
 use std::io::Read;
 use std::path::Path;
 
+use contract::{CLASSES, INPUT_SIZE};
 use flate2::read::MultiGzDecoder;
 use ndarray::{Array1, Array2};
 
 use crate::error::Error;
-use crate::trainer::{CLASSES, INPUT_SIZE};
-
-/// Magic number of an images file: unsigned bytes (0x08), three dimensions.
-pub const IMAGES_MAGIC: u32 = 0x0803;
-/// Magic number of a labels file: unsigned bytes (0x08), one dimension.
-pub const LABELS_MAGIC: u32 = 0x0801;
-/// Image height and width.
-pub const ROWS: u32 = 28;
-pub const COLS: u32 = 28;
+use crate::format::{COLS, IMAGES_MAGIC, LABELS_MAGIC, ROWS};
 
 const IMAGES_HEADER_BYTES: usize = 16;
 const LABELS_HEADER_BYTES: usize = 8;

@@ -1,7 +1,7 @@
 //! MNIST and the datasets in its format (Fashion-MNIST, KMNIST) for both models: the
 //! [`DatasetName`] catalogue (mirrors, checksums, class names), reading the IDX files (raw or
 //! gzip) with typed errors, finding, downloading and verifying them, batching them without
-//! copies, scoring logits, and the [`Trainer`] contract that the `compare` binary drives.
+//! copies into the `contract` crate's `Batch`, and scoring logits.
 //!
 //! Main entry points: [`load`] (find, download if missing, verify, parse) returning
 //! [`Mnist`]; [`Batcher`] with [`EpochOrder`] for the batches of an epoch; [`metrics`] for
@@ -25,18 +25,13 @@ mod dataset;
 mod download;
 mod error;
 mod fetch;
+pub mod format;
 pub mod idx;
 pub mod metrics;
-pub mod testing;
-pub mod trainer;
 
-pub use batch::{steps, Batch, Batcher, EpochOrder};
+pub use batch::{steps, Batcher, EpochOrder};
 pub use catalog::{DatasetName, UnknownDataset, FASHION_MNIST_FILES, KMNIST_FILES, MNIST_FILES};
 pub use checksum::{KnownFile, Verification};
 pub use dataset::{load, Dataset, FileRecord, Mnist};
 pub use error::{Error, MirrorFailure};
-pub use fetch::{default_dir, ensure_files, resolve_dir, DataSource};
-pub use trainer::{
-    Activation, Derivatives, Differentiable, LayerParameters, ModelConfig, Optimizer, Parameters,
-    Trainer, CLASSES, INPUT_SIZE,
-};
+pub use fetch::{ensure_files, DataSource};

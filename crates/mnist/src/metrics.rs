@@ -3,10 +3,9 @@
 
 use std::fmt;
 
+use contract::CLASSES;
 use ndarray::{Array1, ArrayView1, ArrayView2};
 use serde::Serialize;
-
-use crate::trainer::CLASSES;
 
 /// The predicted class of each row: the index of the largest logit, the first one on a tie,
 /// and a NaN counts as the largest (as `torch.argmax`). Panics unless `logits` is `(n, 10)`.

@@ -1,9 +1,9 @@
 //! Epoch order and batches: sequential covers every index once, the seeded shuffle is a
 //! reproducible permutation, batches are views or gathered rows of the right examples.
 
-use mnist::testing::assert_close;
 use mnist::{steps, Batcher, Dataset, EpochOrder};
 use ndarray::{Array1, Array2};
+use testkit::assert_close;
 
 /// `n` examples; every pixel of row `i` is `i`, and its label is `i % 10`.
 fn numbered(n: usize) -> Dataset {

@@ -1,8 +1,6 @@
 //! The download path against an HTTP server on 127.0.0.1 that each test starts: a good
 //! mirror delivers, a corrupt one is refused without leaving a file, and the next is tried.
 
-mod common;
-
 use std::collections::HashMap;
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
@@ -17,6 +15,7 @@ use mnist::{
     KMNIST_FILES, MNIST_FILES,
 };
 use tempfile::TempDir;
+use testkit::real_mnist_dir;
 
 /// Serves `routes` (path → body; anything else is a 404) to at most `max_requests`
 /// connections, one request each, then stops. Returns the base URL and the log of
@@ -67,7 +66,7 @@ fn serve(
 }
 
 fn real_gz(file: &KnownFile) -> Vec<u8> {
-    fs::read(common::mnist_dir().join(file.gz_name())).expect("the real .gz reads")
+    fs::read(real_mnist_dir().join(file.gz_name())).expect("the real .gz reads")
 }
 
 /// The real `.gz` with one byte in the middle of the compressed stream changed.
@@ -83,7 +82,7 @@ fn folder_with_real(files: &[KnownFile]) -> TempDir {
     let dir = TempDir::new().expect("temp dir");
     for file in files {
         fs::copy(
-            common::mnist_dir().join(file.gz_name()),
+            real_mnist_dir().join(file.gz_name()),
             dir.path().join(file.gz_name()),
         )
         .expect("copy a real file");
@@ -117,9 +116,8 @@ fn names_in(dir: &Path) -> Vec<String> {
 
 fn source(dir: &Path, mirrors: Vec<String>) -> DataSource {
     DataSource {
-        dir: Some(dir.to_owned()),
         mirrors: Some(mirrors),
-        ..DataSource::default()
+        ..DataSource::new(DatasetName::Mnist, dir.to_owned())
     }
 }
 
@@ -257,7 +255,7 @@ fn when_every_mirror_fails_the_error_lists_each_and_nothing_is_left() {
 fn unpacked_content_from_a_mirror_is_verified_and_kept_unpacked() {
     // A server may undo the gzip itself (Content-Encoding); the content checksum still holds.
     let file = MNIST_FILES[3];
-    let content = idx::read_decompressed(&common::mnist_dir().join(file.gz_name())).expect("reads");
+    let content = idx::read_decompressed(&real_mnist_dir().join(file.gz_name())).expect("reads");
     let routes = HashMap::from([(format!("/plain/{}", file.gz_name()), content.clone())]);
     let (base, _log) = serve(routes, 1);
     let dir = folder_with_real(&MNIST_FILES[..3]);

@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
-use mnist::idx::{read_images, read_labels, IMAGES_MAGIC, LABELS_MAGIC};
-use mnist::testing::assert_close;
+use mnist::format::{IMAGES_MAGIC, LABELS_MAGIC};
+use mnist::idx::{read_images, read_labels};
 use mnist::{Dataset, Error};
 use tempfile::TempDir;
+use testkit::assert_close;
 
 /// An IDX images file: magic, count, rows, cols (big-endian u32), then the pixels.
 fn images_file(count: u32, rows: u32, cols: u32, pixels: &[u8]) -> Vec<u8> {

@@ -2,8 +2,8 @@
 //! (fixtures/classification_report.py writes fixtures/classification_report.txt).
 
 use mnist::metrics::{accuracy, mean_cross_entropy, predictions, ConfusionMatrix};
-use mnist::testing::assert_close;
 use ndarray::{arr1, Array1, Array2};
+use testkit::assert_close;
 
 // Must match Y_TRUE and Y_PRED in fixtures/classification_report.py.
 const Y_TRUE: [u8; 8] = [0, 0, 0, 1, 1, 1, 2, 2];

@@ -78,7 +78,7 @@ mod tests {
     fn worked_example() {
         let d = Difference::between(&[1.0, 2.0, 4.0], &[1.0, 2.5, 3.75]);
         let candidate_norm = 21.3125_f64.sqrt();
-        mnist::testing::assert_close(
+        testkit::assert_close(
             "max_abs, max_rel, cosine, norms",
             &[
                 d.max_abs,

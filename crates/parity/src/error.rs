@@ -1,6 +1,6 @@
 //! What makes two models' answers impossible to compare.
 
-/// Two models' [`mnist::Derivatives`] that cannot be compared at all (a tensor whose length
+/// Two models' [`contract::Derivatives`] that cannot be compared at all (a tensor whose length
 /// differs is compared and reported instead, as an infinite difference).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {

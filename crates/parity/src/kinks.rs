@@ -33,7 +33,7 @@ pub struct Kinks {
 
 impl Kinks {
     /// Finds the kinks from both models' pre-activations of the same batch (`(batch, units)`
-    /// per hidden layer, as [`mnist::Derivatives::pre_activations`]).
+    /// per hidden layer, as [`contract::Derivatives::pre_activations`]).
     pub fn find(reference: &[Array2<f32>], candidate: &[Array2<f32>]) -> Result<Kinks, Error> {
         let layers = reference.len().max(candidate.len());
         let mut per_layer = Vec::with_capacity(layers);

@@ -1,5 +1,5 @@
 //! Step-level gradient parity by teacher forcing: two models that implement
-//! [`mnist::Differentiable`] are handed the same parameters and the same batch, and their
+//! [`contract::Differentiable`] are handed the same parameters and the same batch, and their
 //! losses and gradients are compared layer by layer and tensor by tensor. Neither model's
 //! rounding can build up over steps, so the bound can be one step's f32 rounding for every
 //! activation and optimiser, and a model that goes wrong is caught at the step, layer and

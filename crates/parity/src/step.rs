@@ -1,7 +1,7 @@
 //! One teacher-forced step: both models' loss and gradient at the same parameters on the same
 //! batch, compared layer by layer and tensor by tensor.
 
-use mnist::{Activation, Batch, Derivatives, Differentiable, Parameters};
+use contract::{Activation, Batch, Derivatives, Differentiable, Parameters};
 use ndarray::Axis;
 
 use crate::kinks::Kinks;
@@ -172,7 +172,7 @@ fn compare_gradients(
 
 #[cfg(test)]
 mod tests {
-    use mnist::LayerParameters;
+    use contract::LayerParameters;
     use ndarray::{Array1, Array2};
 
     use super::*;
@@ -257,13 +257,7 @@ mod tests {
         match report.over_bound(DEFAULT_BOUND) {
             Some(Finding::Tensor(t)) => {
                 assert_eq!((t.layer, t.tensor), (1, TensorKind::Weight));
-                mnist::testing::assert_close(
-                    "max_rel",
-                    &[t.difference.max_rel],
-                    &[0.5 / 13.5],
-                    1e-9,
-                    0.0,
-                );
+                testkit::assert_close("max_rel", &[t.difference.max_rel], &[0.5 / 13.5], 1e-9, 0.0);
             }
             other => panic!("expected layer 1's weight, got {other:?}"),
         }

@@ -8,10 +8,11 @@
 
 use std::sync::OnceLock;
 
-use mnist::{
-    Activation, Batch, Batcher, Derivatives, Differentiable, EpochOrder, LayerParameters, Mnist,
-    ModelConfig, Optimizer, Parameters,
+use contract::{
+    Activation, Batch, Derivatives, Differentiable, LayerParameters, ModelConfig, Optimizer,
+    Parameters,
 };
+use mnist::{Batcher, EpochOrder, Mnist};
 use ndarray::{Array2, Axis};
 use parity::{Finding, TensorKind, DEFAULT_BOUND};
 use scratch::textbook::{self, Dense, Forward, Textbook};
@@ -21,7 +22,7 @@ const LAMBDA: f32 = 0.8;
 
 fn mnist() -> &'static Mnist {
     static DATA: OnceLock<Mnist> = OnceLock::new();
-    DATA.get_or_init(mnist::testing::real_mnist)
+    DATA.get_or_init(testkit::real_mnist)
 }
 
 /// A mistake planted in one formula (layers counted from 0 at the input side).

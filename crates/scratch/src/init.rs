@@ -1,6 +1,6 @@
 //! Xavier/Glorot-uniform initialisation, from a seeded, portable RNG.
 
-use mnist::{LayerParameters, Parameters};
+use contract::{LayerParameters, Parameters};
 use rand::distributions::{Distribution, Uniform};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -38,7 +38,7 @@ pub(crate) fn xavier(sizes: &[usize], seed: u64) -> Parameters {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mnist::testing::assert_close;
+    use testkit::assert_close;
 
     /// A 500×784 layer: a = √(6/1284) = 0.068359…; every weight within ±a, and the sample
     /// variance within 5% of a²/3 (with 392 000 draws its standard error is about 0.2%).
@@ -70,8 +70,7 @@ mod tests {
         for l in 0..2 {
             assert_close("same seed", &again[l].weight, &first[l].weight, 0.0, 0.0);
             assert!(
-                mnist::testing::worst_deviation(&other[l].weight, &first[l].weight, 0.0, 1e-3)
-                    .is_some()
+                testkit::worst_deviation(&other[l].weight, &first[l].weight, 0.0, 1e-3).is_some()
             );
         }
         // Pinned: the first weights for seed 1 as this code drew them when it was written

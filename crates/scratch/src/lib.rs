@@ -12,9 +12,9 @@
 //! the fused engine (`fused/`: hand-vectorised kernels for AVX-512 or AVX2 that fold bias,
 //! activation, derivative and optimiser update into the matrix products, on a pool of
 //! spinning threads), or the textbook engine on a CPU with neither; [`Mlp::with_engine`]
-//! forces one. Both [`Mlp`] and [`Textbook`] implement [`mnist::Trainer`], so the `compare`
+//! forces one. Both [`Mlp`] and [`Textbook`] implement [`contract::Trainer`], so the `compare`
 //! binary can train them beside the libtorch reference on identical batches, and
-//! [`mnist::Differentiable`], so tests can check their gradients at any parameters;
+//! [`contract::Differentiable`], so tests can check their gradients at any parameters;
 //! [`set_threads`] sets how many threads they use.
 //!
 //! The maths, for a batch of `m` images (shapes as torch `Linear`: `W` is `(out, in)`):
@@ -49,7 +49,7 @@
 //! Training is in `f32`, as in libtorch; the textbook engine also runs in `f64`, for the
 //! gradient checks. Inside the fused engine, activations are held transposed,
 //! `(features, batch)`, in 64-byte-aligned padded buffers, and each step runs as one pass
-//! across the threads; ndarray is its interface at the edges ([`mnist::Batch`] in, `Array2`
+//! across the threads; ndarray is its interface at the edges ([`contract::Batch`] in, `Array2`
 //! logits out). The crate's README has the measurements behind these choices.
 
 mod engine;

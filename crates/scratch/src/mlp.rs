@@ -1,7 +1,7 @@
 //! [`Mlp`]: the `f32` network behind the [`Trainer`] interface, on the engine this CPU runs
 //! best or the one asked for.
 
-use mnist::{
+use contract::{
     Batch, Derivatives, Differentiable, LayerParameters, ModelConfig, Parameters, Trainer,
 };
 use ndarray::{Array2, ArrayView2};

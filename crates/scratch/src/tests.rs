@@ -3,11 +3,11 @@
 //! lacks the set), against the `f64` textbook engine on small, oddly shaped networks. (The full-size, real-data,
 //! step-by-step comparison is `tests/oracle.rs`.)
 
-use mnist::testing::assert_close;
-use mnist::{Activation, ModelConfig, Optimizer, INPUT_SIZE};
+use contract::{Activation, ModelConfig, Optimizer, INPUT_SIZE};
 use ndarray::{Array1, Array2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use testkit::assert_close;
 
 use crate::engine::Engine;
 use crate::fused::kernels::Kernels;

@@ -11,7 +11,7 @@
 use std::fmt::Debug;
 use std::sync::{Mutex, PoisonError};
 
-use mnist::{Activation, Optimizer};
+use contract::{Activation, Optimizer};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, LinalgScalar, ScalarOperand, Zip};
 

@@ -9,12 +9,11 @@
 
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use mnist::testing::{assert_close, real_mnist};
-use mnist::{
-    Activation, Batcher, Dataset, Differentiable, EpochOrder, ModelConfig, Optimizer, Trainer,
-};
+use contract::{Activation, Differentiable, ModelConfig, Optimizer, Trainer};
+use mnist::{Batcher, Dataset, EpochOrder};
 use scratch::textbook::{self, Moments};
 use scratch::{set_threads, Engine, Mlp, Textbook};
+use testkit::{assert_close, real_mnist};
 
 #[macro_use]
 mod common;

@@ -3,12 +3,12 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use mnist::testing::assert_close;
-use mnist::{Activation, Batch, ModelConfig, Optimizer, Trainer, INPUT_SIZE};
+use contract::{Activation, Batch, ModelConfig, Optimizer, Trainer, INPUT_SIZE};
 use ndarray::{Array1, Array2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use scratch::{set_threads, Engine, Mlp};
+use testkit::assert_close;
 
 #[macro_use]
 mod common;

@@ -1,12 +1,12 @@
 //! The public interface: construction, export and import, the `Trainer` contract, learning.
 
+use contract::{Activation, Batch, ModelConfig, Optimizer, Trainer, INPUT_SIZE};
 use mnist::metrics::{accuracy, mean_cross_entropy};
-use mnist::testing::assert_close;
-use mnist::{Activation, Batch, ModelConfig, Optimizer, Trainer, INPUT_SIZE};
 use ndarray::{s, Array1, Array2, Axis};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use scratch::{Engine, Mlp};
+use testkit::assert_close;
 
 #[macro_use]
 mod common;
@@ -36,7 +36,7 @@ fn random_batch(m: usize, seed: u64) -> (Array2<f32>, Array1<u8>) {
     (images, labels)
 }
 
-fn flat(params: &mnist::Parameters) -> Vec<f32> {
+fn flat(params: &contract::Parameters) -> Vec<f32> {
     params
         .iter()
         .flat_map(|p| p.weight.iter().chain(&p.bias).copied())

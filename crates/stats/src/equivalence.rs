@@ -125,7 +125,7 @@ mod tests {
         assert_eq!(zero.verdict, Verdict::Equivalent);
         let p = zero.difference_p_value.expect("three differences");
         // Exact: t = 0 and the t distribution is symmetric, so 2·P(T > 0) = 1.
-        mnist::testing::assert_close("p-value", &[p], &[1.0], 0.0, 0.0);
+        testkit::assert_close("p-value", &[p], &[1.0], 0.0, 0.0);
     }
 
     #[test]

@@ -62,7 +62,7 @@ impl McNemar {
 
 #[cfg(test)]
 mod tests {
-    use mnist::testing::assert_close;
+    use testkit::assert_close;
 
     use super::*;
 

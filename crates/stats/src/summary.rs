@@ -113,7 +113,7 @@ fn t_quantile(p: f64, freedom: usize) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use mnist::testing::assert_close;
+    use testkit::assert_close;
 
     use super::*;
 

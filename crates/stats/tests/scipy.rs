@@ -1,9 +1,9 @@
 //! The statistics against SciPy: intervals, the two one-sided tests, the t test and McNemar's
 //! exact test (fixtures/scipy_reference.py writes fixtures/scipy_reference.json).
 
-use mnist::testing::assert_close;
 use serde::Deserialize;
 use stats::{equivalence, McNemar, Summary};
+use testkit::assert_close;
 
 #[derive(Deserialize)]
 struct Reference {

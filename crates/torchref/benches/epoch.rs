@@ -6,8 +6,9 @@
 
 use std::time::Duration;
 
+use contract::{Activation, ModelConfig, Optimizer, Trainer};
 use criterion::{criterion_group, criterion_main, Criterion};
-use mnist::{Activation, Batcher, Dataset, EpochOrder, ModelConfig, Optimizer, Trainer};
+use mnist::{Batcher, Dataset, EpochOrder};
 use tch::Device;
 use torchref::TorchMlp;
 
@@ -25,7 +26,7 @@ fn epoch(trainer: &mut dyn Trainer, data: &Dataset) {
 
 fn epochs(c: &mut Criterion) {
     torchref::set_threads(THREADS);
-    let data = mnist::testing::real_mnist().train;
+    let data = testkit::real_mnist().train;
     let mut group = c.benchmark_group("torchref_epoch");
     group.sample_size(10).warm_up_time(Duration::from_secs(1));
     for (name, optimizer) in [

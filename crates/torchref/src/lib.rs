@@ -1,6 +1,6 @@
 //! The same multilayer perceptron as the `scratch` crate, in tch (libtorch 2.13): the
 //! framework reference that the scratch model is checked against, driven through the same
-//! [`mnist::Trainer`] interface.
+//! [`contract::Trainer`] interface.
 //!
 //! [`TorchMlp`] is built either with Xavier/Glorot-uniform weights and zero biases from
 //! `tch::manual_seed` ([`TorchMlp::new`]), or from another model's exported parameters
@@ -20,7 +20,7 @@
 //!   biases not regularised), which is weight decay λ/m on the weights, not PyTorch's
 //!   `weight_decay = λ`. The reported loss includes the term, as the scratch model's does.
 //!
-//! [`TorchMlp`] also implements [`mnist::Differentiable`] (loss, gradient and hidden
+//! [`TorchMlp`] also implements [`contract::Differentiable`] (loss, gradient and hidden
 //! pre-activations at given parameters) for step-level gradient parity.
 
 mod device;

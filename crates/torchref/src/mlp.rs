@@ -2,7 +2,7 @@
 //! `nn::Sequential`, libtorch's optimisers through `nn::Optimizer`), its loss, its training step,
 //! and its gradient at given parameters.
 
-use mnist::{
+use contract::{
     Activation, Batch, Derivatives, Differentiable, LayerParameters, ModelConfig, Optimizer,
     Parameters, Trainer, CLASSES, INPUT_SIZE,
 };

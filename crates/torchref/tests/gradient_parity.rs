@@ -15,10 +15,11 @@ mod common;
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use mnist::testing::assert_close;
-use mnist::{Activation, Batcher, Differentiable, EpochOrder, ModelConfig, Optimizer, Trainer};
+use contract::{Activation, Differentiable, ModelConfig, Optimizer, Trainer};
+use mnist::{Batcher, EpochOrder};
 use parity::{Finding, StepReport, DEFAULT_BOUND};
 use tch::Device;
+use testkit::assert_close;
 use torchref::TorchMlp;
 
 const SEED: u64 = 2024;
@@ -41,7 +42,7 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
 fn teacher_forced<C: Differentiable>(
     config: &ModelConfig,
     steps: usize,
-    make: impl FnOnce(&ModelConfig, &mnist::Parameters) -> C,
+    make: impl FnOnce(&ModelConfig, &contract::Parameters) -> C,
 ) -> Vec<StepReport> {
     let _one = one_at_a_time();
     let mut reference = TorchMlp::new(config, Device::Cpu, SEED).expect("torchref");

@@ -1,12 +1,12 @@
 //! The model's contract without real data: devices, initialisation, parameter exchange, the
 //! loss and one update in closed form, and logits computed in blocks.
 
-use mnist::testing::{assert_close, worst_deviation};
-use mnist::{
+use contract::{
     Activation, Batch, Differentiable, LayerParameters, ModelConfig, Optimizer, Parameters, Trainer,
 };
 use ndarray::{s, Array1, Array2};
 use tch::Device;
+use testkit::{assert_close, worst_deviation};
 use torchref::{parse_device, Error, TorchMlp};
 
 fn default_config() -> ModelConfig {
@@ -20,8 +20,8 @@ fn default_config() -> ModelConfig {
 
 /// Deterministic images in [0, 1): `(0.37·i mod 1)` over the flattened array.
 fn images(rows: usize) -> Array2<f32> {
-    Array2::from_shape_fn((rows, mnist::INPUT_SIZE), |(r, c)| {
-        ((r * mnist::INPUT_SIZE + c) as f32 * 0.37).fract()
+    Array2::from_shape_fn((rows, contract::INPUT_SIZE), |(r, c)| {
+        ((r * contract::INPUT_SIZE + c) as f32 * 0.37).fract()
     })
 }
 

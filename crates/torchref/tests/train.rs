@@ -3,7 +3,8 @@
 
 mod common;
 
-use mnist::{Activation, Batcher, EpochOrder, ModelConfig, Optimizer, Trainer};
+use contract::{Activation, ModelConfig, Optimizer, Trainer};
+use mnist::{Batcher, EpochOrder};
 use tch::Device;
 use torchref::TorchMlp;
 

@@ -17,9 +17,10 @@ mod common;
 
 use std::sync::{Mutex, PoisonError};
 
-use mnist::testing::assert_close;
-use mnist::{Activation, Batcher, EpochOrder, ModelConfig, Optimizer, Parameters, Trainer};
+use contract::{Activation, ModelConfig, Optimizer, Parameters, Trainer};
+use mnist::{Batcher, EpochOrder};
 use tch::Device;
+use testkit::assert_close;
 use torchref::TorchMlp;
 
 const STEPS: usize = 200;

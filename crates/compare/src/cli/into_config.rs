@@ -173,7 +173,7 @@ mod tests {
         assert_eq!(run.common.batch_size, 64);
         assert_eq!(run.common.lr, 0.01);
         assert_eq!(run.network.l2, 0.0);
-        assert_eq!(run.network.activation, mnist::Activation::Relu);
+        assert_eq!(run.network.activation, contract::Activation::Relu);
         assert_eq!(run.scratch_optimizer, Optimizer::Sgd);
         assert_eq!(run.torch_optimizer, Optimizer::Adam);
         assert_eq!(run.common.seed, 42);

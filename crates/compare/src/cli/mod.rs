@@ -237,12 +237,12 @@ pub enum ActivationArg {
     Relu,
 }
 
-impl From<ActivationArg> for mnist::Activation {
+impl From<ActivationArg> for contract::Activation {
     fn from(a: ActivationArg) -> Self {
         match a {
-            ActivationArg::Sigmoid => mnist::Activation::Sigmoid,
-            ActivationArg::Tanh => mnist::Activation::Tanh,
-            ActivationArg::Relu => mnist::Activation::Relu,
+            ActivationArg::Sigmoid => contract::Activation::Sigmoid,
+            ActivationArg::Tanh => contract::Activation::Tanh,
+            ActivationArg::Relu => contract::Activation::Relu,
         }
     }
 }

@@ -4,7 +4,8 @@
 //! that every step was within it.
 
 use anyhow::{Context, Result};
-use mnist::{Batcher, Differentiable, EpochOrder, Trainer};
+use contract::{Differentiable, Trainer};
+use mnist::{Batcher, EpochOrder};
 use parity::StepReport;
 use serde::Serialize;
 

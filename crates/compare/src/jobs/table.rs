@@ -21,7 +21,7 @@ use crate::terminal::{self, SeedsTableLine, TableLine};
 struct Experiment {
     label: &'static str,
     implementation: Model,
-    activation: mnist::Activation,
+    activation: contract::Activation,
     adam: bool,
     l2: f32,
     assignment_percent: f64,
@@ -31,7 +31,7 @@ const EXPERIMENTS: [Experiment; 5] = [
     Experiment {
         label: "scratch-sigmoid-sgd",
         implementation: Model::Scratch,
-        activation: mnist::Activation::Sigmoid,
+        activation: contract::Activation::Sigmoid,
         adam: false,
         l2: 0.0,
         assignment_percent: 79.66,
@@ -39,7 +39,7 @@ const EXPERIMENTS: [Experiment; 5] = [
     Experiment {
         label: "scratch-tanh-sgd",
         implementation: Model::Scratch,
-        activation: mnist::Activation::Tanh,
+        activation: contract::Activation::Tanh,
         adam: false,
         l2: 0.0,
         assignment_percent: 95.47,
@@ -47,7 +47,7 @@ const EXPERIMENTS: [Experiment; 5] = [
     Experiment {
         label: "scratch-relu-sgd",
         implementation: Model::Scratch,
-        activation: mnist::Activation::Relu,
+        activation: contract::Activation::Relu,
         adam: false,
         l2: 0.0,
         assignment_percent: 96.94,
@@ -55,7 +55,7 @@ const EXPERIMENTS: [Experiment; 5] = [
     Experiment {
         label: "torchref-relu-adam",
         implementation: Model::Torchref,
-        activation: mnist::Activation::Relu,
+        activation: contract::Activation::Relu,
         adam: true,
         l2: 0.0,
         assignment_percent: 97.4,
@@ -63,7 +63,7 @@ const EXPERIMENTS: [Experiment; 5] = [
     Experiment {
         label: "scratch-relu-sgd-l2",
         implementation: Model::Scratch,
-        activation: mnist::Activation::Relu,
+        activation: contract::Activation::Relu,
         adam: false,
         l2: 0.8,
         assignment_percent: 94.28,
@@ -77,7 +77,7 @@ const HIDDEN: [usize; 3] = [500, 250, 100];
 struct TableRow {
     experiment: &'static str,
     implementation: &'static str,
-    activation: mnist::Activation,
+    activation: contract::Activation,
     optimizer: &'static str,
     l2: f32,
     epochs_completed: usize,
@@ -93,13 +93,13 @@ pub fn run(common: Common) -> Result<JobEnd> {
         .map(|e| Spec {
             label: e.label.to_owned(),
             implementation: e.implementation,
-            config: mnist::ModelConfig {
+            config: contract::ModelConfig {
                 hidden: HIDDEN.to_vec(),
                 activation: e.activation,
                 optimizer: if e.adam {
-                    mnist::Optimizer::adam(common.lr)
+                    contract::Optimizer::adam(common.lr)
                 } else {
-                    mnist::Optimizer::Sgd { lr: common.lr }
+                    contract::Optimizer::Sgd { lr: common.lr }
                 },
                 l2: e.l2,
             },

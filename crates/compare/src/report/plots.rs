@@ -322,7 +322,7 @@ pub fn step_chart(folder: &Path, rows: &[StepRow]) -> Result<()> {
 pub fn sample_images(
     folder: &Path,
     train: &mnist::Dataset,
-    classes: &[&str; mnist::CLASSES],
+    classes: &[&str; contract::CLASSES],
 ) -> Result<()> {
     const SIDE: usize = 28;
     const SCALE: i32 = 6;

@@ -77,7 +77,7 @@ pub fn write_csv<R: Serialize>(path: PathBuf, rows: &[R]) -> Result<()> {
 pub fn write_classification_report(
     path: PathBuf,
     report: &mnist::metrics::ClassificationReport,
-    classes: &[&str; mnist::CLASSES],
+    classes: &[&str; contract::CLASSES],
 ) -> Result<()> {
     #[derive(Serialize)]
     struct Row<'a> {
@@ -125,15 +125,16 @@ pub fn write_classification_report(
 pub fn write_confusion_matrix(
     path: PathBuf,
     matrix: &mnist::metrics::ConfusionMatrix,
-    classes: &[&str; mnist::CLASSES],
+    classes: &[&str; contract::CLASSES],
 ) -> Result<()> {
     let mut writer = csv::Writer::from_path(&path)
         .with_context(|| format!("cannot create {}", path.display()))?;
     let header = std::iter::once("true\\predicted").chain(classes.iter().copied());
     writer.write_record(header)?;
     for (truth, name) in classes.iter().enumerate() {
-        let row = std::iter::once(name.to_string())
-            .chain((0..mnist::CLASSES).map(|predicted| matrix.count(truth, predicted).to_string()));
+        let row = std::iter::once(name.to_string()).chain(
+            (0..contract::CLASSES).map(|predicted| matrix.count(truth, predicted).to_string()),
+        );
         writer.write_record(row)?;
     }
     writer

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use mnist::testing::assert_close;
 use scraper::{Html, Selector};
+use testkit::assert_close;
 
 fn selector(css: &str) -> Selector {
     Selector::parse(css).unwrap_or_else(|e| panic!("selector {css}: {e:?}"))

@@ -1,6 +1,17 @@
 //! Adam per parameter, exactly as `torch.optim.Adam` computes it (default options), with the
 //! step's constants worked out once per step; the kernels fuse it into the weight gradient.
 
+use super::buffer::Buffer;
+
+/// Adam's first and second moments, shaped like the weights and biases.
+#[derive(Debug, Clone)]
+pub(crate) struct AdamState {
+    pub weight_m: Buffer<f32>,
+    pub weight_v: Buffer<f32>,
+    pub bias_m: Vec<f32>,
+    pub bias_v: Vec<f32>,
+}
+
 /// Adam's constants for one step, computed in `f64` as torch computes them in Python floats.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct AdamStep {
@@ -44,7 +55,7 @@ impl AdamStep {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mnist::testing::assert_close;
+    use testkit::assert_close;
 
     /// Three Adam steps (lr 0.1, β 0.9/0.999, ε 1e-8) on w = [1.0, −2.0, 0.5] with loss
     /// Σ wᵢ³/3 + wᵢ (gradient wᵢ² + 1, recomputed at each step). Expected values from

@@ -55,7 +55,7 @@ mod tests {
             let b = Buffer::<f32>::zeros(len);
             assert_eq!(b.as_slice().as_ptr() as usize % 64, 0);
             assert_eq!(b.len(), len);
-            mnist::testing::assert_close("fresh buffer", b.as_slice(), &vec![0.0; len], 0.0, 0.0);
+            testkit::assert_close("fresh buffer", b.as_slice(), &vec![0.0; len], 0.0, 0.0);
         }
         assert_eq!(padded(784), 784);
         assert_eq!(padded(500), 512);

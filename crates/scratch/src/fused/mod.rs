@@ -11,13 +11,14 @@ mod layout;
 mod pass;
 mod softmax;
 
-use mnist::{ModelConfig, Parameters, CLASSES};
+use contract::{ModelConfig, Parameters, CLASSES};
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 
+use adam::AdamState;
 use buffer::{padded, Buffer};
 use kernels::Kernels;
 use layout::{bias_len, first_row, weight_len, Dense};
-use pass::{Task, Workspace};
+use pass::{Model, Task, Workspace};
 
 /// Images per pass when computing logits for many images.
 const EVAL_BLOCK: usize = 256;
@@ -36,15 +37,6 @@ pub(crate) struct Network {
     sum_squares: f64,
     work: Workspace,
     kernels: &'static dyn Kernels<f32>,
-}
-
-/// Adam's first and second moments, shaped like the weights and biases.
-#[derive(Debug, Clone)]
-struct AdamState {
-    weight_m: Buffer<f32>,
-    weight_v: Buffer<f32>,
-    bias_m: Vec<f32>,
-    bias_v: Vec<f32>,
 }
 
 /// The gradient of the cost at one batch, unpadded, `(out, in)` row-major per layer.
@@ -102,12 +94,13 @@ impl Network {
                 *b = x;
             }
         }
-        let adam = matches!(config.optimizer, mnist::Optimizer::Adam { .. }).then(|| AdamState {
-            weight_m: Buffer::zeros(weights.len()),
-            weight_v: Buffer::zeros(weights.len()),
-            bias_m: vec![0.0; biases.len()],
-            bias_v: vec![0.0; biases.len()],
-        });
+        let adam =
+            matches!(config.optimizer, contract::Optimizer::Adam { .. }).then(|| AdamState {
+                weight_m: Buffer::zeros(weights.len()),
+                weight_v: Buffer::zeros(weights.len()),
+                bias_m: vec![0.0; biases.len()],
+                bias_v: vec![0.0; biases.len()],
+            });
         let sum_squares = sum_squares(&weights);
         Network {
             config: config.clone(),
@@ -142,7 +135,7 @@ impl Network {
     pub(crate) fn parameters(&self) -> Parameters {
         self.layers
             .iter()
-            .map(|layer| mnist::LayerParameters {
+            .map(|layer| contract::LayerParameters {
                 weight: self.layer_weights(layer, &self.weights),
                 out_features: layer.outputs,
                 in_features: layer.inputs,
@@ -199,6 +192,29 @@ impl Network {
     }
 
     /// `λ/(2m)·Σ‖W‖²` at the current weights.
+    /// One pass over a batch (see [`Workspace::pass`]); returns the sum of the images'
+    /// cross-entropies (zero for [`Task::Logits`]).
+    fn pass(
+        &mut self,
+        images: ArrayView2<'_, f32>,
+        labels: Option<ArrayView1<'_, u8>>,
+        task: Task,
+    ) -> f64 {
+        let model = Model {
+            config: &self.config,
+            layers: &self.layers,
+            weights: &mut self.weights,
+            biases: &mut self.biases,
+            adam: self.adam.as_mut(),
+            kernels: self.kernels,
+        };
+        let sums = self.work.pass(model, images, labels, task);
+        if let Some(sum_squares) = sums.sum_squares {
+            self.sum_squares = sum_squares;
+        }
+        sums.loss
+    }
+
     fn l2_term(&self, m: usize) -> f64 {
         f64::from(self.config.l2) / (2.0 * m as f64) * self.sum_squares
     }

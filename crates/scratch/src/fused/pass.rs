@@ -27,15 +27,14 @@
 
 use std::ops::Range;
 
-use mnist::{Activation, Optimizer, CLASSES, INPUT_SIZE};
+use contract::{Activation, ModelConfig, Optimizer, CLASSES, INPUT_SIZE};
 use ndarray::{ArrayView1, ArrayView2};
 
-use super::adam::AdamStep;
+use super::adam::{AdamState, AdamStep};
 use super::buffer::{padded, Buffer};
 use super::kernels::{Epilogue, Kernels, Lhs, Mat, MatMut, Update};
 use super::layout::{first_row, Dense};
 use super::softmax::softmax_cross_entropy;
-use super::Network;
 use crate::pool::{self, Ctx, Disjoint};
 
 /// Rows of a kernel tile: threads split layers on multiples of this.
@@ -85,15 +84,32 @@ impl Task {
     }
 }
 
-impl Network {
-    /// One pass over a batch; returns the sum of the images' cross-entropies (zero for
-    /// [`Task::Logits`]).
+/// The parts of the network a pass reads and updates.
+pub(super) struct Model<'n> {
+    pub config: &'n ModelConfig,
+    pub layers: &'n [Dense],
+    pub weights: &'n mut Buffer<f32>,
+    pub biases: &'n mut [f32],
+    pub adam: Option<&'n mut AdamState>,
+    pub kernels: &'static dyn Kernels<f32>,
+}
+
+/// What a pass found: the sum of the images' cross-entropies (zero for [`Task::Logits`]) and,
+/// after an update under L2, the new `Σ‖W‖²`.
+pub(super) struct Sums {
+    pub loss: f64,
+    pub sum_squares: Option<f64>,
+}
+
+impl Workspace {
+    /// One pass of `model` over a batch, in these buffers.
     pub(super) fn pass(
         &mut self,
+        model: Model<'_>,
         images: ArrayView2<'_, f32>,
         labels: Option<ArrayView1<'_, u8>>,
         task: Task,
-    ) -> f64 {
+    ) -> Sums {
         let m = images.nrows();
         assert!(m > 0, "an empty batch");
         assert_eq!(images.ncols(), INPUT_SIZE, "images of {INPUT_SIZE} pixels");
@@ -101,7 +117,7 @@ impl Network {
             Some(labels) => assert_eq!(labels.len(), m, "one label per image"),
             None => assert!(matches!(task, Task::Logits), "a loss needs labels"),
         }
-        let multiply_adds = m * self
+        let multiply_adds = m * model
             .layers
             .iter()
             .map(|l| l.inputs * l.outputs)
@@ -112,12 +128,12 @@ impl Network {
             pool::threads()
         };
         let ldm = padded(m);
-        let regions = Regions::new(&self.layers, ldm);
-        self.work.reserve(regions, threads);
+        let regions = Regions::new(model.layers, ldm);
+        self.reserve(regions, threads);
         let store_gradient = matches!(task, Task::Gradient);
-        if store_gradient && self.work.weight_gradient.len() != self.weights.len() {
-            self.work.weight_gradient = Buffer::zeros(self.weights.len());
-            self.work.bias_gradient = vec![0.0; self.biases.len()];
+        if store_gradient && self.weight_gradient.len() != model.weights.len() {
+            self.weight_gradient = Buffer::zeros(model.weights.len());
+            self.bias_gradient = vec![0.0; model.biases.len()];
         }
         // Borrowed as-is when already row-major and contiguous, as batches of a loaded set are.
         let images = images.as_standard_layout();
@@ -130,9 +146,9 @@ impl Network {
                 &copied_labels
             }
         };
-        let l2 = f64::from(self.config.l2);
+        let l2 = f64::from(model.config.l2);
         let sum_squares = l2 > 0.0 && matches!(task, Task::Sgd { .. } | Task::Adam(_));
-        let adam = self.adam.as_mut();
+        let adam = model.adam;
         let (weight_m, weight_v, bias_m, bias_v) = match adam {
             Some(a) => (
                 Some(&mut a.weight_m),
@@ -142,11 +158,10 @@ impl Network {
             ),
             None => (None, None, None, None),
         };
-        let work = &mut self.work;
         {
             let pass = Pass {
-                layers: &self.layers,
-                activation: self.config.activation,
+                layers: model.layers,
+                activation: model.config.activation,
                 m,
                 ldm,
                 images: images
@@ -156,31 +171,31 @@ impl Network {
                 task,
                 decay: (l2 / m as f64) as f32,
                 sum_squares,
-                weights: Disjoint::new(self.weights.as_mut_slice()),
-                biases: Disjoint::new(&mut self.biases),
+                weights: Disjoint::new(model.weights.as_mut_slice()),
+                biases: Disjoint::new(model.biases),
                 weight_m: weight_m.map(|b| Disjoint::new(b.as_mut_slice())),
                 weight_v: weight_v.map(|b| Disjoint::new(b.as_mut_slice())),
                 bias_m: bias_m.map(|b| Disjoint::new(b)),
                 bias_v: bias_v.map(|b| Disjoint::new(b)),
-                weight_gradient: Disjoint::new(work.weight_gradient.as_mut_slice()),
-                bias_gradient: Disjoint::new(&mut work.bias_gradient),
-                inputs: Disjoint::new(work.inputs.as_mut_slice()),
-                inputs_t: Disjoint::new(work.inputs_t.as_mut_slice()),
-                outputs: Disjoint::new(work.outputs.as_mut_slice()),
-                hidden_rows: Disjoint::new(work.hidden_rows.as_mut_slice()),
-                deltas: Disjoint::new(work.deltas.as_mut_slice()),
-                parts: Disjoint::new(work.parts.as_mut_slice()),
-                sums: Disjoint::new(&mut work.sums),
+                weight_gradient: Disjoint::new(self.weight_gradient.as_mut_slice()),
+                bias_gradient: Disjoint::new(&mut self.bias_gradient),
+                inputs: Disjoint::new(self.inputs.as_mut_slice()),
+                inputs_t: Disjoint::new(self.inputs_t.as_mut_slice()),
+                outputs: Disjoint::new(self.outputs.as_mut_slice()),
+                hidden_rows: Disjoint::new(self.hidden_rows.as_mut_slice()),
+                deltas: Disjoint::new(self.deltas.as_mut_slice()),
+                parts: Disjoint::new(self.parts.as_mut_slice()),
+                sums: Disjoint::new(&mut self.sums),
                 regions,
-                kernels: self.kernels,
+                kernels: model.kernels,
             };
             pool::run(threads, |ctx| pass.run(ctx));
         }
-        let sums = &self.work.sums[..threads];
-        if sum_squares {
-            self.sum_squares = sums.iter().map(|p| p[1]).sum();
+        let sums = &self.sums[..threads];
+        Sums {
+            loss: sums.iter().map(|p| p[0]).sum(),
+            sum_squares: sum_squares.then(|| sums.iter().map(|p| p[1]).sum()),
         }
-        sums.iter().map(|p| p[0]).sum()
     }
 }
 

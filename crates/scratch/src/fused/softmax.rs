@@ -51,7 +51,7 @@ pub(crate) fn softmax_cross_entropy<const N: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mnist::testing::assert_close;
+    use testkit::assert_close;
 
     fn evaluate(logits: [&[f32]; 3], labels: &[u8], scale: f32) -> (f64, [Vec<f64>; 3]) {
         let cols = logits[0].len();

@@ -1,7 +1,7 @@
 //! [`Textbook`]: the network as a whole, trained with the formulas of [`super`]; parameters in
 //! and out in torch `Linear` layout, and the [`Trainer`] and [`Differentiable`] contracts.
 
-use mnist::{
+use contract::{
     Batch, Derivatives, Differentiable, LayerParameters, ModelConfig, Parameters, Trainer,
 };
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
@@ -96,7 +96,7 @@ impl<T: Float> Textbook<T> {
         loss
     }
 
-    /// Logits `(n, 10)` of `images` `(n, 784)`, computed [`EVAL_BLOCK`] images at a time.
+    /// Logits `(n, 10)` of `images` `(n, 784)`, computed `EVAL_BLOCK` images at a time.
     pub fn logits(&self, images: ArrayView2<'_, f32>) -> Array2<T> {
         let blocks: Vec<Array2<T>> = images
             .axis_chunks_iter(Axis(0), EVAL_BLOCK)

@@ -1,5 +1,5 @@
 use super::*;
-use mnist::testing::assert_close;
+use testkit::assert_close;
 
 const ALL: [Activation; 3] = [Activation::Sigmoid, Activation::Tanh, Activation::Relu];
 

@@ -8,5 +8,5 @@ use mnist::Mnist;
 /// workspace; verified, never downloaded.
 pub fn mnist() -> &'static Mnist {
     static DATA: OnceLock<Mnist> = OnceLock::new();
-    DATA.get_or_init(mnist::testing::real_mnist)
+    DATA.get_or_init(testkit::real_mnist)
 }

@@ -159,14 +159,14 @@ pub fn gallery_section(contenders: &[Contender], data: &mnist::Mnist) -> Markup 
 
 /// A 28×28 image, ink dark on white as in `samples.svg`, as a PNG `data:` URI.
 fn png_data_uri(pixels: ndarray::ArrayView1<'_, f32>) -> String {
-    let side = mnist::idx::COLS;
+    let side = mnist::format::COLS;
     let grey: Vec<u8> = pixels
         .iter()
         .map(|&v| 255 - (v.clamp(0.0, 1.0) * 255.0).round() as u8)
         .collect();
     let mut bytes = Vec::new();
     {
-        let mut encoder = png::Encoder::new(&mut bytes, side, mnist::idx::ROWS);
+        let mut encoder = png::Encoder::new(&mut bytes, side, mnist::format::ROWS);
         encoder.set_color(png::ColorType::Grayscale);
         encoder.set_depth(png::BitDepth::Eight);
         // Writing into memory fails only on a bug (a wrong length), never on input.

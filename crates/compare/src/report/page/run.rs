@@ -217,10 +217,10 @@ fn heatmap(
     model: &str,
     matrix: &ConfusionMatrix,
     report: &ClassificationReport,
-    classes: &[&str; mnist::CLASSES],
+    classes: &[&str; contract::CLASSES],
 ) -> Markup {
     let cell_style = |truth: usize, predicted: usize| {
-        let row: u64 = (0..mnist::CLASSES).map(|p| matrix.count(truth, p)).sum();
+        let row: u64 = (0..contract::CLASSES).map(|p| matrix.count(truth, p)).sum();
         let share = if row == 0 {
             0.0
         } else {

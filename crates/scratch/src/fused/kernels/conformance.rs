@@ -3,10 +3,10 @@
 //! the vectorised exponential and activations against the scalar ones. The tests of each set
 //! (in its own file) call these; where the CPU lacks the set they are ignored (`build.rs`).
 
-use mnist::testing::assert_close;
-use mnist::Activation;
+use contract::Activation;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use testkit::assert_close;
 
 use super::reference::Reference;
 use super::{Epilogue, Kernels, Lhs, Mat, MatMut, Update};

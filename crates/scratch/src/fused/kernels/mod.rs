@@ -21,6 +21,7 @@ mod avx2;
 mod avx512;
 #[cfg(test)]
 mod conformance;
+mod detect;
 #[cfg(test)]
 mod reference;
 #[cfg(target_arch = "x86_64")]
@@ -28,27 +29,11 @@ mod simd;
 
 use std::fmt::Debug;
 
-use mnist::Activation;
+use contract::Activation;
 
 use crate::fused::adam::AdamStep;
 
-/// The AVX-512 kernels, if this CPU runs them.
-pub(crate) fn avx512() -> Option<&'static dyn Kernels<f32>> {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(kernels) = avx512::detect() {
-        return Some(kernels);
-    }
-    None
-}
-
-/// The AVX2 and FMA kernels, if this CPU runs them.
-pub(crate) fn avx2() -> Option<&'static dyn Kernels<f32>> {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(kernels) = avx2::detect() {
-        return Some(kernels);
-    }
-    None
-}
+pub(crate) use detect::{avx2, avx512};
 
 /// One implementation of the kernels. Shapes are checked by each implementation; a mismatch
 /// is a bug and panics.

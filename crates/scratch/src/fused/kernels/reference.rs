@@ -6,7 +6,7 @@ use super::{
     check_accumulate, check_product, check_transpose, check_weight_step, Epilogue, Kernels, Lhs,
     Mat, MatMut, Update,
 };
-use mnist::Activation;
+use contract::Activation;
 
 use crate::textbook::activate;
 

@@ -12,7 +12,7 @@
 //! Rows past the end repeat the last row. Pointers are offset with `wrapping_add`, as a
 //! masked-off vector may start past the end.
 
-use mnist::Activation;
+use contract::Activation;
 
 use super::{Epilogue, Lhs, Mat, MatMut, Update};
 
@@ -528,7 +528,7 @@ macro_rules! vectorised_kernels {
                 dst: super::MatMut<'_, f32>,
                 src: super::Mat<'_, f32>,
                 overwrite: bool,
-                derivative: Option<(mnist::Activation, super::Mat<'_, f32>)>,
+                derivative: Option<(contract::Activation, super::Mat<'_, f32>)>,
             ) {
                 super::check_accumulate(&dst, &src, &derivative);
                 #[target_feature(enable = $features)]
@@ -536,7 +536,7 @@ macro_rules! vectorised_kernels {
                     dst: super::MatMut<'_, f32>,
                     src: super::Mat<'_, f32>,
                     overwrite: bool,
-                    derivative: Option<(mnist::Activation, super::Mat<'_, f32>)>,
+                    derivative: Option<(contract::Activation, super::Mat<'_, f32>)>,
                 ) {
                     super::simd::accumulate::<$vector>(dst, src, overwrite, derivative)
                 }

@@ -1,39 +1,5 @@
-//! What the tests and benchmarks of every crate share: the one float comparison (it fails on
-//! the element furthest outside `atol + rtol·|want|` and says which one it is), and where the
-//! real MNIST files are.
-
-use std::path::PathBuf;
-
-use crate::{DataSource, Mnist};
-
-/// Where tests and benchmarks find real MNIST: `$MNIST_DIR`, else `shared/data/mnist` beside
-/// the workspace (where CI lays it out) if it is there, else the folder `scripts/setup`
-/// downloads MNIST to ([`crate::default_dir`]).
-pub fn real_mnist_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("MNIST_DIR").filter(|dir| !dir.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    let shared = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/mnist"
-    ));
-    if shared.is_dir() {
-        shared
-    } else {
-        crate::default_dir(crate::DatasetName::Mnist)
-    }
-}
-
-/// Real MNIST for tests and benchmarks: verified against the published checksums, never
-/// downloaded. Panics, saying how to fix it, when the files are not there.
-pub fn real_mnist() -> Mnist {
-    let source = DataSource {
-        dir: Some(real_mnist_dir()),
-        download: false,
-        ..DataSource::default()
-    };
-    crate::load(&source).unwrap_or_else(|e| panic!("real MNIST (set MNIST_DIR): {e}"))
-}
+//! The one float comparison of every test: element-wise within `atol + rtol·|want|`, failing
+//! on the worst element and naming it.
 
 /// The element of `got` that is furthest outside its tolerance, if any is.
 #[derive(Debug, Clone, PartialEq)]
