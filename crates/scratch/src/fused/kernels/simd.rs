@@ -175,6 +175,9 @@ pub(super) unsafe fn product<V: Vector, const NV: usize>(
     if rows == 0 || cols == 0 {
         return;
     }
+    if lhs.row_stride == 1 && cols <= V::LANES {
+        return super::narrow::axpy_product::<V>(lhs, rhs, out, epilogue);
+    }
     let (out_ld, out_ptr) = (out.ld(), out.data_mut().as_mut_ptr());
     for c0 in (0..cols).step_by(V::LANES * NV) {
         let lanes = tile_lanes::<V, NV>(cols - c0);
@@ -394,7 +397,11 @@ pub(super) unsafe fn activate<V: Vector>(activation: Activation, z: V) -> V {
 
 /// `delta · f′(z)` on each lane, from the output `a = f(z)` (see `reference::derivative_from_output`).
 #[inline(always)]
-unsafe fn derivative_from_output<V: Vector>(activation: Activation, a: V, delta: V) -> V {
+pub(super) unsafe fn derivative_from_output<V: Vector>(
+    activation: Activation,
+    a: V,
+    delta: V,
+) -> V {
     let one = V::splat(1.0);
     match activation {
         Activation::Sigmoid => delta.mul(a.mul(one.sub(a))),
@@ -479,6 +486,31 @@ macro_rules! vectorised_kernels {
                 // SAFETY: the kernels exist only where the CPU has the instruction set, and
                 // the shapes were checked against the slices, which is all they rely on.
                 unsafe { run(lhs, rhs, out, epilogue) }
+            }
+
+            fn dot_product(
+                &self,
+                lhs: super::Mat<'_, f32>,
+                rhs: super::Mat<'_, f32>,
+                out: super::MatMut<'_, f32>,
+                epilogue: super::Epilogue<'_, f32>,
+            ) {
+                super::check_dot_product(&lhs, &rhs, &out, &epilogue);
+                #[target_feature(enable = $features)]
+                unsafe fn run(
+                    lhs: super::Mat<'_, f32>,
+                    rhs: super::Mat<'_, f32>,
+                    out: super::MatMut<'_, f32>,
+                    epilogue: super::Epilogue<'_, f32>,
+                ) {
+                    super::narrow::dot_product::<$vector>(lhs, rhs, out, epilogue)
+                }
+                // SAFETY: as in `product`.
+                unsafe { run(lhs, rhs, out, epilogue) }
+            }
+
+            fn narrow_batch(&self) -> usize {
+                <$vector as super::simd::Vector>::LANES
             }
 
             fn weight_step(
