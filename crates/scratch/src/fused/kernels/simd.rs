@@ -230,15 +230,86 @@ pub(super) unsafe fn product<V: Vector, const NV: usize>(
     }
 }
 
-/// [`super::Kernels::weight_step`], shapes checked.
+/// [`super::Kernels::weight_step`], shapes checked. Each kind of update gets its own copy of
+/// the tile loop (a closure, inlined), so that no branch on it is left among the vector
+/// operations and the tile's accumulators stay in registers: with a batch of a few images
+/// this epilogue, not the sum over the batch, is most of the work.
 #[inline(always)]
 pub(super) unsafe fn weight_step<V: Vector, const NV: usize>(
+    weights: MatMut<'_, f32>,
+    delta: Mat<'_, f32>,
+    input: Mat<'_, f32>,
+    decay: f32,
+    update: Update<'_, f32>,
+    sum_squares: bool,
+) -> f64 {
+    match update {
+        Update::Store { mut out } => {
+            let (ld, out) = (out.ld(), out.data_mut().as_mut_ptr());
+            weight_tiles::<V, NV>(weights, delta, input, decay, sum_squares, |at, _, w, g| {
+                at.lanes.store(out.wrapping_add(at.row * ld + at.col), g);
+                w
+            })
+        }
+        Update::Sgd { lr } => {
+            let lr = V::splat(lr);
+            weight_tiles::<V, NV>(weights, delta, input, decay, sum_squares, |at, wp, w, g| {
+                let w = w.mul_sub_from(lr, g);
+                at.lanes.store(wp, w);
+                w
+            })
+        }
+        Update::Adam {
+            step,
+            mut m,
+            v: mut second,
+        } => {
+            let (m_ld, m_ptr) = (m.ld(), m.data_mut().as_mut_ptr());
+            let (v_ld, v_ptr) = (second.ld(), second.data_mut().as_mut_ptr());
+            weight_tiles::<V, NV>(weights, delta, input, decay, sum_squares, |at, wp, w, g| {
+                let mp = m_ptr.wrapping_add(at.row * m_ld + at.col);
+                let vp = v_ptr.wrapping_add(at.row * v_ld + at.col);
+                let mut mv = at.lanes.load(mp);
+                let mut vv = at.lanes.load(vp);
+                // The same operations, in the same order, as `AdamStep::apply`.
+                mv = mv.add(g.sub(mv).mul(V::splat(step.one_minus_beta1)));
+                vv = vv
+                    .mul(V::splat(step.beta2))
+                    .add(g.mul(g).mul(V::splat(step.one_minus_beta2)));
+                let denom = vv
+                    .sqrt()
+                    .div(V::splat(step.bias_correction2_sqrt))
+                    .add(V::splat(step.eps));
+                let w = w.sub(V::splat(step.step_size).mul(mv.div(denom)));
+                at.lanes.store(mp, mv);
+                at.lanes.store(vp, vv);
+                at.lanes.store(wp, w);
+                w
+            })
+        }
+    }
+}
+
+/// Where one vector of a weight tile sits: its row, its first column, the lanes it keeps.
+#[derive(Clone, Copy)]
+struct At<V: Vector> {
+    row: usize,
+    col: usize,
+    lanes: Lanes<V>,
+}
+
+/// The weight gradient `g = Σ_i delta[r, i] · input[i, c] + decay · w[r, c]` tile by tile,
+/// each vector of it handed to `apply(at, wp, w, g)` (`wp` where the weights `w` are), which
+/// updates (or stores) what it must and returns the weights afterwards; returns their `Σ w²`
+/// when `sum_squares`, else 0.
+#[inline(always)]
+unsafe fn weight_tiles<V: Vector, const NV: usize>(
     mut weights: MatMut<'_, f32>,
     delta: Mat<'_, f32>,
     input: Mat<'_, f32>,
     decay: f32,
-    mut update: Update<'_, f32>,
     sum_squares: bool,
+    mut apply: impl FnMut(At<V>, *mut f32, V, V) -> V,
 ) -> f64 {
     let (rows, cols, batch) = (weights.rows(), weights.cols(), input.rows());
     if rows == 0 || cols == 0 {
@@ -259,64 +330,33 @@ pub(super) unsafe fn weight_step<V: Vector, const NV: usize>(
             let x = input.data().as_ptr().wrapping_add(c0);
             let acc = any_tile(d, 1, x, input.ld(), batch, lanes);
             let mut squares = V::zero();
+            // Constant indices into `acc` (no iterator over it), so that it stays in registers.
             #[allow(clippy::needless_range_loop)]
             for r in 0..MR {
                 let row = r0 + r;
                 if row >= rows {
                     break;
                 }
-                let acc = acc[r];
                 for v in 0..NV {
-                    let (lanes, col) = (lanes[v], c0 + V::LANES * v);
-                    let wp = w_ptr.wrapping_add(row * w_ld + col);
-                    let mut w = lanes.load(wp);
-                    let g = acc[v].mul_add(decay, w);
-                    match &mut update {
-                        Update::Store { out } => {
-                            let ld = out.ld();
-                            lanes
-                                .store(out.data_mut().as_mut_ptr().wrapping_add(row * ld + col), g);
-                        }
-                        Update::Sgd { lr } => {
-                            w = w.mul_sub_from(V::splat(*lr), g);
-                            lanes.store(wp, w);
-                        }
-                        Update::Adam { step, m, v: second } => {
-                            let mp = m.data_mut().as_mut_ptr().wrapping_add(row * m.ld() + col);
-                            let vp = second
-                                .data_mut()
-                                .as_mut_ptr()
-                                .wrapping_add(row * second.ld() + col);
-                            let mut mv = lanes.load(mp);
-                            let mut vv = lanes.load(vp);
-                            // The same operations, in the same order, as `AdamStep::apply`.
-                            mv = mv.add(g.sub(mv).mul(V::splat(step.one_minus_beta1)));
-                            vv = vv
-                                .mul(V::splat(step.beta2))
-                                .add(g.mul(g).mul(V::splat(step.one_minus_beta2)));
-                            let denom = vv
-                                .sqrt()
-                                .div(V::splat(step.bias_correction2_sqrt))
-                                .add(V::splat(step.eps));
-                            w = w.sub(V::splat(step.step_size).mul(mv.div(denom)));
-                            lanes.store(mp, mv);
-                            lanes.store(vp, vv);
-                            lanes.store(wp, w);
-                        }
-                    }
+                    let at = At {
+                        row,
+                        col: c0 + V::LANES * v,
+                        lanes: lanes[v],
+                    };
+                    let wp = w_ptr.wrapping_add(row * w_ld + at.col);
+                    let w = at.lanes.load(wp);
+                    let w = apply(at, wp, w, acc[r][v].mul_add(decay, w));
                     if sum_squares {
                         squares = squares.mul_add(w, w);
                     }
                 }
             }
-            total += f64::from(squares.sum());
+            if sum_squares {
+                total += f64::from(squares.sum());
+            }
         }
     }
-    if sum_squares {
-        total
-    } else {
-        0.0
-    }
+    total
 }
 
 /// [`super::Kernels::accumulate`], shapes checked.
