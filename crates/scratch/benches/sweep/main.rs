@@ -88,10 +88,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         scratch::set_threads(threads);
         torchref::set_threads(threads);
         let peak = floor::fma_peak(threads);
-        let mut fused = Mlp::from_parameters(&config, &start).with_engine(fused_engine)?;
-        let mut textbook = Textbook::<f32>::from_parameters(&config, &start);
-        let mut torch = TorchMlp::from_parameters(&config, &start, torchref::Device::Cpu)?;
         for m in BATCHES {
+            // Every cell starts from the same weights, so that none trains for long.
+            let mut fused = Mlp::from_parameters(&config, &start).with_engine(fused_engine)?;
+            let mut textbook = Textbook::<f32>::from_parameters(&config, &start);
+            let mut torch = TorchMlp::from_parameters(&config, &start, torchref::Device::Cpu)?;
             let batch_at = |k: usize| {
                 let first = k * m % (POOL - m + 1);
                 Batch {

@@ -31,7 +31,7 @@ use mnist::{Activation, Optimizer, CLASSES, INPUT_SIZE};
 use ndarray::{ArrayView1, ArrayView2};
 
 use super::adam::AdamStep;
-use super::buffer::{padded, Buffer};
+use super::buffer::{batch_stride, padded, Buffer};
 use super::kernels::{Epilogue, Kernels, Lhs, Mat, MatMut, Update};
 use super::layout::{first_row, Dense};
 use super::softmax::softmax_cross_entropy;
@@ -117,7 +117,7 @@ impl Network {
             None => assert!(matches!(task, Task::Logits), "a loss needs labels"),
         }
         let threads = self.threads_for_batch(m);
-        let ldm = padded(m);
+        let ldm = batch_stride(m);
         let narrow = m <= self.kernels.narrow_batch();
         let regions = Regions::new(&self.layers, ldm);
         self.work.reserve(regions, threads);
@@ -157,7 +157,7 @@ impl Network {
                 m,
                 ldm,
                 narrow,
-                cols: if narrow { m } else { ldm },
+                cols: if narrow { m } else { padded(m) },
                 images: images
                     .as_slice()
                     .expect("a standard-layout array is contiguous"),
@@ -215,7 +215,7 @@ pub(super) struct Workspace {
     sums: Vec<[f64; 2]>,
 }
 
-/// Elements of one thread's region of each per-thread buffer, for a padded batch `ldm`.
+/// Elements of one thread's region of each per-thread buffer, for a batch whose rows are `ldm` apart.
 #[derive(Debug, Clone, Copy)]
 struct Regions {
     inputs: usize,
@@ -276,12 +276,13 @@ struct Pass<'a> {
     layers: &'a [Dense],
     activation: Activation,
     m: usize,
+    /// The row stride of every `(features, batch)` buffer ([`batch_stride`]).
     ldm: usize,
     /// Whether the batch is narrower than a vector, so that the products vectorise along the
     /// depth (forward) or the rows (backward) rather than along the batch.
     narrow: bool,
-    /// Columns the products compute: the padded batch `ldm` (whole vectors, the padding
-    /// columns zero), or, when `narrow`, the `m` images alone (the padding left as it was).
+    /// Columns the products compute: the batch padded to whole vectors (the padding columns
+    /// zero), or, when `narrow`, the `m` images alone (the padding left as it was).
     cols: usize,
     images: &'a [f32],
     labels: &'a [u8],
@@ -423,7 +424,7 @@ impl Pass<'_> {
             } else {
                 unsafe { self.outputs.get(self.block(0, l - 1, 0..layer.inputs)) }
             };
-            let input = Mat::new(input, layer.inputs, ldm, ldm);
+            let input = Mat::new(input, layer.inputs, self.cols, ldm);
             let lhs = Lhs::new(weights, rows.len(), layer.inputs, layer.ld(), 1);
             self.kernels.product(lhs, input, out, epilogue);
         }

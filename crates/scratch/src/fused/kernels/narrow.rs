@@ -170,6 +170,8 @@ unsafe fn axpy_tile<V: Vector, const C: usize>(
     for _ in 0..depth {
         let av: [V; AXPY_VECTORS] =
             std::array::from_fn(|v| lanes[v].load(a.wrapping_add(V::LANES * v)));
+        // Constant indices into `acc` (no iterator over it), so that it stays in registers.
+        #[allow(clippy::needless_range_loop)]
         for j in 0..C {
             let s = V::splat(*b.wrapping_add(j));
             for v in 0..AXPY_VECTORS {

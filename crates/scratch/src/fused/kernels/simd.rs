@@ -19,6 +19,25 @@ use super::{Epilogue, Lhs, Mat, MatMut, Update};
 /// Rows of a result tile.
 pub(super) const MR: usize = 6;
 
+/// Rows of the left operand (`W`, or the deltas in the weight step) that the tiled kernels
+/// take through every column tile before moving on: 48 rows of 784 weights are 150 KB, which
+/// stay in a core's L2 cache meanwhile, rather than being read again from L3 for each column
+/// tile, as all the rows were when the batch (the columns) is wide.
+const ROW_BLOCK: usize = 8 * MR;
+
+/// The tiles of a `rows × cols` result, `width` columns each, in row blocks of [`ROW_BLOCK`]:
+/// each block's rows, and a tile's first column, block after block.
+fn row_blocks(
+    rows: usize,
+    cols: usize,
+    width: usize,
+) -> impl Iterator<Item = (std::ops::Range<usize>, usize)> {
+    (0..rows).step_by(ROW_BLOCK).flat_map(move |first| {
+        let block = first..(first + ROW_BLOCK).min(rows);
+        (0..cols).step_by(width).map(move |c0| (block.clone(), c0))
+    })
+}
+
 /// A vector of `f32` lanes and the operations the kernels need.
 ///
 /// # Safety
@@ -179,9 +198,9 @@ pub(super) unsafe fn product<V: Vector, const NV: usize>(
         return super::narrow::axpy_product::<V>(lhs, rhs, out, epilogue);
     }
     let (out_ld, out_ptr) = (out.ld(), out.data_mut().as_mut_ptr());
-    for c0 in (0..cols).step_by(V::LANES * NV) {
+    for (block, c0) in row_blocks(rows, cols, V::LANES * NV) {
         let lanes = tile_lanes::<V, NV>(cols - c0);
-        for r0 in (0..rows).step_by(MR) {
+        for r0 in block.step_by(MR) {
             // Rows past the end repeat the last one; their results are not stored.
             let a: [*const f32; MR] = std::array::from_fn(|r| {
                 lhs.data
@@ -318,9 +337,9 @@ unsafe fn weight_tiles<V: Vector, const NV: usize>(
     let (w_ld, w_ptr) = (weights.ld(), weights.data_mut().as_mut_ptr());
     let decay = V::splat(decay);
     let mut total = 0.0;
-    for c0 in (0..cols).step_by(V::LANES * NV) {
+    for (block, c0) in row_blocks(rows, cols, V::LANES * NV) {
         let lanes = tile_lanes::<V, NV>(cols - c0);
-        for r0 in (0..rows).step_by(MR) {
+        for r0 in block.step_by(MR) {
             let d: [*const f32; MR] = std::array::from_fn(|r| {
                 delta
                     .data()
