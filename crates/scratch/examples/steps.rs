@@ -10,11 +10,12 @@
 //!
 //! Arguments: `BATCH STEPS [ENGINE [THREADS]]` (default `1 100 auto 1`).
 
-use mnist::{Activation, Batch, ModelConfig, Optimizer, Trainer, INPUT_SIZE};
-use ndarray::{s, Array1, Array2};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use mnist::{Batch, Trainer};
+use ndarray::s;
 use scratch::{Engine, Mlp};
+
+#[path = "../benches/shared/workload.rs"]
+mod workload;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -27,15 +28,8 @@ fn main() {
     let threads: usize = arg(3, "1").parse().expect("THREADS is a whole number");
     scratch::set_threads(threads);
     let images_in_pool = (batch * 8).max(256);
-    let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let images = Array2::from_shape_fn((images_in_pool, INPUT_SIZE), |_| rng.gen::<f32>());
-    let labels = Array1::from_shape_fn(images_in_pool, |_| rng.gen_range(0..10u8));
-    let config = ModelConfig::new(
-        &[500, 250, 100],
-        Activation::Relu,
-        Optimizer::Sgd { lr: 0.01 },
-        0.0,
-    );
+    let (images, labels) = workload::random_images(images_in_pool);
+    let config = workload::sgd_config();
     let mut mlp = Mlp::new(&config, 1)
         .with_engine(engine)
         .expect("an engine this CPU runs");

@@ -18,14 +18,14 @@
 
 mod floor;
 mod report;
+#[path = "../shared/workload.rs"]
+mod workload;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use mnist::{Activation, Batch, ModelConfig, Optimizer, Trainer, INPUT_SIZE};
-use ndarray::{s, Array1, Array2};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use mnist::{Batch, Trainer};
+use ndarray::s;
 use scratch::{Engine, Mlp, Textbook};
 use torchref::TorchMlp;
 
@@ -51,16 +51,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/sweep"))
         });
     std::fs::create_dir_all(&folder)?;
-    let config = ModelConfig::new(
-        &[500, 250, 100],
-        Activation::Relu,
-        Optimizer::Sgd { lr: 0.01 },
-        0.0,
-    );
+    let config = workload::sgd_config();
     let sizes = config.layer_sizes();
-    let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let images = Array2::from_shape_fn((POOL, INPUT_SIZE), |_| rng.gen::<f32>());
-    let labels = Array1::from_shape_fn(POOL, |_| rng.gen_range(0..10u8));
+    let (images, labels) = workload::random_images(POOL);
     let start = scratch::Mlp::new(&config, 1).parameters();
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let fused_engine = Engine::Auto.resolve()?;
