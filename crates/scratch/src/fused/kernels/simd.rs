@@ -337,15 +337,23 @@ unsafe fn weight_tiles<V: Vector, const NV: usize>(
     let (w_ld, w_ptr) = (weights.ld(), weights.data_mut().as_mut_ptr());
     let decay = V::splat(decay);
     let mut total = 0.0;
+    // Each row tile's rows of deltas, worked out once per row block rather than per tile.
+    let mut deltas = [[std::ptr::null::<f32>(); MR]; ROW_BLOCK / MR];
+    let mut deltas_of = usize::MAX;
     for (block, c0) in row_blocks(rows, cols, V::LANES * NV) {
         let lanes = tile_lanes::<V, NV>(cols - c0);
-        for r0 in block.step_by(MR) {
-            let d: [*const f32; MR] = std::array::from_fn(|r| {
-                delta
-                    .data()
-                    .as_ptr()
-                    .wrapping_add((r0 + r).min(rows - 1) * delta.ld())
-            });
+        if deltas_of != block.start {
+            deltas_of = block.start;
+            for (tile, r0) in deltas.iter_mut().zip(block.clone().step_by(MR)) {
+                *tile = std::array::from_fn(|r| {
+                    delta
+                        .data()
+                        .as_ptr()
+                        .wrapping_add((r0 + r).min(rows - 1) * delta.ld())
+                });
+            }
+        }
+        for (&d, r0) in deltas.iter().zip(block.step_by(MR)) {
             let x = input.data().as_ptr().wrapping_add(c0);
             let acc = any_tile(d, 1, x, input.ld(), batch, lanes);
             let mut squares = V::zero();
