@@ -7,7 +7,12 @@
 //! `cargo test` runs the tests on the machine that builds them, so the CPU found here is the
 //! one they run on. A build copied to another CPU is caught by the test
 //! `engine::tests::the_kernel_sets_under_test_are_those_this_cpu_runs`.
+//!
+//! It also embeds libtorch's `lib` folder as rpath in the benchmarks only (the sweep times
+//! libtorch's step through `torchref`, a dev-dependency), so that `cargo bench` runs them
+//! without `LD_LIBRARY_PATH`. The library itself links no libtorch.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 /// A kernel set whose tests this build may run.
@@ -39,6 +44,11 @@ const DISABLE: &str = "SCRATCH_TEST_DISABLE";
 fn main() -> ExitCode {
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-env-changed={DISABLE}");
+    println!("cargo::rerun-if-env-changed=LIBTORCH");
+    if let Some(root) = std::env::var_os("LIBTORCH") {
+        let lib = Path::new(&root).join("lib");
+        println!("cargo::rustc-link-arg-benches=-Wl,-rpath,{}", lib.display());
+    }
     let disabled = std::env::var(DISABLE).unwrap_or_default();
     let disabled: Vec<&str> = disabled
         .split(',')

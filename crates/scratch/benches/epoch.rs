@@ -14,11 +14,12 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
-use contract::{Activation, Batch, ModelConfig, Optimizer, Trainer, INPUT_SIZE};
-use ndarray::{s, Array1, Array2};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use contract::{Batch, Trainer};
+use ndarray::s;
 use scratch::{set_threads, Engine, Mlp};
+
+#[path = "shared/workload.rs"]
+mod workload;
 
 const IMAGES: usize = 60_000;
 const BATCH: usize = 64;
@@ -29,15 +30,8 @@ fn main() {
         Some(n) => n.parse().expect("the argument is a thread count"),
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let images = Array2::from_shape_fn((IMAGES, INPUT_SIZE), |_| rng.gen::<f32>());
-    let labels = Array1::from_shape_fn(IMAGES, |_| rng.gen_range(0..10u8));
-    let config = ModelConfig::new(
-        &[500, 250, 100],
-        Activation::Relu,
-        Optimizer::Sgd { lr: 0.01 },
-        0.0,
-    );
+    let (images, labels) = workload::random_images(IMAGES);
+    let config = workload::sgd_config();
     println!(
         "SGD epoch of 784-500-250-100-10, batch {BATCH}, {IMAGES} images, {threads} threads \
          (scratch: median of {EPOCHS}; libtorch 2.13: median of 3)"

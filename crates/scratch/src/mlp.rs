@@ -70,6 +70,17 @@ impl Mlp {
         self.engine
     }
 
+    /// How many threads a training step on `m` images runs on. The fused engine uses all of
+    /// [`crate::set_threads`] unless the step is too small for a second thread to pay for
+    /// the synchronisation, and then one; the textbook engine shares each large enough
+    /// matrix product among all of them.
+    pub fn threads_for_batch(&self, m: usize) -> usize {
+        match &self.net {
+            Net::Textbook(_) => crate::pool::threads(),
+            Net::Fused(net) => net.threads_for_batch(m),
+        }
+    }
+
     /// All weights and biases, first layer first, in torch `Linear` layout.
     pub fn parameters(&self) -> Parameters {
         match &self.net {

@@ -15,7 +15,7 @@ use contract::{ModelConfig, Parameters, CLASSES};
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 
 use adam::AdamState;
-use buffer::{padded, Buffer};
+use buffer::{batch_stride, Buffer};
 use kernels::Kernels;
 use layout::{bias_len, first_row, weight_len, Dense};
 use pass::{Model, Task, Workspace};
@@ -47,6 +47,11 @@ pub(crate) struct Gradient {
 }
 
 impl Network {
+    /// Threads a pass over `m` images runs on (see [`pass::threads_for_batch`]).
+    pub(crate) fn threads_for_batch(&self, m: usize) -> usize {
+        pass::threads_for_batch(&self.layers, m)
+    }
+
     /// The network of `config` holding `params`.
     ///
     /// # Panics
@@ -235,7 +240,7 @@ impl Network {
     /// Layer `l`'s output `(m, outputs)` as the last pass, over `m` images, left it: `A_l`
     /// for a hidden layer, the logits for the last.
     pub(crate) fn output(&self, l: usize, m: usize) -> Array2<f32> {
-        let ld = padded(m);
+        let ld = batch_stride(m);
         let first = first_row(&self.layers, l);
         let rows = &self.work.outputs.as_slice()[first * ld..(first + self.layers[l].outputs) * ld];
         Array2::from_shape_fn((m, self.layers[l].outputs), |(i, k)| rows[k * ld + i])

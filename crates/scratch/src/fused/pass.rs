@@ -31,7 +31,7 @@ use contract::{Activation, ModelConfig, Optimizer, CLASSES, INPUT_SIZE};
 use ndarray::{ArrayView1, ArrayView2};
 
 use super::adam::{AdamState, AdamStep};
-use super::buffer::{padded, Buffer};
+use super::buffer::{batch_stride, padded, Buffer};
 use super::kernels::{Epilogue, Kernels, Lhs, Mat, MatMut, Update};
 use super::layout::{first_row, Dense};
 use super::softmax::softmax_cross_entropy;
@@ -40,8 +40,11 @@ use crate::pool::{self, Ctx, Disjoint};
 /// Rows of a kernel tile: threads split layers on multiples of this.
 const TILE_ROWS: usize = 6;
 /// Multiply-adds of a forward pass below which one thread does it all: the few microseconds
-/// of barriers would cost more than a second core saves.
-const PARALLEL_WORK: usize = 1 << 20;
+/// of barriers would cost more than a second core saves. The default network's batch of 1
+/// (543 000) is above it: on two cores each streams half the weights, and a step took 0.13 ms
+/// against 0.20 ms on one (2-core AMD EPYC Zen 3, AVX2, wall time, median of 7 alternating
+/// runs of each, load average about 1.4).
+const PARALLEL_WORK: usize = 1 << 19;
 
 /// What a pass does.
 #[derive(Debug, Clone, Copy)]
@@ -101,6 +104,17 @@ pub(super) struct Sums {
     pub sum_squares: Option<f64>,
 }
 
+/// Threads a pass over `m` images of `layers` runs on: all of [`crate::set_threads`], or one
+/// where the pass is too small for a second thread to pay for its barriers.
+pub(super) fn threads_for_batch(layers: &[Dense], m: usize) -> usize {
+    let multiply_adds = m * layers.iter().map(|l| l.inputs * l.outputs).sum::<usize>();
+    if multiply_adds < PARALLEL_WORK {
+        1
+    } else {
+        pool::threads()
+    }
+}
+
 impl Workspace {
     /// One pass of `model` over a batch, in these buffers.
     pub(super) fn pass(
@@ -117,17 +131,9 @@ impl Workspace {
             Some(labels) => assert_eq!(labels.len(), m, "one label per image"),
             None => assert!(matches!(task, Task::Logits), "a loss needs labels"),
         }
-        let multiply_adds = m * model
-            .layers
-            .iter()
-            .map(|l| l.inputs * l.outputs)
-            .sum::<usize>();
-        let threads = if multiply_adds < PARALLEL_WORK {
-            1
-        } else {
-            pool::threads()
-        };
-        let ldm = padded(m);
+        let threads = threads_for_batch(model.layers, m);
+        let ldm = batch_stride(m);
+        let narrow = m <= model.kernels.narrow_batch();
         let regions = Regions::new(model.layers, ldm);
         self.reserve(regions, threads);
         let store_gradient = matches!(task, Task::Gradient);
@@ -164,6 +170,8 @@ impl Workspace {
                 activation: model.config.activation,
                 m,
                 ldm,
+                narrow,
+                cols: if narrow { m } else { padded(m) },
                 images: images
                     .as_slice()
                     .expect("a standard-layout array is contiguous"),
@@ -221,7 +229,7 @@ pub(super) struct Workspace {
     sums: Vec<[f64; 2]>,
 }
 
-/// Elements of one thread's region of each per-thread buffer, for a padded batch `ldm`.
+/// Elements of one thread's region of each per-thread buffer, for a batch whose rows are `ldm` apart.
 #[derive(Debug, Clone, Copy)]
 struct Regions {
     inputs: usize,
@@ -282,7 +290,14 @@ struct Pass<'a> {
     layers: &'a [Dense],
     activation: Activation,
     m: usize,
+    /// The row stride of every `(features, batch)` buffer ([`batch_stride`]).
     ldm: usize,
+    /// Whether the batch is narrower than a vector, so that the products vectorise along the
+    /// depth (forward) or the rows (backward) rather than along the batch.
+    narrow: bool,
+    /// Columns the products compute: the batch padded to whole vectors (the padding columns
+    /// zero), or, when `narrow`, the `m` images alone (the padding left as it was).
+    cols: usize,
     images: &'a [f32],
     labels: &'a [u8],
     task: Task,
@@ -369,6 +384,9 @@ impl Pass<'_> {
                 *x = pixel;
             }
         }
+        if self.narrow {
+            return;
+        }
         let start = ctx.tid * self.regions.inputs_t;
         let dst = unsafe { self.inputs_t.get_mut(start..start + INPUT_SIZE * self.ldm) };
         self.kernels.transpose(
@@ -377,35 +395,52 @@ impl Pass<'_> {
         );
     }
 
-    /// `Aᵀ_l = f(W_l·Aᵀ_{l−1} + b_l)` for this thread's rows; then, for the weight gradient,
-    /// this thread's batch-major copy of `A_{l−1}`, while it is in cache.
+    /// `Aᵀ_l = f(W_l·Aᵀ_{l−1} + b_l)` for this thread's rows; before it, this thread's
+    /// batch-major copy of `A_{l−1}`, which the weight gradient needs, and so does the forward
+    /// product itself when the batch is narrow.
     fn forward(&self, ctx: &Ctx<'_>, l: usize) {
         let layer = &self.layers[l];
         let rows = ctx.share(layer.outputs, TILE_ROWS);
         let ldm = self.ldm;
-        let input = if l == 0 {
-            let start = ctx.tid * self.regions.inputs_t;
-            unsafe { self.inputs_t.get(start..start + INPUT_SIZE * ldm) }
+        let below = if l == 0 {
+            let start = ctx.tid * self.regions.inputs;
+            start..start + self.m * layer.ld()
         } else {
-            unsafe { self.outputs.get(self.block(0, l - 1, 0..layer.inputs)) }
+            self.hidden_block(ctx.tid, l - 1)
         };
-        let input = Mat::new(input, layer.inputs, ldm, ldm);
+        if l >= 1 && (self.narrow || self.task.backward()) {
+            let input = unsafe { self.outputs.get(self.block(0, l - 1, 0..layer.inputs)) };
+            let src = Mat::new(input, layer.inputs, self.m, ldm);
+            let dst = unsafe { self.hidden_rows.get_mut(below.clone()) };
+            let ld = layer.ld();
+            self.kernels
+                .transpose(src, MatMut::new(dst, self.m, ld, ld));
+        }
         let weights = unsafe { self.weights.get(layer.weight_rows(rows.clone())) };
-        let lhs = Lhs::new(weights, rows.len(), layer.inputs, layer.ld(), 1);
         let out = unsafe { self.outputs.get_mut(self.block(0, l, rows.clone())) };
+        let out = MatMut::new(out, rows.len(), self.cols, ldm);
         let epilogue = Epilogue::Bias {
             bias: unsafe { self.biases.get(layer.bias_rows(rows.clone())) },
             activation: (l + 1 < self.layers.len()).then_some(self.activation),
         };
-        self.kernels
-            .product(lhs, input, MatMut::new(out, rows.len(), ldm, ldm), epilogue);
-
-        if l >= 1 && self.task.backward() {
-            let src = Mat::new(input.data(), layer.inputs, self.m, ldm);
-            let dst = unsafe { self.hidden_rows.get_mut(self.hidden_block(ctx.tid, l - 1)) };
-            let ld = layer.ld();
-            self.kernels
-                .transpose(src, MatMut::new(dst, self.m, ld, ld));
+        if self.narrow {
+            let input = match l {
+                0 => unsafe { self.inputs.get(below) },
+                _ => unsafe { self.hidden_rows.get(below) },
+            };
+            let input = Mat::new(input, self.m, layer.inputs, layer.ld());
+            let weights = Mat::new(weights, rows.len(), layer.inputs, layer.ld());
+            self.kernels.dot_product(weights, input, out, epilogue);
+        } else {
+            let input = if l == 0 {
+                let start = ctx.tid * self.regions.inputs_t;
+                unsafe { self.inputs_t.get(start..start + INPUT_SIZE * ldm) }
+            } else {
+                unsafe { self.outputs.get(self.block(0, l - 1, 0..layer.inputs)) }
+            };
+            let input = Mat::new(input, layer.inputs, self.cols, ldm);
+            let lhs = Lhs::new(weights, rows.len(), layer.inputs, layer.ld(), 1);
+            self.kernels.product(lhs, input, out, epilogue);
         }
     }
 
@@ -433,16 +468,16 @@ impl Pass<'_> {
     /// `W_{l+1}ᵀ·ΔZᵀ_{l+1}`, times `f′(Z_l)`.
     fn gather(&self, ctx: &Ctx<'_>, l: usize) {
         let rows = ctx.share(self.layers[l].outputs, TILE_ROWS);
-        let (n, ldm) = (rows.len(), self.ldm);
+        let (n, ldm, cols) = (rows.len(), self.ldm, self.cols);
         let output = unsafe { self.outputs.get(self.block(0, l, rows.clone())) };
-        let output = Mat::new(output, n, ldm, ldm);
+        let output = Mat::new(output, n, cols, ldm);
         for t in 0..ctx.threads {
             let dst = unsafe { self.deltas.get_mut(self.block(ctx.tid, l, rows.clone())) };
             let src = unsafe { self.parts.get(self.block(t, l, rows.clone())) };
             let derivative = (t + 1 == ctx.threads).then_some((self.activation, output));
             self.kernels.accumulate(
-                MatMut::new(dst, n, ldm, ldm),
-                Mat::new(src, n, ldm, ldm),
+                MatMut::new(dst, n, cols, ldm),
+                Mat::new(src, n, cols, ldm),
                 t == 0,
                 derivative,
             );
@@ -460,19 +495,19 @@ impl Pass<'_> {
         // Wᵀ without a copy: element (r, p) of Wᵀ is W[p, r].
         let lhs = Lhs::new(weights, layer.inputs, rows.len(), 1, layer.ld());
         let delta = unsafe { self.deltas.get(self.block(ctx.tid, l, rows.clone())) };
-        let delta = Mat::new(delta, rows.len(), ldm, ldm);
+        let delta = Mat::new(delta, rows.len(), self.cols, ldm);
         let below = self.block(ctx.tid, l - 1, 0..layer.inputs);
         let (out, epilogue) = if ctx.threads == 1 {
             let output = unsafe { self.outputs.get(self.block(0, l - 1, 0..layer.inputs)) };
             let epilogue = Epilogue::Derivative {
                 activation: self.activation,
-                output: Mat::new(output, layer.inputs, ldm, ldm),
+                output: Mat::new(output, layer.inputs, self.cols, ldm),
             };
             (unsafe { self.deltas.get_mut(below) }, epilogue)
         } else {
             (unsafe { self.parts.get_mut(below) }, Epilogue::Store)
         };
-        let out = MatMut::new(out, layer.inputs, ldm, ldm);
+        let out = MatMut::new(out, layer.inputs, self.cols, ldm);
         self.kernels.product(lhs, delta, out, epilogue);
     }
 
@@ -521,8 +556,7 @@ impl Pass<'_> {
 
         let biases = unsafe { self.biases.get_mut(layer.bias_rows(rows.clone())) };
         for (r, (b, delta)) in biases.iter_mut().zip(deltas.chunks(self.ldm)).enumerate() {
-            // Padding columns of ΔZᵀ are zero, so the sum may run over whole vectors.
-            let g = lane_sum(delta);
+            let g = lane_sum(&delta[..self.m]);
             let j = layer.bias_offset + rows.start + r;
             match self.task {
                 Task::Logits | Task::Loss => unreachable!("a pass without a backward part"),

@@ -69,13 +69,19 @@ fn random(rng: &mut ChaCha8Rng, len: usize, scale: f32) -> Vec<f32> {
     (0..len).map(|_| rng.gen_range(-scale..scale)).collect()
 }
 
-/// Shapes that cover full tiles, row tails (1–5 rows), column tails and both strides.
-const SHAPES: [(usize, usize, usize); 5] = [
+/// Shapes `(rows, cols, depth)` that cover full tiles, row tails (1–5 rows), column tails and
+/// both strides, and batches narrower than a vector (1, 3, 5, 8 columns), for which the
+/// kernels vectorise along the depth or the rows instead.
+const SHAPES: [(usize, usize, usize); 9] = [
     (6, 64, 7),
     (13, 100, 30),
     (1, 16, 1),
     (25, 130, 64),
     (10, 20, 5),
+    (37, 1, 100),
+    (50, 3, 33),
+    (9, 8, 17),
+    (30, 5, 250),
 ];
 
 /// `apply(f, x)` is the kernel set's `f` on each of `lanes` elements `x` (one vector).
@@ -160,25 +166,42 @@ pub(super) fn product_matches_the_reference_kernel(kernels: &dyn Kernels<f32>) {
                 let rhs = Mat::new(&rhs, depth, cols, ld);
                 kernels.product(lhs, rhs, MatMut::new(&mut got, rows, cols, ld), epilogue);
                 Reference.product(lhs, rhs, MatMut::new(&mut want, rows, cols, ld), epilogue);
-                let keep = |v: &[f32]| -> Vec<f32> {
-                    v.chunks(ld).flat_map(|row| row[..cols].to_vec()).collect()
-                };
-                assert_close(
-                    &format!("{rows}×{cols}×{depth} {epilogue:?}"),
-                    &keep(&got),
-                    &keep(&want),
-                    1e-5,
-                    1e-5,
+                let what = format!(
+                    "{rows}×{cols}×{depth}, strides ({}, {}), {epilogue:?}",
+                    lhs.row_stride, lhs.depth_stride
                 );
-                // Measured worst: 5% of this bound (7.7e-7 at 0.50), the sums being taken in
-                // the same order and the vectorised exp differing by 1–2 ulp.
-                // Nothing is written past the columns asked for.
-                assert!(got
-                    .chunks(ld)
-                    .all(|row| row[cols..].iter().all(|x| x.is_nan())));
+                assert_same_product(&what, &got, &want, cols, ld);
+                if lhs.depth_stride == 1 {
+                    // The same product with the right operand transposed, `(cols, depth)`.
+                    let rhs_t: Vec<f32> = (0..cols)
+                        .flat_map(|c| (0..depth).map(move |p| rhs.row(p)[c]))
+                        .collect();
+                    let mut dot = vec![f32::NAN; rows * ld];
+                    kernels.dot_product(
+                        Mat::new(&w, rows, depth, depth),
+                        Mat::new(&rhs_t, cols, depth, depth),
+                        MatMut::new(&mut dot, rows, cols, ld),
+                        epilogue,
+                    );
+                    assert_same_product(&format!("dot_product {what}"), &dot, &want, cols, ld);
+                }
             }
         }
     }
+}
+
+/// `got` and `want`, `(rows, cols)` results `ld` apart, agree; nothing was written past the
+/// columns asked for (`got` started as NaN).
+fn assert_same_product(what: &str, got: &[f32], want: &[f32], cols: usize, ld: usize) {
+    let keep =
+        |v: &[f32]| -> Vec<f32> { v.chunks(ld).flat_map(|row| row[..cols].to_vec()).collect() };
+    // Measured worst: 5% of this bound (7.7e-7 at 0.50) for the tiled products, which sum in
+    // the same order as the reference, the vectorised exp differing by 1–2 ulp; 10% (AVX2,
+    // `dot_product` 30×5×250, summing along the depth in another order) for the narrow ones.
+    assert_close(what, &keep(got), &keep(want), 1e-5, 1e-5);
+    assert!(got
+        .chunks(ld)
+        .all(|row| row[cols..].iter().all(|x| x.is_nan())));
 }
 
 pub(super) fn accumulate_matches_the_reference_kernel(kernels: &dyn Kernels<f32>) {

@@ -22,6 +22,8 @@ mod avx512;
 #[cfg(test)]
 mod conformance;
 mod detect;
+#[cfg(target_arch = "x86_64")]
+mod narrow;
 #[cfg(test)]
 mod reference;
 #[cfg(target_arch = "x86_64")]
@@ -46,6 +48,24 @@ pub(crate) trait Kernels<T>: Sync + Debug {
         out: MatMut<'_, T>,
         epilogue: Epilogue<'_, T>,
     );
+
+    /// `out[r, c] = epilogue(Σ_p lhs[r, p] · rhs[c, p])`: [`Kernels::product`] with the right
+    /// operand given transposed, `(cols, depth)`, for batches of at most
+    /// [`Kernels::narrow_batch`] images, which it vectorises along the depth instead of the
+    /// batch. (`product` itself does the same for an `lhs` whose rows are adjacent, `Wᵀ`, by
+    /// vectorising along the rows of the result, when `rhs` has that few columns.)
+    fn dot_product(
+        &self,
+        lhs: Mat<'_, T>,
+        rhs: Mat<'_, T>,
+        out: MatMut<'_, T>,
+        epilogue: Epilogue<'_, T>,
+    );
+
+    /// The largest batch at which the products along the depth or the rows
+    /// ([`Kernels::dot_product`], and `product` with adjacent rows) beat those along the batch,
+    /// which fill a vector only with this many images: the width of a vector.
+    fn narrow_batch(&self) -> usize;
 
     /// One update of `weights` `(rows, cols)` by the gradient
     /// `g = Σ_i delta[r, i] · input[i, c] + decay · w[r, c]` (`i` over `delta.cols`
@@ -261,15 +281,36 @@ fn check_product<T>(
         (lhs.rows, rhs.cols),
         "the product's output has the wrong shape"
     );
+    check_epilogue(out, epilogue);
+}
+
+/// The epilogue's operands have the output's shape.
+fn check_epilogue<T>(out: &MatMut<'_, T>, epilogue: &Epilogue<'_, T>) {
     match epilogue {
         Epilogue::Store => {}
-        Epilogue::Bias { bias, .. } => assert_eq!(bias.len(), lhs.rows, "one bias per row"),
+        Epilogue::Bias { bias, .. } => assert_eq!(bias.len(), out.rows, "one bias per row"),
         Epilogue::Derivative { output, .. } => assert_eq!(
             (output.rows, output.cols),
             (out.rows, out.cols),
             "the activations for the derivative have the wrong shape"
         ),
     }
+}
+
+/// The shape checks of [`Kernels::dot_product`] before it touches memory.
+fn check_dot_product<T>(
+    lhs: &Mat<'_, T>,
+    rhs: &Mat<'_, T>,
+    out: &MatMut<'_, T>,
+    epilogue: &Epilogue<'_, T>,
+) {
+    assert_eq!(lhs.cols, rhs.cols, "inner dimensions of the product differ");
+    assert_eq!(
+        (out.rows, out.cols),
+        (lhs.rows, rhs.rows),
+        "the product's output has the wrong shape"
+    );
+    check_epilogue(out, epilogue);
 }
 
 /// The shape checks both weight-step implementations make before touching memory.

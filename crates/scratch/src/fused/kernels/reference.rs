@@ -3,8 +3,8 @@
 //! only: a CPU without AVX2 runs the textbook engine, not these.
 
 use super::{
-    check_accumulate, check_product, check_transpose, check_weight_step, Epilogue, Kernels, Lhs,
-    Mat, MatMut, Update,
+    check_accumulate, check_dot_product, check_product, check_transpose, check_weight_step,
+    Epilogue, Kernels, Lhs, Mat, MatMut, Update,
 };
 use contract::Activation;
 
@@ -49,6 +49,29 @@ impl Kernels<f32> for Reference {
                 }
             }
         }
+    }
+
+    /// [`Kernels::product`] of `lhs` and the transpose of `rhs`, made explicit.
+    fn dot_product(
+        &self,
+        lhs: Mat<'_, f32>,
+        rhs: Mat<'_, f32>,
+        out: MatMut<'_, f32>,
+        epilogue: Epilogue<'_, f32>,
+    ) {
+        check_dot_product(&lhs, &rhs, &out, &epilogue);
+        let (depth, cols) = (rhs.cols(), rhs.rows());
+        let transposed: Vec<f32> = (0..depth)
+            .flat_map(|p| (0..cols).map(move |c| rhs.row(c)[p]))
+            .collect();
+        let lhs = Lhs::new(lhs.data(), lhs.rows(), depth, lhs.ld(), 1);
+        let rhs = Mat::new(&transposed, depth, cols, cols);
+        self.product(lhs, rhs, out, epilogue);
+    }
+
+    /// Not used: the scalar loops have no vector width.
+    fn narrow_batch(&self) -> usize {
+        1
     }
 
     fn weight_step(

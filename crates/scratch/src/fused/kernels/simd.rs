@@ -19,6 +19,25 @@ use super::{Epilogue, Lhs, Mat, MatMut, Update};
 /// Rows of a result tile.
 pub(super) const MR: usize = 6;
 
+/// Rows of the left operand (`W`, or the deltas in the weight step) that the tiled kernels
+/// take through every column tile before moving on: 48 rows of 784 weights are 150 KB, which
+/// stay in a core's L2 cache meanwhile, rather than being read again from L3 for each column
+/// tile, as all the rows were when the batch (the columns) is wide.
+const ROW_BLOCK: usize = 8 * MR;
+
+/// The tiles of a `rows × cols` result, `width` columns each, in row blocks of [`ROW_BLOCK`]:
+/// each block's rows, and a tile's first column, block after block.
+fn row_blocks(
+    rows: usize,
+    cols: usize,
+    width: usize,
+) -> impl Iterator<Item = (std::ops::Range<usize>, usize)> {
+    (0..rows).step_by(ROW_BLOCK).flat_map(move |first| {
+        let block = first..(first + ROW_BLOCK).min(rows);
+        (0..cols).step_by(width).map(move |c0| (block.clone(), c0))
+    })
+}
+
 /// A vector of `f32` lanes and the operations the kernels need.
 ///
 /// # Safety
@@ -175,10 +194,13 @@ pub(super) unsafe fn product<V: Vector, const NV: usize>(
     if rows == 0 || cols == 0 {
         return;
     }
+    if lhs.row_stride == 1 && cols <= V::LANES {
+        return super::narrow::axpy_product::<V>(lhs, rhs, out, epilogue);
+    }
     let (out_ld, out_ptr) = (out.ld(), out.data_mut().as_mut_ptr());
-    for c0 in (0..cols).step_by(V::LANES * NV) {
+    for (block, c0) in row_blocks(rows, cols, V::LANES * NV) {
         let lanes = tile_lanes::<V, NV>(cols - c0);
-        for r0 in (0..rows).step_by(MR) {
+        for r0 in block.step_by(MR) {
             // Rows past the end repeat the last one; their results are not stored.
             let a: [*const f32; MR] = std::array::from_fn(|r| {
                 lhs.data
@@ -227,15 +249,86 @@ pub(super) unsafe fn product<V: Vector, const NV: usize>(
     }
 }
 
-/// [`super::Kernels::weight_step`], shapes checked.
+/// [`super::Kernels::weight_step`], shapes checked. Each kind of update gets its own copy of
+/// the tile loop (a closure, inlined), so that no branch on it is left among the vector
+/// operations and the tile's accumulators stay in registers: with a batch of a few images
+/// this epilogue, not the sum over the batch, is most of the work.
 #[inline(always)]
 pub(super) unsafe fn weight_step<V: Vector, const NV: usize>(
+    weights: MatMut<'_, f32>,
+    delta: Mat<'_, f32>,
+    input: Mat<'_, f32>,
+    decay: f32,
+    update: Update<'_, f32>,
+    sum_squares: bool,
+) -> f64 {
+    match update {
+        Update::Store { mut out } => {
+            let (ld, out) = (out.ld(), out.data_mut().as_mut_ptr());
+            weight_tiles::<V, NV>(weights, delta, input, decay, sum_squares, |at, _, w, g| {
+                at.lanes.store(out.wrapping_add(at.row * ld + at.col), g);
+                w
+            })
+        }
+        Update::Sgd { lr } => {
+            let lr = V::splat(lr);
+            weight_tiles::<V, NV>(weights, delta, input, decay, sum_squares, |at, wp, w, g| {
+                let w = w.mul_sub_from(lr, g);
+                at.lanes.store(wp, w);
+                w
+            })
+        }
+        Update::Adam {
+            step,
+            mut m,
+            v: mut second,
+        } => {
+            let (m_ld, m_ptr) = (m.ld(), m.data_mut().as_mut_ptr());
+            let (v_ld, v_ptr) = (second.ld(), second.data_mut().as_mut_ptr());
+            weight_tiles::<V, NV>(weights, delta, input, decay, sum_squares, |at, wp, w, g| {
+                let mp = m_ptr.wrapping_add(at.row * m_ld + at.col);
+                let vp = v_ptr.wrapping_add(at.row * v_ld + at.col);
+                let mut mv = at.lanes.load(mp);
+                let mut vv = at.lanes.load(vp);
+                // The same operations, in the same order, as `AdamStep::apply`.
+                mv = mv.add(g.sub(mv).mul(V::splat(step.one_minus_beta1)));
+                vv = vv
+                    .mul(V::splat(step.beta2))
+                    .add(g.mul(g).mul(V::splat(step.one_minus_beta2)));
+                let denom = vv
+                    .sqrt()
+                    .div(V::splat(step.bias_correction2_sqrt))
+                    .add(V::splat(step.eps));
+                let w = w.sub(V::splat(step.step_size).mul(mv.div(denom)));
+                at.lanes.store(mp, mv);
+                at.lanes.store(vp, vv);
+                at.lanes.store(wp, w);
+                w
+            })
+        }
+    }
+}
+
+/// Where one vector of a weight tile sits: its row, its first column, the lanes it keeps.
+#[derive(Clone, Copy)]
+struct At<V: Vector> {
+    row: usize,
+    col: usize,
+    lanes: Lanes<V>,
+}
+
+/// The weight gradient `g = Σ_i delta[r, i] · input[i, c] + decay · w[r, c]` tile by tile,
+/// each vector of it handed to `apply(at, wp, w, g)` (`wp` where the weights `w` are), which
+/// updates (or stores) what it must and returns the weights afterwards; returns their `Σ w²`
+/// when `sum_squares`, else 0.
+#[inline(always)]
+unsafe fn weight_tiles<V: Vector, const NV: usize>(
     mut weights: MatMut<'_, f32>,
     delta: Mat<'_, f32>,
     input: Mat<'_, f32>,
     decay: f32,
-    mut update: Update<'_, f32>,
     sum_squares: bool,
+    mut apply: impl FnMut(At<V>, *mut f32, V, V) -> V,
 ) -> f64 {
     let (rows, cols, batch) = (weights.rows(), weights.cols(), input.rows());
     if rows == 0 || cols == 0 {
@@ -244,76 +337,53 @@ pub(super) unsafe fn weight_step<V: Vector, const NV: usize>(
     let (w_ld, w_ptr) = (weights.ld(), weights.data_mut().as_mut_ptr());
     let decay = V::splat(decay);
     let mut total = 0.0;
-    for c0 in (0..cols).step_by(V::LANES * NV) {
+    // Each row tile's rows of deltas, worked out once per row block rather than per tile.
+    let mut deltas = [[std::ptr::null::<f32>(); MR]; ROW_BLOCK / MR];
+    let mut deltas_of = usize::MAX;
+    for (block, c0) in row_blocks(rows, cols, V::LANES * NV) {
         let lanes = tile_lanes::<V, NV>(cols - c0);
-        for r0 in (0..rows).step_by(MR) {
-            let d: [*const f32; MR] = std::array::from_fn(|r| {
-                delta
-                    .data()
-                    .as_ptr()
-                    .wrapping_add((r0 + r).min(rows - 1) * delta.ld())
-            });
+        if deltas_of != block.start {
+            deltas_of = block.start;
+            for (tile, r0) in deltas.iter_mut().zip(block.clone().step_by(MR)) {
+                *tile = std::array::from_fn(|r| {
+                    delta
+                        .data()
+                        .as_ptr()
+                        .wrapping_add((r0 + r).min(rows - 1) * delta.ld())
+                });
+            }
+        }
+        for (&d, r0) in deltas.iter().zip(block.step_by(MR)) {
             let x = input.data().as_ptr().wrapping_add(c0);
             let acc = any_tile(d, 1, x, input.ld(), batch, lanes);
             let mut squares = V::zero();
+            // Constant indices into `acc` (no iterator over it), so that it stays in registers.
             #[allow(clippy::needless_range_loop)]
             for r in 0..MR {
                 let row = r0 + r;
                 if row >= rows {
                     break;
                 }
-                let acc = acc[r];
                 for v in 0..NV {
-                    let (lanes, col) = (lanes[v], c0 + V::LANES * v);
-                    let wp = w_ptr.wrapping_add(row * w_ld + col);
-                    let mut w = lanes.load(wp);
-                    let g = acc[v].mul_add(decay, w);
-                    match &mut update {
-                        Update::Store { out } => {
-                            let ld = out.ld();
-                            lanes
-                                .store(out.data_mut().as_mut_ptr().wrapping_add(row * ld + col), g);
-                        }
-                        Update::Sgd { lr } => {
-                            w = w.mul_sub_from(V::splat(*lr), g);
-                            lanes.store(wp, w);
-                        }
-                        Update::Adam { step, m, v: second } => {
-                            let mp = m.data_mut().as_mut_ptr().wrapping_add(row * m.ld() + col);
-                            let vp = second
-                                .data_mut()
-                                .as_mut_ptr()
-                                .wrapping_add(row * second.ld() + col);
-                            let mut mv = lanes.load(mp);
-                            let mut vv = lanes.load(vp);
-                            // The same operations, in the same order, as `AdamStep::apply`.
-                            mv = mv.add(g.sub(mv).mul(V::splat(step.one_minus_beta1)));
-                            vv = vv
-                                .mul(V::splat(step.beta2))
-                                .add(g.mul(g).mul(V::splat(step.one_minus_beta2)));
-                            let denom = vv
-                                .sqrt()
-                                .div(V::splat(step.bias_correction2_sqrt))
-                                .add(V::splat(step.eps));
-                            w = w.sub(V::splat(step.step_size).mul(mv.div(denom)));
-                            lanes.store(mp, mv);
-                            lanes.store(vp, vv);
-                            lanes.store(wp, w);
-                        }
-                    }
+                    let at = At {
+                        row,
+                        col: c0 + V::LANES * v,
+                        lanes: lanes[v],
+                    };
+                    let wp = w_ptr.wrapping_add(row * w_ld + at.col);
+                    let w = at.lanes.load(wp);
+                    let w = apply(at, wp, w, acc[r][v].mul_add(decay, w));
                     if sum_squares {
                         squares = squares.mul_add(w, w);
                     }
                 }
             }
-            total += f64::from(squares.sum());
+            if sum_squares {
+                total += f64::from(squares.sum());
+            }
         }
     }
-    if sum_squares {
-        total
-    } else {
-        0.0
-    }
+    total
 }
 
 /// [`super::Kernels::accumulate`], shapes checked.
@@ -394,7 +464,11 @@ pub(super) unsafe fn activate<V: Vector>(activation: Activation, z: V) -> V {
 
 /// `delta · f′(z)` on each lane, from the output `a = f(z)` (see `reference::derivative_from_output`).
 #[inline(always)]
-unsafe fn derivative_from_output<V: Vector>(activation: Activation, a: V, delta: V) -> V {
+pub(super) unsafe fn derivative_from_output<V: Vector>(
+    activation: Activation,
+    a: V,
+    delta: V,
+) -> V {
     let one = V::splat(1.0);
     match activation {
         Activation::Sigmoid => delta.mul(a.mul(one.sub(a))),
@@ -479,6 +553,31 @@ macro_rules! vectorised_kernels {
                 // SAFETY: the kernels exist only where the CPU has the instruction set, and
                 // the shapes were checked against the slices, which is all they rely on.
                 unsafe { run(lhs, rhs, out, epilogue) }
+            }
+
+            fn dot_product(
+                &self,
+                lhs: super::Mat<'_, f32>,
+                rhs: super::Mat<'_, f32>,
+                out: super::MatMut<'_, f32>,
+                epilogue: super::Epilogue<'_, f32>,
+            ) {
+                super::check_dot_product(&lhs, &rhs, &out, &epilogue);
+                #[target_feature(enable = $features)]
+                unsafe fn run(
+                    lhs: super::Mat<'_, f32>,
+                    rhs: super::Mat<'_, f32>,
+                    out: super::MatMut<'_, f32>,
+                    epilogue: super::Epilogue<'_, f32>,
+                ) {
+                    super::narrow::dot_product::<$vector>(lhs, rhs, out, epilogue)
+                }
+                // SAFETY: as in `product`.
+                unsafe { run(lhs, rhs, out, epilogue) }
+            }
+
+            fn narrow_batch(&self) -> usize {
+                <$vector as super::simd::Vector>::LANES
             }
 
             fn weight_step(
