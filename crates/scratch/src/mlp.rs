@@ -2,7 +2,8 @@
 //! best or the one asked for.
 
 use contract::{
-    Batch, Derivatives, Differentiable, LayerParameters, ModelConfig, Parameters, Trainer,
+    Activation, Batch, Derivatives, Differentiable, LayerParameters, ModelConfig, Parameters,
+    Trainer,
 };
 use ndarray::{Array2, ArrayView2};
 
@@ -172,7 +173,12 @@ impl Differentiable for Mlp {
     /// On the fused engine: its kernels keep only each layer's `A = f(Z)`, so the
     /// pre-activations reported are recomputed, `Z_l = A_{l−1}·W_lᵀ + b_l`, from the
     /// `A_{l−1}` of the very pass that computed the gradient (one `f32` product by ndarray per
-    /// layer).
+    /// layer). For ReLU the signs must be the kernels' own, since they decided which units
+    /// passed the gradient: a unit the kernels turned on has `A = Z` exactly, and one they
+    /// turned off had `Z ≤ 0`, so its recomputed value is capped at 0. (Summed in another
+    /// order, a `Z` of 1e-7 can come out on the other side of 0: seen at step 51 of
+    /// torchref's `gradient_parity::relu_l2` on AVX2, where the unit then looked on in both
+    /// models and its image's gradient was 5e-2 off without being seen as a kink.)
     fn differentiate(&mut self, parameters: &Parameters, batch: &Batch<'_>) -> Derivatives {
         let mut at = Mlp::on(self.engine, self.config(), parameters);
         if let Net::Textbook(net) = &mut at.net {
@@ -193,7 +199,14 @@ impl Differentiable for Mlp {
                 let p = &parameters[l];
                 let weight = ArrayView2::from_shape((p.out_features, p.in_features), &p.weight)
                     .expect("parameters of the config's shapes");
-                input.dot(&weight.t()) + ndarray::aview1(&p.bias)
+                let mut z = input.dot(&weight.t()) + ndarray::aview1(&p.bias);
+                if self.config().activation == Activation::Relu {
+                    let a = net.output(l, m);
+                    ndarray::Zip::from(&mut z).and(&a).for_each(|z, &a| {
+                        *z = if a > 0.0 { a } else { z.min(0.0) };
+                    });
+                }
+                z
             })
             .collect();
         Derivatives {
