@@ -8,7 +8,8 @@
 
 use std::arch::x86_64::*;
 
-use super::simd::{vectorised_kernels, Vector};
+use super::simd::vectorised_kernels;
+use super::vector::Vector;
 
 vectorised_kernels!(
     Avx2,
@@ -187,7 +188,7 @@ fn transpose8(rows: &mut [__m256; 8]) {
 mod tests {
     use super::*;
     use crate::fused::kernels::conformance::{self, kernel_set_tests, Function};
-    use crate::fused::kernels::simd::{activate, exp, expm1};
+    use crate::fused::kernels::vector::{activate, exp, expm1};
 
     kernel_set_tests!(
         detect(),

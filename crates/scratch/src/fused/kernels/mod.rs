@@ -28,6 +28,8 @@ mod narrow;
 mod reference;
 #[cfg(target_arch = "x86_64")]
 mod simd;
+#[cfg(target_arch = "x86_64")]
+mod vector;
 
 use std::fmt::Debug;
 

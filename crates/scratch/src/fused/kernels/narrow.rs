@@ -14,7 +14,7 @@
 //! With the batch that narrow, the weights are read once each and the products run at the
 //! speed they stream from the caches.
 
-use super::simd::{activate, derivative_from_output, Lanes, Vector};
+use super::vector::{activate, derivative_from_output, Lanes, Vector};
 use super::{Epilogue, Lhs, Mat, MatMut};
 
 /// Rows of `lhs` whose dot products [`dot_product`] forms at once.
