@@ -70,7 +70,11 @@ pub fn execute(
     folder: RunFolder<'_>,
     progress: &Progress,
 ) -> Result<Finished> {
-    let contenders = build(prepared, config.common().context("a job that trains")?, specs)?;
+    let contenders = build(
+        prepared,
+        config.common().context("a job that trains")?,
+        specs,
+    )?;
     train_recorded(
         config,
         &prepared.data,

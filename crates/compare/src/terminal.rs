@@ -367,18 +367,6 @@ pub fn print_parity(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::p_value_text;
-
-    #[test]
-    fn small_p_values_keep_their_digits() {
-        assert_eq!(p_value_text(0.04321), "0.043");
-        assert_eq!(p_value_text(0.000_123_4), "1.2e-4");
-        assert_eq!(p_value_text(0.0), "0.000");
-    }
-}
-
 /// A shard with no seeds: more shards than seeds.
 pub fn print_shard_empty(shard: &sweep::Shard, seeds: usize) {
     eprintln!("shard {shard}: no seeds to run (more shards than the {seeds} seeds)");
@@ -392,10 +380,7 @@ pub fn print_seed_plan(
     plan: &sweep::ResumePlan,
 ) {
     if *shard != sweep::Shard::WHOLE {
-        eprintln!(
-            "shard {shard}: seeds {mine} ({} of {total})",
-            mine.len()
-        );
+        eprintln!("shard {shard}: seeds {mine} ({} of {total})", mine.len());
     }
     if let Some(skipped) = sweep::SeedList::new(plan.skip.clone()) {
         eprintln!("skipping seeds {skipped}: already complete with the same settings");
@@ -407,9 +392,16 @@ pub fn print_seed_plan(
 
 /// A shard has finished its seeds: where they are, and how to pool every shard's (`seeds`
 /// the whole sweep's list, a count starting at `first`).
-pub fn print_shard_done(shard: &sweep::ShardSpec, folder: &Path, seeds: &sweep::SeedSpec, first: u64) {
+pub fn print_shard_done(
+    shard: &sweep::ShardSpec,
+    folder: &Path,
+    seeds: &sweep::SeedSpec,
+    first: u64,
+) {
     let expect = match seeds {
-        sweep::SeedSpec::Count(count) => format!(" --expect {first}..{}", first.saturating_add(*count)),
+        sweep::SeedSpec::Count(count) => {
+            format!(" --expect {first}..{}", first.saturating_add(*count))
+        }
         ranges => format!(" --expect {ranges}"),
     };
     eprintln!(
@@ -431,5 +423,17 @@ pub fn print_pool_notes(incomplete: &[std::path::PathBuf], outside_expected: &[u
     }
     if let Some(outside) = sweep::SeedList::new(outside_expected.to_vec()) {
         eprintln!("note: seeds {outside} are not in --expect and left out");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::p_value_text;
+
+    #[test]
+    fn small_p_values_keep_their_digits() {
+        assert_eq!(p_value_text(0.04321), "0.043");
+        assert_eq!(p_value_text(0.000_123_4), "1.2e-4");
+        assert_eq!(p_value_text(0.0), "0.000");
     }
 }

@@ -13,7 +13,11 @@ fn compare(args: &[&str]) -> Output {
         .arg("--data-dir")
         .arg(testkit::real_mnist_dir())
         .args(["--offline", "--limit", "64", "--epochs", "1"])
-        .args(if args.contains(&"--threads") { &[][..] } else { &["--threads", "1"][..] })
+        .args(if args.contains(&"--threads") {
+            &[][..]
+        } else {
+            &["--threads", "1"][..]
+        })
         .output()
         .expect("the compare binary starts")
 }
@@ -51,8 +55,8 @@ fn report_folder(output: &Output) -> PathBuf {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let page = stdout
         .lines()
-        .filter_map(|line| line.strip_prefix("report: "))
-        .last()
+        .rev()
+        .find_map(|line| line.strip_prefix("report: "))
         .unwrap_or_else(|| panic!("no report line in {}", text(output)));
     Path::new(page).parent().expect("a folder").to_owned()
 }
@@ -91,7 +95,14 @@ fn a_shard_writes_complete_seed_folders_and_a_rerun_skips_them() {
 
     // Threads are not in the fingerprint; the learning rate is, and is named.
     let threads = compare(&[
-        "--seeds", "0..3", "--shard", "0/1", "--out", path(out.path()), "--threads", "2",
+        "--seeds",
+        "0..3",
+        "--shard",
+        "0/1",
+        "--out",
+        path(out.path()),
+        "--threads",
+        "2",
     ]);
     assert!(threads.status.success(), "{}", text(&threads));
     let other = shard_into(out.path(), "0..3", &["--lr", "0.02"]);
@@ -112,7 +123,13 @@ fn the_aggregate_of_shards_equals_one_process_and_refuses_what_cannot_be_pooled(
     for (index, dir) in [(0, &a), (1, &b)] {
         let shard = format!("{index}/2");
         let output = compare(&[
-            "--seeds", "0..4", "--shard", &shard, "--out", path(dir), "--shuffle",
+            "--seeds",
+            "0..4",
+            "--shard",
+            &shard,
+            "--out",
+            path(dir),
+            "--shuffle",
         ]);
         assert!(output.status.success(), "{}", text(&output));
     }
@@ -155,7 +172,10 @@ fn the_aggregate_of_shards_equals_one_process_and_refuses_what_cannot_be_pooled(
             .join("\n")
     };
     for folder in &pooled {
-        assert_eq!(read(&folder.join("stats.csv")), read(&single.join("stats.csv")));
+        assert_eq!(
+            read(&folder.join("stats.csv")),
+            read(&single.join("stats.csv"))
+        );
         assert_eq!(
             without_timing(read(&folder.join("seeds.csv"))),
             without_timing(read(&single.join("seeds.csv")))
@@ -171,7 +191,14 @@ fn the_aggregate_of_shards_equals_one_process_and_refuses_what_cannot_be_pooled(
     );
 
     // The gate over the pooled seeds, with --seeds' exit code.
-    let gated = aggregate(&[path(&a), path(&b), "--min-accuracy", "99.9", "--out", path(&pooled_out)]);
+    let gated = aggregate(&[
+        path(&a),
+        path(&b),
+        "--min-accuracy",
+        "99.9",
+        "--out",
+        path(&pooled_out),
+    ]);
     assert_eq!(gated.status.code(), Some(3), "{}", text(&gated));
 
     // Missing seeds are named.
@@ -193,7 +220,11 @@ fn the_aggregate_of_shards_equals_one_process_and_refuses_what_cannot_be_pooled(
     let twice = aggregate(&[path(&a), path(&b), path(&copy), "--out", path(&pooled_out)]);
     assert!(twice.status.success(), "{}", text(&twice));
     let stats = read(&report_folder(&twice).join("stats.csv"));
-    assert_eq!(stats, read(&single.join("stats.csv")), "seed 0 counted once");
+    assert_eq!(
+        stats,
+        read(&single.join("stats.csv")),
+        "seed 0 counted once"
+    );
     let mut changed: serde_json::Value = serde_json::from_str(&record).expect("JSON");
     changed["result"]["models"][0]["final_test_accuracy_percent"] = 1.0.into();
     std::fs::write(seed_0.join("seed.json"), changed.to_string()).expect("written");
@@ -225,13 +256,31 @@ fn the_aggregate_of_shards_equals_one_process_and_refuses_what_cannot_be_pooled(
 fn shards_and_resume_are_checked_before_anything_runs() {
     let out = tempfile::tempdir().expect("temp dir");
     let outside = Command::new(env!("CARGO_BIN_EXE_compare"))
-        .args(["--seeds", "0..4", "--shard", "slurm", "--out", path(out.path())])
+        .args([
+            "--seeds",
+            "0..4",
+            "--shard",
+            "slurm",
+            "--out",
+            path(out.path()),
+        ])
         .env_remove("SLURM_ARRAY_TASK_ID")
         .output()
         .expect("starts");
     assert_eq!(outside.status.code(), Some(2), "{}", text(&outside));
-    assert!(text(&outside).contains("SLURM_ARRAY_TASK_ID"), "{}", text(&outside));
-    let empty = compare(&["--seeds", "0..2", "--shard", "3/4", "--out", path(out.path())]);
+    assert!(
+        text(&outside).contains("SLURM_ARRAY_TASK_ID"),
+        "{}",
+        text(&outside)
+    );
+    let empty = compare(&[
+        "--seeds",
+        "0..2",
+        "--shard",
+        "3/4",
+        "--out",
+        path(out.path()),
+    ]);
     assert!(empty.status.success(), "{}", text(&empty));
     assert!(text(&empty).contains("no seeds to run"), "{}", text(&empty));
     assert_eq!(std::fs::read_dir(out.path()).expect("exists").count(), 0);

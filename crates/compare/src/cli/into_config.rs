@@ -1,7 +1,9 @@
 //! The one step from each job's flags to its plain configuration: every value that would make
 //! a meaningless run is refused here, with the fix in the message.
 
-use super::{AggregateArgs, BadFlag, CommonArgs, DataArgs, GateArgs, NetworkArgs, ParityArgs, RunArgs};
+use super::{
+    AggregateArgs, BadFlag, CommonArgs, DataArgs, GateArgs, NetworkArgs, ParityArgs, RunArgs,
+};
 use crate::config::{
     AggregateConfig, Common, DataConfig, Model, Network, ParityConfig, RunConfig, SeedsGate,
 };
@@ -256,12 +258,21 @@ mod tests {
     fn seeds_are_a_count_from_seed_or_a_list() {
         let run = parse(&["--seeds", "3", "--seed", "7"]).expect("valid");
         let seeds = run.common.seeds.expect("given");
-        assert_eq!(seeds.seeds(run.common.seed).expect("in range").as_slice(), [7, 8, 9]);
+        assert_eq!(
+            seeds.seeds(run.common.seed).expect("in range").as_slice(),
+            [7, 8, 9]
+        );
         let run = parse(&["--seeds", "5,1,9"]).expect("valid");
         let seeds = run.common.seeds.expect("given");
-        assert_eq!(seeds.seeds(run.common.seed).expect("a list").as_slice(), [5, 1, 9]);
+        assert_eq!(
+            seeds.seeds(run.common.seed).expect("a list").as_slice(),
+            [5, 1, 9]
+        );
         let run = parse(&["--seeds", "0..3,10"]).expect("valid");
-        assert_eq!(run.common.seed_list().expect("a list").as_slice(), [0, 1, 2, 10]);
+        assert_eq!(
+            run.common.seed_list().expect("a list").as_slice(),
+            [0, 1, 2, 10]
+        );
         assert_eq!(run.common.data.dataset, mnist::DatasetName::Mnist);
         assert!(!run.common.data.no_checksums);
     }
@@ -275,7 +286,10 @@ mod tests {
         assert_eq!(run.common.shard, Some(sweep::ShardSpec::Slurm));
         let run = parse(&["--seeds", "0..2", "--resume"]).expect("valid");
         assert!(run.common.seeds_into_out() && run.common.shard.is_none());
-        assert!(!parse(&["--seeds", "2"]).expect("valid").common.seeds_into_out());
+        assert!(!parse(&["--seeds", "2"])
+            .expect("valid")
+            .common
+            .seeds_into_out());
     }
 
     #[test]

@@ -29,9 +29,7 @@ use crate::report::files::create_run_folder;
 use crate::report::page::{write_seeds_page, ExtraTable, SeedsPage};
 use crate::report::plots;
 use crate::report::tables::write_csv;
-use crate::seed_stats::{
-    curves, seed_rows, ModelStats, PairStats, SeedResult, SeedRun, StatsRow,
-};
+use crate::seed_stats::{curves, seed_rows, ModelStats, PairStats, SeedResult, SeedRun, StatsRow};
 use crate::status::RunEnd;
 use crate::terminal;
 
@@ -98,7 +96,12 @@ pub fn run_seeds(
         let per_epoch = finished
             .contenders
             .iter()
-            .map(|c| c.history.iter().map(|row| row.test_accuracy_percent).collect())
+            .map(|c| {
+                c.history
+                    .iter()
+                    .map(|row| row.test_accuracy_percent)
+                    .collect()
+            })
             .collect();
         let result = SeedResult::new(&finished.summaries, per_epoch);
         partial.complete(&print, &result)?;
@@ -111,7 +114,7 @@ pub fn run_seeds(
         .filter(|&seed| sweep.seed_dir(seed).exists())
         .collect();
     let pooled = SeedList::new(complete)
-        .map(|complete| pool(&[folder.clone()], Some(&complete)))
+        .map(|complete| pool(std::slice::from_ref(&folder), Some(&complete)))
         .transpose()?;
     Ok((folder, pooled, end))
 }
