@@ -392,12 +392,7 @@ pub fn print_seed_plan(
 
 /// A shard has finished its seeds: where they are, and how to pool every shard's (`seeds`
 /// the whole sweep's list, a count starting at `first`).
-pub fn print_shard_done(
-    shard: &sweep::ShardSpec,
-    folder: &Path,
-    seeds: &sweep::SeedSpec,
-    first: u64,
-) {
+pub fn print_shard_done(folder: &Path, seeds: &sweep::SeedSpec, first: u64) {
     let expect = match seeds {
         sweep::SeedSpec::Count(count) => {
             format!(" --expect {first}..{}", first.saturating_add(*count))
@@ -405,7 +400,7 @@ pub fn print_shard_done(
         ranges => format!(" --expect {ranges}"),
     };
     eprintln!(
-        "shard {shard} done; once every shard is, pool them with: compare aggregate {}{expect}",
+        "this shard is done; once every shard is, pool them with: compare aggregate {}{expect}",
         folder.display()
     );
     print_reports(folder);

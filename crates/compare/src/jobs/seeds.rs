@@ -142,8 +142,8 @@ pub fn seed_runs(pooled: &Pooled) -> Vec<SeedRun> {
 pub fn run(config: &RunConfig, seeds: &SeedList) -> Result<JobEnd> {
     let job = JobConfig::Run(config.clone());
     let (folder, pooled, end) = run_seeds(&job, &config.specs(), seeds)?;
-    if let (Some(shard), Some(spec)) = (&config.common.shard, &config.common.seeds) {
-        terminal::print_shard_done(shard, &folder, spec, config.common.seed);
+    if let (Some(_), Some(spec)) = (&config.common.shard, &config.common.seeds) {
+        terminal::print_shard_done(&folder, spec, config.common.seed);
         return Ok(JobEnd::ungated(end));
     }
     let Some(pooled) = pooled else {
