@@ -253,6 +253,31 @@ fn the_aggregate_of_shards_equals_one_process_and_refuses_what_cannot_be_pooled(
 }
 
 #[test]
+fn resume_without_a_shard_goes_on_in_out_and_pools_there() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let first = compare(&["--seeds", "0..2", "--resume", "--out", path(out.path())]);
+    assert!(first.status.success(), "{}", text(&first));
+    assert_eq!(
+        report_folder(&first),
+        out.path(),
+        "no new folder under --out"
+    );
+    let again = compare(&["--seeds", "0..3", "--resume", "--out", path(out.path())]);
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(
+        text(&again).contains("skipping seeds 0..2"),
+        "{}",
+        text(&again)
+    );
+    let seeds: Vec<String> = read(&out.path().join("seeds.csv"))
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').next().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(seeds, ["0", "0", "1", "1", "2", "2"], "two models per seed");
+}
+
+#[test]
 fn shards_and_resume_are_checked_before_anything_runs() {
     let out = tempfile::tempdir().expect("temp dir");
     let outside = Command::new(env!("CARGO_BIN_EXE_compare"))
