@@ -8,7 +8,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::ValueEnum;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use sweep::{SeedList, SeedSpec, ShardSpec};
+
+use crate::fingerprint::SeedSettings;
 
 /// The configuration of whichever job ran, as `run.json` saves it.
 #[derive(Debug, Clone, Serialize)]
@@ -17,6 +20,7 @@ pub enum JobConfig {
     Run(RunConfig),
     Table(TableConfig),
     Parity(ParityConfig),
+    Aggregate(AggregateConfig),
 }
 
 /// One comparison of models trained side by side.
@@ -61,6 +65,40 @@ pub struct ParityConfig {
     pub common: Common,
 }
 
+/// Pooling seed folders from many shards or machines into one report over the seeds.
+#[derive(Debug, Clone, Serialize)]
+pub struct AggregateConfig {
+    pub folders: Vec<PathBuf>,
+    /// The seeds that must all be there (seeds outside it are left out).
+    pub expect: Option<SeedSpec>,
+    /// Where a count in `expect` starts.
+    pub seed: u64,
+    #[serde(flatten)]
+    pub gate: SeedsGate,
+    pub equivalence_margin: f64,
+    pub out: PathBuf,
+    /// What every pooled seed ran with, known once the folders are read.
+    #[serde(flatten)]
+    pub pooled: Option<SeedSettings>,
+}
+
+/// The gate over seeds: `--max-accuracy-gap` on the 95% interval of the paired difference,
+/// `--min-accuracy` on each model's mean.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SeedsGate {
+    /// Percentage points the interval of the difference must lie within.
+    pub max_accuracy_gap: Option<f64>,
+    /// Percent each model's mean final test accuracy must reach.
+    pub min_accuracy: Option<f64>,
+}
+
+impl SeedsGate {
+    /// Whether a gate was asked for.
+    pub fn gated(&self) -> bool {
+        self.max_accuracy_gap.is_some() || self.min_accuracy.is_some()
+    }
+}
+
 /// The network both models share.
 #[derive(Debug, Clone, Serialize)]
 pub struct Network {
@@ -77,7 +115,12 @@ pub struct Common {
     pub batch_size: usize,
     pub lr: f32,
     pub seed: u64,
-    pub seeds: Option<Seeds>,
+    pub seeds: Option<SeedSpec>,
+    /// This process's share of `seeds` (`I/N` or from a Slurm array); the seeds go directly
+    /// into `out`.
+    pub shard: Option<ShardSpec>,
+    /// Seeds go directly into `out`, and those already complete there are skipped.
+    pub resume: bool,
     pub shuffle: bool,
     pub drop_last: bool,
     pub threads: usize,
@@ -94,8 +137,16 @@ pub struct Common {
 impl Common {
     /// The seeds of a multi-seed run (`--seeds`), in order; `None` for a single run. The flags
     /// were refused where a count from `--seed` would pass the largest seed.
-    pub fn seed_list(&self) -> Option<Vec<u64>> {
-        self.seeds.as_ref().and_then(|seeds| seeds.list(self.seed))
+    pub fn seed_list(&self) -> Option<SeedList> {
+        self.seeds
+            .as_ref()
+            .and_then(|seeds| seeds.seeds(self.seed).ok())
+    }
+
+    /// Whether the seeds go directly into `--out` (a shard, or `--resume`) rather than into a
+    /// new run folder under it.
+    pub fn seeds_into_out(&self) -> bool {
+        self.shard.is_some() || self.resume
     }
 }
 
@@ -106,25 +157,6 @@ pub struct DataConfig {
     pub data_dir: Option<PathBuf>,
     pub no_checksums: bool,
     pub offline: bool,
-}
-
-/// `--seeds`: how many seeds, or which.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
-pub enum Seeds {
-    Count(u64),
-    List(Vec<u64>),
-}
-
-impl Seeds {
-    /// The seeds to run, in order; `first` is `--seed`, where a count starts. `None` when a
-    /// count from `first` passes the largest seed.
-    pub fn list(&self, first: u64) -> Option<Vec<u64>> {
-        match self {
-            Seeds::List(seeds) => Some(seeds.clone()),
-            Seeds::Count(count) => (0..*count).map(|i| first.checked_add(i)).collect(),
-        }
-    }
 }
 
 /// A model to train in a run: its name in the reports, which implementation, and how.
@@ -177,7 +209,7 @@ impl From<Engine> for scratch::Engine {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Model {
     /// The hand-written MLP on its fast engine (fused kernels where the CPU has them).
@@ -238,7 +270,15 @@ impl RunConfig {
 
     /// Whether a parity gate was asked for.
     pub fn gated(&self) -> bool {
-        self.max_accuracy_gap.is_some() || self.min_accuracy.is_some()
+        self.gate().gated()
+    }
+
+    /// Its gate, as it applies over seeds.
+    pub fn gate(&self) -> SeedsGate {
+        SeedsGate {
+            max_accuracy_gap: self.max_accuracy_gap,
+            min_accuracy: self.min_accuracy,
+        }
     }
 }
 
@@ -251,12 +291,22 @@ impl ParityConfig {
 }
 
 impl JobConfig {
-    /// The settings every job shares.
-    pub fn common(&self) -> &Common {
+    /// The settings every job that trains shares; `None` for `aggregate`, which trains
+    /// nothing.
+    pub fn common(&self) -> Option<&Common> {
         match self {
-            JobConfig::Run(config) => &config.common,
-            JobConfig::Table(config) => &config.common,
-            JobConfig::Parity(config) => &config.common,
+            JobConfig::Run(config) => Some(&config.common),
+            JobConfig::Table(config) => Some(&config.common),
+            JobConfig::Parity(config) => Some(&config.common),
+            JobConfig::Aggregate(_) => None,
+        }
+    }
+
+    /// The dataset it ran on; `None` for an `aggregate` before its folders are read.
+    pub fn dataset(&self) -> Option<mnist::DatasetName> {
+        match self {
+            JobConfig::Aggregate(config) => config.pooled.as_ref().map(|p| p.dataset),
+            other => other.common().map(|common| common.data.dataset),
         }
     }
 
@@ -281,9 +331,12 @@ impl JobConfig {
             JobConfig::Run(config) => &mut config.common,
             JobConfig::Table(config) => &mut config.common,
             JobConfig::Parity(config) => &mut config.common,
+            JobConfig::Aggregate(_) => return config,
         };
         common.seed = seed;
         common.seeds = None;
+        common.shard = None;
+        common.resume = false;
         config
     }
 }

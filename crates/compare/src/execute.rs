@@ -25,7 +25,8 @@ use crate::train::{self, Contender, Logs};
 pub enum RunFolder<'a> {
     /// A new folder under this one, named by the start time (a run of its own).
     NewUnder(&'a Path),
-    /// This folder, which must not exist yet (one seed of a multi-seed run).
+    /// This folder, made empty by the caller (one seed of a multi-seed run, written under its
+    /// temporary name).
     Exactly(PathBuf),
 }
 
@@ -69,7 +70,11 @@ pub fn execute(
     folder: RunFolder<'_>,
     progress: &Progress,
 ) -> Result<Finished> {
-    let contenders = build(prepared, config.common(), specs)?;
+    let contenders = build(
+        prepared,
+        config.common().context("a job that trains")?,
+        specs,
+    )?;
     train_recorded(
         config,
         &prepared.data,
@@ -134,14 +139,10 @@ fn train_recorded(
     let started = chrono::Utc::now();
     let folder = match folder {
         RunFolder::NewUnder(parent) => create_run_folder(parent, &started)?,
-        RunFolder::Exactly(path) => {
-            std::fs::create_dir(&path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
-            path
-        }
+        RunFolder::Exactly(path) => path,
     };
-    let common = config.common().clone();
-    let mut record = RunRecord::new(config, data, scratch_engine, &started);
+    let common = config.common().context("a job that trains")?.clone();
+    let mut record = RunRecord::new(config, &common, data, scratch_engine, &started);
     record.write(&folder)?;
     let result = guarded(|| train_and_report(&common, data, &mut contenders, &folder, progress));
     if result.is_err() {

@@ -5,7 +5,7 @@
 use parity::{Finding, StepReport};
 use serde::Serialize;
 
-use crate::config::RunConfig;
+use crate::config::{RunConfig, SeedsGate};
 use crate::seed_stats::{ModelStats, PairStats};
 use crate::status::ModelStatus;
 use crate::train::Contender;
@@ -82,8 +82,8 @@ pub fn run_failures(config: &RunConfig, contenders: &[Contender]) -> Vec<String>
 }
 
 /// The page's verdict on the gate over seeds: passed when it was asked for and nothing failed.
-pub fn seeds_verdict(config: &RunConfig, failures: &[String]) -> Option<Verdict> {
-    (config.gated() || !failures.is_empty()).then(|| Verdict {
+pub fn seeds_verdict(gate: &SeedsGate, failures: &[String]) -> Option<Verdict> {
+    (gate.gated() || !failures.is_empty()).then(|| Verdict {
         passed: failures.is_empty(),
         lines: if failures.is_empty() {
             vec!["the gate on the intervals over the seeds".to_owned()]
@@ -97,12 +97,12 @@ pub fn seeds_verdict(config: &RunConfig, failures: &[String]) -> Option<Verdict>
 /// model's mean must reach `--min-accuracy`, and the whole 95% interval of the paired
 /// difference must lie within `±--max-accuracy-gap`.
 pub fn seeds_failures(
-    config: &RunConfig,
+    gate: &SeedsGate,
     models: &[ModelStats],
     difference: Option<&PairStats>,
 ) -> Vec<String> {
     let mut failures = Vec::new();
-    if !config.gated() {
+    if !gate.gated() {
         return failures;
     }
     for m in models.iter().filter(|m| !m.incomplete.is_empty()) {
@@ -111,7 +111,7 @@ pub fn seeds_failures(
             m.model, m.incomplete
         ));
     }
-    if let Some(floor) = config.min_accuracy {
+    if let Some(floor) = gate.min_accuracy {
         for m in models {
             let mean = m.summary.as_ref().map_or(f64::NAN, |s| s.mean);
             if mean.is_nan() || mean < floor {
@@ -122,7 +122,7 @@ pub fn seeds_failures(
             }
         }
     }
-    if let Some(gap) = config.max_accuracy_gap {
+    if let Some(gap) = gate.max_accuracy_gap {
         match difference.and_then(|d| d.summary.as_ref().map(|s| (d, s.interval))) {
             Some((_, Some(i))) if i.within(gap) => {}
             Some((d, Some(i))) => failures.push(format!(

@@ -10,6 +10,7 @@ mod config;
 mod data_home;
 mod execute;
 mod exit;
+mod fingerprint;
 mod gate;
 mod jobs;
 mod pair;
@@ -66,7 +67,8 @@ fn set_subnormal_mode(keep: bool) {
 fn run(cli: Cli) -> Result<JobEnd> {
     match cli.command {
         Some(Command::Data(args)) => jobs::data::run(&args.into_config()),
-        Some(Command::Table(args)) => jobs::table::run(args.into_config()?),
+        Some(Command::Table(args)) => jobs::table::run(args.into_table_config()?),
+        Some(Command::Aggregate(args)) => jobs::aggregate::run(args.into_config()?),
         Some(Command::Parity(args)) => jobs::parity::run(&args.into_config()?),
         None => {
             let config = cli.run.into_config()?;

@@ -8,7 +8,7 @@ use std::sync::{Mutex, PoisonError};
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::config::JobConfig;
+use crate::config::{Common, JobConfig};
 use crate::report::files::write_json_atomically;
 use crate::status::RunEnd;
 use crate::summary::SummaryRow;
@@ -80,14 +80,15 @@ pub struct FileRecord {
 static LIVE: Mutex<Option<(PathBuf, RunRecord)>> = Mutex::new(None);
 
 impl RunRecord {
-    /// The record of a run starting now on `data` (cut to `--limit`), status `running`.
+    /// The record of a run starting now with `common` (the settings of `config`) on `data`
+    /// (cut to `--limit`), status `running`.
     pub fn new(
         config: JobConfig,
+        common: &Common,
         data: &mnist::Mnist,
         scratch_engine: Option<scratch::Engine>,
         started: &chrono::DateTime<chrono::Utc>,
     ) -> Self {
-        let common = config.common();
         RunRecord {
             status: RunEnd::Running,
             error: None,

@@ -3,20 +3,80 @@
 //! per-seed rows (`seeds.csv`) and the curves of the band plots.
 
 use anyhow::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::report::plots::SeedCurves;
-use crate::report::tables::EpochRow;
 use crate::report::{round, significant};
 use crate::status::ModelStatus;
 use crate::summary::SummaryRow;
 
-/// What one seed left behind.
+/// What one seed left behind, as statistics over seeds need it.
 pub struct SeedRun {
     pub seed: u64,
+    pub result: SeedResult,
+}
+
+/// A seed's result, saved in its folder's `seed.json`: all that seeds.csv, stats.csv and the
+/// band plots are made of, so that seeds from many machines pool as if one process ran them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeedResult {
     /// One per model, in run order.
-    pub summaries: Vec<SummaryRow>,
-    pub epochs: Vec<EpochRow>,
+    pub models: Vec<ModelResult>,
+}
+
+/// One model's result in one seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelResult {
+    pub model: String,
+    /// Whether it completed training (it may have diverged): only then does it count.
+    pub completed: bool,
+    /// As summary.csv says it (`completed`, `diverged at epoch E step S (loss L)`).
+    pub status: String,
+    pub final_test_accuracy_percent: f64,
+    pub best_test_accuracy_percent: f64,
+    pub final_train_loss: f64,
+    pub final_test_loss: f64,
+    pub seconds_per_epoch: f64,
+    pub mcnemar_exact_p_value: Option<f64>,
+    /// After each epoch, from epoch 1.
+    pub test_accuracy_percent_per_epoch: Vec<f64>,
+}
+
+impl SeedResult {
+    /// The result of a seed from its summary rows and each model's test accuracy per epoch
+    /// (in the same order).
+    pub fn new(summaries: &[SummaryRow], per_epoch: Vec<Vec<f64>>) -> SeedResult {
+        SeedResult {
+            models: summaries
+                .iter()
+                .zip(per_epoch)
+                .map(|(s, per_epoch)| ModelResult {
+                    model: s.model.clone(),
+                    completed: s.status == ModelStatus::Completed,
+                    status: s.status.to_string(),
+                    final_test_accuracy_percent: s.final_test_accuracy_percent,
+                    best_test_accuracy_percent: s.best_test_accuracy_percent,
+                    final_train_loss: s.final_train_loss,
+                    final_test_loss: s.final_test_loss,
+                    seconds_per_epoch: s.seconds_per_epoch,
+                    mcnemar_exact_p_value: s.mcnemar_exact_p_value,
+                    test_accuracy_percent_per_epoch: per_epoch,
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether two runs of the same seed computed the same, however long each took.
+    pub fn same_outcome(&self, other: &SeedResult) -> bool {
+        let untimed = |result: &SeedResult| {
+            let mut result = result.clone();
+            for model in &mut result.models {
+                model.seconds_per_epoch = 0.0;
+            }
+            result
+        };
+        untimed(self) == untimed(other)
+    }
 }
 
 /// The curves of `accuracy_over_seeds.svg`: per model, each epoch's test accuracies.
@@ -25,14 +85,16 @@ pub fn curves(labels: &[&str], runs: &[SeedRun]) -> Vec<SeedCurves> {
         .iter()
         .map(|label| {
             let mut per_epoch: Vec<(usize, Vec<f64>)> = Vec::new();
-            for row in runs
+            let models = runs
                 .iter()
-                .flat_map(|r| &r.epochs)
-                .filter(|row| row.model == *label)
-            {
-                match per_epoch.iter_mut().find(|(epoch, _)| *epoch == row.epoch) {
-                    Some((_, values)) => values.push(row.test_accuracy_percent),
-                    None => per_epoch.push((row.epoch, vec![row.test_accuracy_percent])),
+                .flat_map(|r| &r.result.models)
+                .filter(|m| m.model == *label);
+            for model in models {
+                for (index, &accuracy) in model.test_accuracy_percent_per_epoch.iter().enumerate() {
+                    match per_epoch.get_mut(index) {
+                        Some((_, values)) => values.push(accuracy),
+                        None => per_epoch.push((index + 1, vec![accuracy])),
+                    }
                 }
             }
             SeedCurves {
@@ -48,7 +110,7 @@ pub fn curves(labels: &[&str], runs: &[SeedRun]) -> Vec<SeedCurves> {
 pub struct SeedRow<'a> {
     seed: u64,
     model: &'a str,
-    status: &'a ModelStatus,
+    status: &'a str,
     final_test_accuracy_percent: f64,
     best_test_accuracy_percent: f64,
     final_train_loss: f64,
@@ -61,16 +123,16 @@ pub struct SeedRow<'a> {
 pub fn seed_rows(runs: &[SeedRun]) -> Vec<SeedRow<'_>> {
     runs.iter()
         .flat_map(|run| {
-            run.summaries.iter().map(move |s| SeedRow {
+            run.result.models.iter().map(move |m| SeedRow {
                 seed: run.seed,
-                model: &s.model,
-                status: &s.status,
-                final_test_accuracy_percent: s.final_test_accuracy_percent,
-                best_test_accuracy_percent: s.best_test_accuracy_percent,
-                final_train_loss: s.final_train_loss,
-                final_test_loss: s.final_test_loss,
-                seconds_per_epoch: s.seconds_per_epoch,
-                mcnemar_exact_p_value: s.mcnemar_exact_p_value,
+                model: &m.model,
+                status: &m.status,
+                final_test_accuracy_percent: m.final_test_accuracy_percent,
+                best_test_accuracy_percent: m.best_test_accuracy_percent,
+                final_train_loss: m.final_train_loss,
+                final_test_loss: m.final_test_loss,
+                seconds_per_epoch: m.seconds_per_epoch,
+                mcnemar_exact_p_value: m.mcnemar_exact_p_value,
             })
         })
         .collect()
@@ -80,10 +142,11 @@ pub fn seed_rows(runs: &[SeedRun]) -> Vec<SeedRow<'_>> {
 fn completed_accuracies(model: &str, runs: &[SeedRun]) -> Vec<(u64, f64)> {
     runs.iter()
         .filter_map(|run| {
-            run.summaries
+            run.result
+                .models
                 .iter()
-                .find(|s| s.model == model && s.status == ModelStatus::Completed)
-                .map(|s| (run.seed, s.final_test_accuracy_percent))
+                .find(|m| m.model == model && m.completed)
+                .map(|m| (run.seed, m.final_test_accuracy_percent))
         })
         .collect()
 }

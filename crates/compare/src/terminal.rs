@@ -367,6 +367,60 @@ pub fn print_parity(
     }
 }
 
+/// A shard with no seeds: more shards than seeds.
+pub fn print_shard_empty(shard: &sweep::Shard, seeds: usize) {
+    eprintln!("shard {shard}: no seeds to run (more shards than the {seeds} seeds)");
+}
+
+/// Which seeds this process runs, and which it skips or redoes.
+pub fn print_seed_plan(
+    shard: &sweep::Shard,
+    mine: &sweep::SeedList,
+    total: usize,
+    plan: &sweep::ResumePlan,
+) {
+    if *shard != sweep::Shard::WHOLE {
+        eprintln!("shard {shard}: seeds {mine} ({} of {total})", mine.len());
+    }
+    if let Some(skipped) = sweep::SeedList::new(plan.skip.clone()) {
+        eprintln!("skipping seeds {skipped}: already complete with the same settings");
+    }
+    if let Some(redone) = sweep::SeedList::new(plan.incomplete.clone()) {
+        eprintln!("redoing seeds {redone}: left incomplete by a stopped run");
+    }
+}
+
+/// A shard has finished its seeds: where they are, and how to pool every shard's (`seeds`
+/// the whole sweep's list, a count starting at `first`).
+pub fn print_shard_done(folder: &Path, seeds: &sweep::SeedSpec, first: u64) {
+    let expect = match seeds {
+        sweep::SeedSpec::Count(count) => {
+            format!(" --expect {first}..{}", first.saturating_add(*count))
+        }
+        ranges => format!(" --expect {ranges}"),
+    };
+    eprintln!(
+        "this shard is done; once every shard is, pool them with: compare aggregate {}{expect}",
+        folder.display()
+    );
+    print_reports(folder);
+}
+
+/// A multi-seed run stopped before any seed was complete: nothing to pool.
+pub fn print_no_seed_complete() {
+    eprintln!("no seed was complete: nothing to summarise");
+}
+
+/// What pooling left out: incomplete seed folders, and seeds outside `--expect`.
+pub fn print_pool_notes(incomplete: &[std::path::PathBuf], outside_expected: &[u64]) {
+    for folder in incomplete {
+        eprintln!("note: {} is incomplete and left out", folder.display());
+    }
+    if let Some(outside) = sweep::SeedList::new(outside_expected.to_vec()) {
+        eprintln!("note: seeds {outside} are not in --expect and left out");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::p_value_text;

@@ -12,12 +12,12 @@ use std::fmt;
 use std::str::FromStr;
 
 use contract::CLASSES;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::checksum::KnownFile;
 
 /// A dataset in MNIST's IDX format (28×28 grey images, ten classes, 60 000 + 10 000).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DatasetName {
     /// LeCun, Cortes and Burges' handwritten digits.

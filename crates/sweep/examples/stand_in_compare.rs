@@ -1,6 +1,6 @@
-//! A stand-in for `compare`'s sweep flags, built on this crate as `compare` is to be, so that
-//! the scheduler examples (`scripts/slurm-test`, `scripts/parallel-test`) run for real before
-//! `compare` has the flags. It trains nothing: a seed's "accuracy" is a function of the seed
+//! A stand-in for `compare`'s sweep flags, built on this crate as `compare` is, so that the
+//! scheduler examples (`scripts/slurm-test`, `scripts/parallel-test`) can be checked in
+//! seconds without libtorch or MNIST. It trains nothing: a seed's "accuracy" is a function of the seed
 //! and `--lr`, and `--seconds-per-seed` stands for the training time.
 //!
 //! ```text

@@ -148,6 +148,14 @@ fn first_key_difference(path: &str, ours: &Value, theirs: &Value) -> Option<Diff
                     }),
                 })
         }
+        // Lists of the same length are compared item by item (`models[1].lr`).
+        (Value::Array(ours), Value::Array(theirs)) if ours.len() == theirs.len() => ours
+            .iter()
+            .zip(theirs)
+            .enumerate()
+            .find_map(|(i, (ours, theirs))| {
+                first_key_difference(&format!("{path}[{i}]"), ours, theirs)
+            }),
         _ if ours == theirs => None,
         _ => Some(Difference {
             field: Field::Config(path.to_owned()),
@@ -251,6 +259,11 @@ pub(crate) mod tests {
         assert_eq!(
             hidden.to_string(),
             "the configuration's hidden ([500,250,100] in the first, [256,128] in the second)"
+        );
+        let width = difference(|f| f.config.hidden[1] = 200).unwrap();
+        assert_eq!(
+            width.to_string(),
+            "the configuration's hidden[1] (250 in the first, 200 in the second)"
         );
     }
 

@@ -1,8 +1,12 @@
 //! The one step from each job's flags to its plain configuration: every value that would make
 //! a meaningless run is refused here, with the fix in the message.
 
-use super::{BadFlag, CommonArgs, DataArgs, NetworkArgs, ParityArgs, RunArgs};
-use crate::config::{Common, DataConfig, Model, Network, ParityConfig, RunConfig};
+use super::{
+    AggregateArgs, BadFlag, CommonArgs, DataArgs, GateArgs, NetworkArgs, ParityArgs, RunArgs,
+};
+use crate::config::{
+    AggregateConfig, Common, DataConfig, Model, Network, ParityConfig, RunConfig, SeedsGate,
+};
 
 impl DataArgs {
     /// The data flags as configuration (every combination is valid).
@@ -44,10 +48,24 @@ impl CommonArgs {
         if self.limit == Some(0) {
             refuse!("--limit must be at least 1 image (or left out for the whole training set)");
         }
-        if let Some(seeds) = &self.seeds {
-            if seeds.list(self.seed).is_none() {
-                refuse!("--seed plus --seeds passes the largest seed: choose a smaller --seed");
+        match &self.seeds {
+            Some(spec) => match spec.seeds(self.seed) {
+                Err(sweep::SeedListError::Overflow { .. }) => {
+                    refuse!("--seed plus --seeds passes the largest seed: choose a smaller --seed")
+                }
+                Err(error) => refuse!("--seeds: {error}"),
+                Ok(list) if list.len() < 2 && self.shard.is_none() => refuse!(
+                    "--seeds needs 2 seeds or more for a spread (for a single run use --seed; a --shard may hold one)"
+                ),
+                Ok(_) => {}
+            },
+            None if self.shard.is_some() => {
+                refuse!("--shard splits the seeds of --seeds: add --seeds, e.g. --seeds 0..100")
             }
+            None if self.resume => {
+                refuse!("--resume goes on with the seeds of --seeds: add --seeds, e.g. --seeds 0..100")
+            }
+            None => {}
         }
         Ok(Common {
             epochs: self.epochs,
@@ -55,6 +73,8 @@ impl CommonArgs {
             lr: self.lr,
             seed: self.seed,
             seeds: self.seeds,
+            shard: self.shard,
+            resume: self.resume,
             shuffle: self.shuffle,
             drop_last: self.drop_last,
             threads: self.threads,
@@ -68,6 +88,16 @@ impl CommonArgs {
     }
 }
 
+impl CommonArgs {
+    /// The settings of `compare table`, which pools no shards.
+    pub fn into_table_config(self) -> Result<Common, BadFlag> {
+        if self.shard.is_some() {
+            refuse!("--shard applies to compare --seeds (pooled by compare aggregate), not to table: use --resume to go on with a stopped table --seeds");
+        }
+        self.into_config()
+    }
+}
+
 impl RunArgs {
     /// The comparison's configuration, or why it would make a meaningless run (with the fix).
     pub fn into_config(self) -> Result<RunConfig, BadFlag> {
@@ -76,12 +106,29 @@ impl RunArgs {
         if self.models.is_empty() {
             refuse!("--models needs at least one of scratch, scratch-textbook, torchref");
         }
+        let (gate, equivalence_margin) = self.gate.into_config()?;
+        if gate.max_accuracy_gap.is_some() && self.models.len() < 2 {
+            refuse!("--max-accuracy-gap compares two models: use --models scratch,torchref");
+        }
+        Ok(RunConfig {
+            network,
+            scratch_optimizer: self.scratch_optimizer,
+            torch_optimizer: self.torch_optimizer,
+            models: self.models,
+            max_accuracy_gap: gate.max_accuracy_gap,
+            min_accuracy: gate.min_accuracy,
+            equivalence_margin,
+            common,
+        })
+    }
+}
+
+impl GateArgs {
+    /// The gate and the equivalence margin, or why they make no test.
+    fn into_config(self) -> Result<(SeedsGate, f64), BadFlag> {
         if let Some(gap) = self.max_accuracy_gap {
             if !(gap.is_finite() && gap >= 0.0) {
                 refuse!("--max-accuracy-gap must be 0 or more percentage points");
-            }
-            if self.models.len() < 2 {
-                refuse!("--max-accuracy-gap compares two models: use --models scratch,torchref");
             }
         }
         if let Some(floor) = self.min_accuracy {
@@ -95,15 +142,31 @@ impl RunArgs {
                 self.equivalence_margin
             );
         }
-        Ok(RunConfig {
-            network,
-            scratch_optimizer: self.scratch_optimizer,
-            torch_optimizer: self.torch_optimizer,
-            models: self.models,
+        let gate = SeedsGate {
             max_accuracy_gap: self.max_accuracy_gap,
             min_accuracy: self.min_accuracy,
-            equivalence_margin: self.equivalence_margin,
-            common,
+        };
+        Ok((gate, self.equivalence_margin))
+    }
+}
+
+impl AggregateArgs {
+    /// What to pool and how to gate it, or why it makes no sense.
+    pub fn into_config(self) -> Result<AggregateConfig, BadFlag> {
+        if let Some(spec) = &self.expect {
+            if let Err(error) = spec.seeds(self.seed) {
+                refuse!("--expect: {error}");
+            }
+        }
+        let (gate, equivalence_margin) = self.gate.into_config()?;
+        Ok(AggregateConfig {
+            folders: self.folders,
+            expect: self.expect,
+            seed: self.seed,
+            gate,
+            equivalence_margin,
+            out: self.out,
+            pooled: None,
         })
     }
 }
@@ -195,12 +258,38 @@ mod tests {
     fn seeds_are_a_count_from_seed_or_a_list() {
         let run = parse(&["--seeds", "3", "--seed", "7"]).expect("valid");
         let seeds = run.common.seeds.expect("given");
-        assert_eq!(seeds.list(run.common.seed).expect("in range"), [7, 8, 9]);
+        assert_eq!(
+            seeds.seeds(run.common.seed).expect("in range").as_slice(),
+            [7, 8, 9]
+        );
         let run = parse(&["--seeds", "5,1,9"]).expect("valid");
         let seeds = run.common.seeds.expect("given");
-        assert_eq!(seeds.list(run.common.seed).expect("a list"), [5, 1, 9]);
+        assert_eq!(
+            seeds.seeds(run.common.seed).expect("a list").as_slice(),
+            [5, 1, 9]
+        );
+        let run = parse(&["--seeds", "0..3,10"]).expect("valid");
+        assert_eq!(
+            run.common.seed_list().expect("a list").as_slice(),
+            [0, 1, 2, 10]
+        );
         assert_eq!(run.common.data.dataset, mnist::DatasetName::Mnist);
         assert!(!run.common.data.no_checksums);
+    }
+
+    #[test]
+    fn a_shard_may_hold_a_single_seed_and_slurm_is_resolved_when_it_runs() {
+        let run = parse(&["--seeds", "3..4", "--shard", "0/2"]).expect("valid");
+        assert_eq!(run.common.seed_list().expect("a list").as_slice(), [3]);
+        assert!(run.common.seeds_into_out());
+        let run = parse(&["--seeds", "0..100", "--shard", "slurm"]).expect("valid");
+        assert_eq!(run.common.shard, Some(sweep::ShardSpec::Slurm));
+        let run = parse(&["--seeds", "0..2", "--resume"]).expect("valid");
+        assert!(run.common.seeds_into_out() && run.common.shard.is_none());
+        assert!(!parse(&["--seeds", "2"])
+            .expect("valid")
+            .common
+            .seeds_into_out());
     }
 
     #[test]
@@ -240,6 +329,13 @@ mod tests {
             (&["--seeds", "3,x"][..], "--seeds"),
             (&["--seeds", "4,5,4"][..], "--seeds"),
             (&["--seeds", "7,"][..], "--seeds"),
+            (&["--seeds", "5..5"][..], "--seeds"),
+            (&["--seeds", "5000000000"][..], "--seeds"),
+            (&["--seeds", "3..4"][..], "--seeds"),
+            (&["--shard", "0/2"][..], "--shard"),
+            (&["--resume"][..], "--resume"),
+            (&["--seeds", "0..4", "--shard", "4/4"][..], "--shard"),
+            (&["--seeds", "0..4", "--shard", "one"][..], "--shard"),
             (
                 &["--seeds", "3", "--seed", "18446744073709551614"][..],
                 "--seed",

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{Engine, Model, Optimizer, Seeds};
+use sweep::{SeedSpec, ShardSpec};
+
+use crate::config::{Engine, Model, Optimizer};
 
 /// A command line that asks for something impossible, with the fix: exit code 2, like the
 /// errors clap reports itself (unknown flags, values of the wrong type).
@@ -60,6 +62,31 @@ pub enum Command {
     /// gradients are compared (parity.csv, parity.svg); libtorch's optimiser then advances the
     /// trajectory. Exits with code 3 when a gradient differs by more than --bound.
     Parity(ParityArgs),
+    /// Pool seed folders from any number of shards or machines (`compare --seeds ... --shard
+    /// I/N --out DIR`) into one report over the seeds: seeds.csv, stats.csv, the equivalence
+    /// verdict, accuracy_over_seeds.svg, report.html, and the gate with its exit code. Refuses
+    /// folders made with other settings, and one seed found with two different results.
+    Aggregate(AggregateArgs),
+}
+
+/// What to pool, and the gate over the pooled seeds.
+#[derive(Debug, Clone, Args)]
+pub struct AggregateArgs {
+    /// Seed folders (seed-N) or folders holding them, in any order.
+    #[arg(required = true, value_name = "DIR")]
+    pub folders: Vec<PathBuf>,
+    /// The seeds that must all be there (an error names those missing): a count from --seed,
+    /// A..B (B excluded), a list, or a mix; seeds outside it are left out.
+    #[arg(long, value_name = "SEEDS")]
+    pub expect: Option<SeedSpec>,
+    /// Where a count in --expect starts.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub gate: GateArgs,
+    /// Folder under which the pooled report gets a new subfolder (never overwritten).
+    #[arg(long, default_value = "results", value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 /// Everything that defines a parity check.
@@ -156,21 +183,28 @@ pub struct RunArgs {
         default_value = "scratch,torchref"
     )]
     pub models: Vec<Model>,
+    #[command(flatten)]
+    pub gate: GateArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// The parity gate, and the equivalence test over seeds.
+#[derive(Debug, Clone, Args)]
+pub struct GateArgs {
     /// Parity gate: exit with code 3 if the final test accuracies of the two models differ by
-    /// more than this many percentage points. With --seeds: unless the whole 95% confidence
+    /// more than this many percentage points. Over seeds: unless the whole 95% confidence
     /// interval of the paired difference (scratch − torchref) lies within ±POINTS.
     #[arg(long, value_name = "POINTS")]
     pub max_accuracy_gap: Option<f64>,
     /// Parity gate: exit with code 3 if any model's final test accuracy is below this percent.
-    /// With --seeds: if any model's mean final test accuracy over the seeds is below it.
+    /// Over seeds: if any model's mean final test accuracy over the seeds is below it.
     #[arg(long, value_name = "PERCENT")]
     pub min_accuracy: Option<f64>,
-    /// With --seeds: the margin of the equivalence test (two one-sided t tests at 5%) on the
+    /// Over seeds: the margin of the equivalence test (two one-sided t tests at 5%) on the
     /// paired difference of final test accuracy, scratch − torchref.
     #[arg(long, default_value_t = 0.5, value_name = "POINTS")]
     pub equivalence_margin: f64,
-    #[command(flatten)]
-    pub common: CommonArgs,
 }
 
 /// Settings shared by a comparison run and the assignment's table.
@@ -189,11 +223,23 @@ pub struct CommonArgs {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Run everything once per seed, one seed after the other, and report mean, spread and 95%
-    /// confidence intervals: a count N (seeds --seed, --seed + 1, …) or a comma-separated list
-    /// of two or more seeds (then --seed is not used). Within a seed all models share the
-    /// initial weights and the batch order. Use with --shuffle.
-    #[arg(long, value_name = "N|LIST", value_parser = parse_seeds)]
-    pub seeds: Option<Seeds>,
+    /// confidence intervals: a count N (seeds --seed, --seed + 1, …), a range A..B (B
+    /// excluded), a comma-separated list, or a mix (0..10,20); two seeds or more, unless
+    /// --shard. Within a seed all models share the initial weights and the batch order. Use
+    /// with --shuffle.
+    #[arg(long, value_name = "N|A..B|LIST")]
+    pub seeds: Option<SeedSpec>,
+    /// With --seeds: run only this shard's seeds (those at positions I, I+N, I+2N, … of the
+    /// list), directly into --out, skipping seeds already complete there; `slurm` takes I and
+    /// N from the array job's SLURM_ARRAY_TASK_* variables. Pool the shards with `compare
+    /// aggregate`.
+    #[arg(long, value_name = "I/N|slurm")]
+    pub shard: Option<ShardSpec>,
+    /// With --seeds: write the seeds directly into --out rather than a new folder under it,
+    /// and skip those already complete there with the same settings (a stopped sweep goes on
+    /// where it stopped).
+    #[arg(long)]
+    pub resume: bool,
     /// Shuffle the training set every epoch (seeded); default is the assignment's fixed order.
     /// Recommended with --seeds: without it the seeds vary only the initial weights.
     #[arg(long)]
@@ -215,7 +261,8 @@ pub struct CommonArgs {
     pub scratch_engine: Engine,
     #[command(flatten)]
     pub data: DataArgs,
-    /// Folder under which each run gets a new subfolder of reports (never overwritten).
+    /// Folder under which each run gets a new subfolder of reports (never overwritten); with
+    /// --shard or --resume, the folder the seed folders go in.
     #[arg(long, default_value = "results", value_name = "DIR")]
     pub out: PathBuf,
     /// Train on the first N training images only (a quick run); the test set stays whole.
@@ -245,33 +292,4 @@ impl From<ActivationArg> for contract::Activation {
             ActivationArg::Relu => contract::Activation::Relu,
         }
     }
-}
-
-fn parse_seeds(text: &str) -> Result<Seeds, String> {
-    let number = |part: &str| {
-        part.trim()
-            .parse::<u64>()
-            .map_err(|_| format!("'{part}' is not a whole number ≥ 0"))
-    };
-    if !text.contains(',') {
-        return match number(text)? {
-            count if count >= 2 => Ok(Seeds::Count(count)),
-            _ => Err("needs 2 seeds or more for a spread (for a single run use --seed)".into()),
-        };
-    }
-    let seeds = text
-        .split(',')
-        .map(number)
-        .collect::<Result<Vec<u64>, _>>()?;
-    if seeds.len() < 2 {
-        return Err("a list needs 2 seeds or more".into());
-    }
-    if let Some(repeated) = seeds
-        .iter()
-        .enumerate()
-        .find_map(|(i, seed)| seeds[..i].contains(seed).then_some(seed))
-    {
-        return Err(format!("seed {repeated} is listed twice"));
-    }
-    Ok(Seeds::List(seeds))
 }

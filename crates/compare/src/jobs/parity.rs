@@ -78,6 +78,7 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
     let folder = create_run_folder(&common.out, &started)?;
     let mut record = RunRecord::new(
         JobConfig::Parity(args.clone()),
+        common,
         data,
         prepared.scratch_engine,
         &started,

@@ -1,17 +1,26 @@
 //! `compare --seeds`: the whole comparison once per seed, one seed after the other on data
-//! loaded once, each seed in its own subfolder of the usual reports. The run folder adds
-//! `seeds.csv`, `stats.csv` (mean, spread and 95% interval per model and of the paired
+//! loaded once, each seed in its own `seed-N` folder of the usual reports, complete or absent
+//! (written as `seed-N.partial`, renamed with its `seed.json` when it ends). The run folder
+//! adds `seeds.csv`, `stats.csv` (mean, spread and 95% interval per model and of the paired
 //! difference), the equivalence verdict, `accuracy_over_seeds.svg`, and the parity gate on
-//! intervals. [`run_seeds`] serves `compare table --seeds` too.
+//! intervals, made from the seed folders as `compare aggregate` makes them.
+//!
+//! With `--shard I/N` (or `slurm`) only this shard's seeds run, directly into `--out`, and
+//! nothing is pooled: `compare aggregate` does that once every shard is done. With `--shard`
+//! or `--resume`, seeds already complete in `--out` with the same fingerprint are skipped.
+//! [`run_seeds`] serves `compare table --seeds` too.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
+use sweep::{merge, FolderError, Merged, SeedList, Shard, SweepFolder};
 
-use crate::config::{JobConfig, RunConfig, Spec};
+use crate::cli::BadFlag;
+use crate::config::{JobConfig, RunConfig, SeedsGate, Spec};
 use crate::execute::{execute, write_page, RunFolder};
 use crate::exit::JobEnd;
+use crate::fingerprint::{fingerprint, SeedSettings};
 use crate::gate::{self, Verdict};
 use crate::pair::compared_pair;
 use crate::progress::Progress;
@@ -20,72 +29,158 @@ use crate::report::files::create_run_folder;
 use crate::report::page::{write_seeds_page, ExtraTable, SeedsPage};
 use crate::report::plots;
 use crate::report::tables::write_csv;
-use crate::seed_stats::{curves, seed_rows, ModelStats, PairStats, SeedRun, StatsRow};
+use crate::seed_stats::{curves, seed_rows, ModelStats, PairStats, SeedResult, SeedRun, StatsRow};
 use crate::status::RunEnd;
 use crate::terminal;
 
-/// Runs `specs` once per seed under a new run folder. Returns the folder, the seeds that
-/// finished, and how the whole run ended (interrupted: the seed under way is left out).
+/// Seed folders pooled from one folder or many.
+pub type Pooled = Merged<SeedSettings, SeedResult>;
+
+/// Runs `specs` once per seed of this shard (all of `seeds` without `--shard`), into a new run
+/// folder or, with `--shard` or `--resume`, into `--out` itself, skipping seeds complete there
+/// with the same fingerprint. Returns the folder, this shard's complete seeds as read back
+/// from their folders (`None` if there are none), and how the run ended (interrupted: the
+/// seed under way stays `.partial`).
 pub fn run_seeds(
     config: &JobConfig,
     specs: &[Spec],
-    seeds: &[u64],
-) -> Result<(PathBuf, Vec<SeedRun>, RunEnd)> {
-    let common = config.common();
+    seeds: &SeedList,
+) -> Result<(PathBuf, Option<Pooled>, RunEnd)> {
+    let common = config.common().context("a job that trains")?;
+    let shard = match &common.shard {
+        Some(spec) => spec
+            .resolve(|name| std::env::var(name).ok())
+            .map_err(|error| BadFlag(format!("--shard: {error}")))?,
+        None => Shard::WHOLE,
+    };
+    let Some(mine) = shard.select(seeds) else {
+        terminal::print_shard_empty(&shard, seeds.len());
+        return Ok((common.out.clone(), None, RunEnd::Completed));
+    };
     let prepared = crate::prepare::prepare(common, specs)?;
     if !common.shuffle {
         terminal::print_unshuffled_seeds_note();
     }
-    let folder = create_run_folder(&common.out, &chrono::Utc::now())?;
-    let mut runs = Vec::with_capacity(seeds.len());
-    for (index, &seed) in seeds.iter().enumerate() {
-        let progress = Progress::for_seed(common.log_every, index + 1, seeds.len());
+    let folder = if common.seeds_into_out() {
+        common.out.clone()
+    } else {
+        create_run_folder(&common.out, &chrono::Utc::now())?
+    };
+    let print = fingerprint(common, specs, &prepared);
+    let sweep = SweepFolder::new(&folder);
+    let plan = sweep
+        .plan::<SeedSettings, SeedResult>(mine.as_slice(), &print)
+        .map_err(|error| match error {
+            FolderError::Fingerprint { .. } => anyhow::Error::new(BadFlag(format!(
+                "--out: {error}; give another --out, or the settings it was made with"
+            ))),
+            other => anyhow::Error::new(other),
+        })?;
+    terminal::print_seed_plan(&shard, &mine, seeds.len(), &plan);
+    let mut end = RunEnd::Completed;
+    for (index, &seed) in plan.run.iter().enumerate() {
+        let progress = Progress::for_seed(common.log_every, index + 1, plan.run.len());
+        let partial = sweep.start(seed)?;
         let finished = execute(
             &prepared,
             config.for_seed(seed),
             specs.to_vec(),
-            RunFolder::Exactly(folder.join(format!("seed-{seed}"))),
+            RunFolder::Exactly(partial.dir().to_owned()),
             &progress,
         )?;
         write_page(&finished, None, None)?;
         if finished.end == RunEnd::Interrupted {
-            return Ok((folder, runs, RunEnd::Interrupted));
+            end = RunEnd::Interrupted;
+            break;
         }
-        terminal::print_seed_done(index + 1, seeds.len(), seed, &finished.summaries);
-        runs.push(SeedRun {
-            seed,
-            summaries: finished.summaries,
-            epochs: finished
-                .contenders
-                .iter()
-                .flat_map(|c| c.history.iter().cloned())
-                .collect(),
-        });
+        let per_epoch = finished
+            .contenders
+            .iter()
+            .map(|c| {
+                c.history
+                    .iter()
+                    .map(|row| row.test_accuracy_percent)
+                    .collect()
+            })
+            .collect();
+        let result = SeedResult::new(&finished.summaries, per_epoch);
+        partial.complete(&print, &result)?;
+        terminal::print_seed_done(index + 1, plan.run.len(), seed, &finished.summaries);
     }
-    Ok((folder, runs, RunEnd::Completed))
+    let complete: Vec<u64> = mine
+        .as_slice()
+        .iter()
+        .copied()
+        .filter(|&seed| sweep.seed_dir(seed).exists())
+        .collect();
+    let pooled = SeedList::new(complete)
+        .map(|complete| pool(std::slice::from_ref(&folder), Some(&complete)))
+        .transpose()?;
+    Ok((folder, pooled, end))
 }
 
-/// `compare --seeds`: the comparison per seed, then the statistics and the gate.
-pub fn run(config: &RunConfig, seeds: &[u64]) -> Result<JobEnd> {
-    let specs = config.specs();
-    let labels: Vec<&str> = specs.iter().map(|s| s.label.as_str()).collect();
-    let job = JobConfig::Run(config.clone());
-    let (folder, runs, end) = run_seeds(&job, &specs, seeds)?;
+/// Pools the seed folders under `places` (with `expect`: exactly those seeds, in its order).
+/// The same seed twice counts once if it computed the same, whatever it took.
+pub fn pool(places: &[PathBuf], expect: Option<&SeedList>) -> Result<Pooled> {
+    Ok(merge(places, expect, SeedResult::same_outcome)?)
+}
 
-    write_csv(folder.join("seeds.csv"), &seed_rows(&runs))?;
+/// The pooled seeds as statistics take them.
+pub fn seed_runs(pooled: &Pooled) -> Vec<SeedRun> {
+    pooled
+        .seeds
+        .iter()
+        .map(|s| SeedRun {
+            seed: s.seed,
+            result: s.result.clone(),
+        })
+        .collect()
+}
+
+/// `compare --seeds`: the comparison per seed, then the statistics and the gate; with
+/// `--shard`, only this shard's seeds.
+pub fn run(config: &RunConfig, seeds: &SeedList) -> Result<JobEnd> {
+    let job = JobConfig::Run(config.clone());
+    let (folder, pooled, end) = run_seeds(&job, &config.specs(), seeds)?;
+    if let (Some(_), Some(spec)) = (&config.common.shard, &config.common.seeds) {
+        terminal::print_shard_done(&folder, spec, config.common.seed);
+        return Ok(JobEnd::ungated(end));
+    }
+    let Some(pooled) = pooled else {
+        terminal::print_no_seed_complete();
+        return Ok(JobEnd::ungated(end));
+    };
+    report_over_seeds(
+        &folder,
+        job,
+        &pooled,
+        &config.gate(),
+        config.equivalence_margin,
+        end,
+    )
+}
+
+/// Writes `seeds.csv`, `stats.csv`, `accuracy_over_seeds.svg`, `run.json` and `report.html`
+/// of the `pooled` seeds into `folder`, prints the statistics and applies `gate` (on a
+/// completed run): what `compare --seeds` and `compare aggregate` both end with.
+pub fn report_over_seeds(
+    folder: &Path,
+    job: JobConfig,
+    pooled: &Pooled,
+    gate: &SeedsGate,
+    margin: f64,
+    end: RunEnd,
+) -> Result<JobEnd> {
+    let labels = pooled.fingerprint.config.labels();
+    let labels = labels.as_slice();
+    let runs = &seed_runs(pooled)[..];
+    write_csv(folder.join("seeds.csv"), &seed_rows(runs))?;
     let models: Vec<ModelStats> = labels
         .iter()
-        .map(|label| ModelStats::over(label, &runs))
+        .map(|label| ModelStats::over(label, runs))
         .collect::<Result<_>>()?;
-    let difference = compared_pair(&labels)
-        .map(|(first, second)| {
-            PairStats::over(
-                labels[first],
-                labels[second],
-                &runs,
-                config.equivalence_margin,
-            )
-        })
+    let difference = compared_pair(labels)
+        .map(|(first, second)| PairStats::over(labels[first], labels[second], runs, margin))
         .transpose()?;
     let mut rows: Vec<StatsRow> = models.iter().filter_map(ModelStats::row).collect();
     rows.extend(difference.as_ref().and_then(PairStats::row));
@@ -93,34 +188,53 @@ pub fn run(config: &RunConfig, seeds: &[u64]) -> Result<JobEnd> {
     plots::seed_band_chart(
         &folder.join("accuracy_over_seeds.svg"),
         &format!("Test accuracy per epoch over {} seeds", runs.len()),
-        &curves(&labels, &runs),
+        &curves(labels, runs),
         None,
     )?;
 
     terminal::print_stats(&models, difference.as_ref());
     let failures = match end {
-        RunEnd::Completed => gate::seeds_failures(config, &models, difference.as_ref()),
+        RunEnd::Completed => gate::seeds_failures(gate, &models, difference.as_ref()),
         _ => Vec::new(),
     };
-    let record = seeds_record(job, end, &runs, rows, failures);
-    record.write(&folder)?;
-    terminal::print_reports(&folder);
+    let mut record = seeds_record(job, end, runs, rows, failures);
+    record.seed_folders = pooled
+        .seeds
+        .iter()
+        .map(|s| seed_folder_link(folder, &s.folders[0]))
+        .collect::<Result<_>>()?;
+    record.write(folder)?;
+    terminal::print_reports(folder);
     let page = write_over_seeds_page(
-        &folder,
+        folder,
         &record,
         format!("{} over {} seeds", labels.join(" vs "), runs.len()),
         "stats.csv",
         &["accuracy_over_seeds.svg".to_owned()],
-        gate::seeds_verdict(config, &record.gate_failures),
+        gate::seeds_verdict(gate, &record.gate_failures),
     )?;
     if end == RunEnd::Completed {
-        terminal::print_gate(config.gated(), &record.gate_failures);
+        terminal::print_gate(gate.gated(), &record.gate_failures);
     }
     terminal::print_page(&page);
     Ok(JobEnd {
         run: end,
         gate_failed: !record.gate_failures.is_empty(),
     })
+}
+
+/// How the page of `folder` links to the seed folder `seed`: by its name when it lies in
+/// `folder`, else by its absolute path.
+fn seed_folder_link(folder: &Path, seed: &Path) -> Result<String> {
+    if seed.parent() == Some(folder) {
+        if let Some(name) = seed.file_name() {
+            return Ok(name.to_string_lossy().into_owned());
+        }
+    }
+    let absolute = seed
+        .canonicalize()
+        .with_context(|| format!("cannot find {}", seed.display()))?;
+    Ok(absolute.display().to_string())
 }
 
 /// The run folder's `run.json` of the seeds that ran, with `results` (rows of stats.csv or
@@ -153,10 +267,14 @@ pub fn write_over_seeds_page<R: Serialize>(
     figures: &[String],
     gate: Option<Verdict>,
 ) -> Result<PathBuf> {
+    let dataset = record
+        .config
+        .dataset()
+        .map_or("MNIST-format data", mnist::DatasetName::title);
     write_seeds_page(&SeedsPage {
         folder,
         record,
-        title: format!("{what} on {}", record.config.common().data.dataset.title()),
+        title: format!("{what} on {dataset}"),
         stats: ExtraTable::from_csv(&format!("Over the seeds ({csv})"), &folder.join(csv))?,
         figures,
         gate,

@@ -3,8 +3,9 @@
 //! spread and 95% interval, whether the assignment's figure falls inside it, and a plot per
 //! experiment of test accuracy per epoch in a band over the seeds.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
+use sweep::SeedList;
 
 use crate::config::{Common, JobConfig, Model, Spec, TableConfig};
 use crate::execute::{execute, write_page, RunFolder};
@@ -119,7 +120,7 @@ pub fn run(common: Common) -> Result<JobEnd> {
 
 /// `compare table`: the five experiments in one run.
 fn once(config: JobConfig, specs: Vec<Spec>) -> Result<JobEnd> {
-    let common = config.common().clone();
+    let common = config.common().context("a job that trains")?.clone();
     let prepared = crate::prepare::prepare(&common, &specs)?;
     let finished = execute(
         &prepared,
@@ -212,8 +213,11 @@ struct SeedsTableRow {
 }
 
 /// `compare table --seeds`: the five experiments once per seed, then their statistics.
-fn over_seeds(config: &JobConfig, specs: &[Spec], seeds: &[u64]) -> Result<JobEnd> {
-    let (folder, runs, end) = crate::jobs::seeds::run_seeds(config, specs, seeds)?;
+fn over_seeds(config: &JobConfig, specs: &[Spec], seeds: &SeedList) -> Result<JobEnd> {
+    let (folder, pooled, end) = crate::jobs::seeds::run_seeds(config, specs, seeds)?;
+    let runs = pooled
+        .as_ref()
+        .map_or_else(Vec::new, crate::jobs::seeds::seed_runs);
     let mut rows = Vec::new();
     for e in &EXPERIMENTS {
         let stats = ModelStats::over(e.label, &runs)?;

@@ -1,0 +1,37 @@
+//! `compare aggregate DIR...`: seed folders from any number of shards or machines pooled into
+//! one new run folder with the same reports, statistics and gate as a `compare --seeds` run
+//! of those seeds (`jobs::seeds::report_over_seeds` writes both). The pooling rules are the
+//! `sweep` crate's: one fingerprint for all, a seed found twice counts once if it computed
+//! the same, `--expect` names the missing seeds, and the order of the folders does not matter.
+
+use anyhow::{Context, Result};
+
+use crate::config::{AggregateConfig, JobConfig};
+use crate::exit::JobEnd;
+use crate::jobs::seeds::{pool, report_over_seeds};
+use crate::report::files::create_run_folder;
+use crate::status::RunEnd;
+use crate::terminal;
+
+pub fn run(mut config: AggregateConfig) -> Result<JobEnd> {
+    let expect = config
+        .expect
+        .as_ref()
+        .map(|spec| spec.seeds(config.seed))
+        .transpose()
+        .context("--expect")?;
+    let pooled = pool(&config.folders, expect.as_ref()).context("cannot pool the seed folders")?;
+    terminal::print_pool_notes(&pooled.incomplete, &pooled.outside_expected);
+    let folder = create_run_folder(&config.out, &chrono::Utc::now())?;
+    config.pooled = Some(pooled.fingerprint.config.clone());
+    let gate = config.gate;
+    let margin = config.equivalence_margin;
+    report_over_seeds(
+        &folder,
+        JobConfig::Aggregate(config),
+        &pooled,
+        &gate,
+        margin,
+        RunEnd::Completed,
+    )
+}
