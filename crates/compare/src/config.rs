@@ -11,8 +11,6 @@ use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 use sweep::{SeedList, SeedSpec, ShardSpec};
 
-use crate::fingerprint::SeedSettings;
-
 /// The configuration of whichever job ran, as `run.json` saves it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
@@ -353,4 +351,31 @@ fn setting_text(value: &serde_json::Value) -> String {
             .join(", "),
         other => other.to_string(),
     }
+}
+
+/// Everything in a run's configuration that decides what a seed computes. The seed, the
+/// threads, where the reports go, logging, the data folder and the gates are left out: they
+/// change where and how fast a seed runs, or what is concluded from it, not its result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeedSettings {
+    /// In run order (the order decides the compared pair when scratch and torchref are not
+    /// both there).
+    pub models: Vec<ModelSettings>,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub shuffle: bool,
+    pub drop_last: bool,
+    pub dataset: mnist::DatasetName,
+    /// Training images used (`--limit`, or the whole set): `--limit 100000` and no limit train
+    /// alike.
+    pub train_images: usize,
+}
+
+/// One model of the run: its name in the reports, which implementation, and its network and
+/// optimiser.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSettings {
+    pub label: String,
+    pub implementation: Model,
+    pub config: contract::ModelConfig,
 }

@@ -5,6 +5,7 @@
 //! This file parses the flags, picks the job and maps how it ended to an exit code; the map
 //! of the other files is in the crate's README.
 
+mod bad_flag;
 mod cli;
 mod config;
 mod data_home;
@@ -30,7 +31,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Parser;
 
-use cli::{BadFlag, Cli, Command};
+use bad_flag::BadFlag;
+use cli::{Cli, Command};
 use exit::{JobEnd, EXIT_BAD_FLAG};
 
 fn main() -> ExitCode {

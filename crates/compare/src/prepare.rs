@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use anyhow::{anyhow, Result};
 
-use crate::cli::BadFlag;
+use crate::bad_flag::BadFlag;
 use crate::config::{Common, DataConfig, Model, Spec};
 use crate::data_home;
 

@@ -1,9 +1,8 @@
 //! The one step from each job's flags to its plain configuration: every value that would make
 //! a meaningless run is refused here, with the fix in the message.
 
-use super::{
-    AggregateArgs, BadFlag, CommonArgs, DataArgs, GateArgs, NetworkArgs, ParityArgs, RunArgs,
-};
+use super::{AggregateArgs, CommonArgs, DataArgs, GateArgs, NetworkArgs, ParityArgs, RunArgs};
+use crate::bad_flag::BadFlag;
 use crate::config::{
     AggregateConfig, Common, DataConfig, Model, Network, ParityConfig, RunConfig, SeedsGate,
 };

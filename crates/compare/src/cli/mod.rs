@@ -9,23 +9,10 @@ use sweep::{SeedSpec, ShardSpec};
 
 use crate::config::{Engine, Model, Optimizer};
 
-/// A command line that asks for something impossible, with the fix: exit code 2, like the
-/// errors clap reports itself (unknown flags, values of the wrong type).
-#[derive(Debug)]
-pub struct BadFlag(pub String);
-
-impl std::fmt::Display for BadFlag {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for BadFlag {}
-
 /// Returns a [`BadFlag`] error with the formatted message.
 macro_rules! refuse {
     ($($message:tt)*) => {
-        return Err(BadFlag(format!($($message)*)))
+        return Err($crate::bad_flag::BadFlag(format!($($message)*)))
     };
 }
 

@@ -16,11 +16,12 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 use sweep::{merge, FolderError, Merged, SeedList, Shard, SweepFolder};
 
-use crate::cli::BadFlag;
+use crate::bad_flag::BadFlag;
+use crate::config::SeedSettings;
 use crate::config::{JobConfig, RunConfig, SeedsGate, Spec};
 use crate::execute::{execute, write_page, RunFolder};
 use crate::exit::JobEnd;
-use crate::fingerprint::{fingerprint, SeedSettings};
+use crate::fingerprint::fingerprint;
 use crate::gate::{self, Verdict};
 use crate::pair::compared_pair;
 use crate::progress::Progress;
