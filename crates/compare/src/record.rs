@@ -10,12 +10,14 @@ use serde::Serialize;
 
 use crate::config::JobConfig;
 use crate::report::files::write_json_atomically;
-use crate::status::RunEnd;
+use crate::status::{RunEnd, Signal};
 use crate::summary::SummaryRow;
 
 /// `run.json` of one run.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunRecord {
+    /// `status`, and the `signal` that stopped the run if one did.
+    #[serde(flatten)]
     pub status: RunEnd,
     pub error: Option<String>,
     /// The process that ran it.
@@ -75,7 +77,7 @@ pub struct FileRecord {
 }
 
 /// The `run.json` of the run in progress, while it says `running`. Every write of it holds
-/// this lock, and so does a second Ctrl-C while it marks the run `aborted` and ends the
+/// this lock, and so does a second stop signal while it marks the run `aborted` and ends the
 /// process, so no write can land after that mark.
 static LIVE: Mutex<Option<(PathBuf, RunRecord)>> = Mutex::new(None);
 
@@ -151,17 +153,20 @@ impl RunRecord {
     }
 }
 
-/// Marks the run in progress, if any, `aborted` in its `run.json` (ended at once by a second
-/// Ctrl-C), then calls `then` with how that went, still holding the lock: `then` ends the
+/// Marks the run in progress, if any, `aborted` by `signal` in its `run.json` (ended at once
+/// by a second stop signal), then calls `then` with how that went, still holding the lock: `then` ends the
 /// process, so that no write of `run.json` can follow the mark.
-pub fn abort_live(then: impl FnOnce(Result<()>)) {
+pub fn abort_live(signal: Signal, then: impl FnOnce(Result<()>)) {
     let live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
     let marked = match live.as_ref() {
         Some((path, record)) => {
             let mut record = record.clone();
             record.end(
-                RunEnd::Aborted,
-                Some("ended at once by a second Ctrl-C".to_owned()),
+                RunEnd::Aborted(signal),
+                Some(format!(
+                    "ended at once by a second stop signal ({})",
+                    signal.name()
+                )),
             );
             write_aborted(path, &record)
         }
@@ -181,7 +186,9 @@ fn write_aborted(path: &Path, record: &RunRecord) -> Result<()> {
 /// showed. Each seed's folder has its own [`RunRecord`] with versions, CPU and data.
 #[derive(Debug, Serialize)]
 pub struct SeedsRecord<R: Serialize> {
-    /// `completed`, or `interrupted` (the seeds listed finished; the next one did not).
+    /// `completed`, or `interrupted` with its `signal` (the seeds listed finished; the next
+    /// one did not).
+    #[serde(flatten)]
     pub status: RunEnd,
     pub command_line: Vec<String>,
     pub config: JobConfig,

@@ -6,6 +6,7 @@ use std::path::Path;
 use crate::gate::ParityVerdict;
 use crate::record::{cpu_model, subnormal_mode};
 use crate::seed_stats::{verdict_text, ModelStats, PairStats};
+use crate::status::Signal;
 use crate::summary::MCNEMAR_LINES;
 use crate::summary::{has_mcnemar, speed_ratio, weakest_class, Figure, SummaryLine, SummaryRow};
 use crate::train::Contender;
@@ -87,6 +88,22 @@ fn machine_line(threads: usize) -> String {
             subnormals::Mode::Keep => "kept (IEEE 754)",
         }
     )
+}
+
+/// A first stop signal: the run stops after its current step and writes its reports.
+pub fn print_stopping(signal: Signal) {
+    eprintln!(
+        "\n{}: stopping after this step and finishing the reports (a second signal, or Ctrl-C again, quits at once)",
+        signal.name()
+    );
+}
+
+/// A second stop signal: the process ends at once.
+pub fn print_aborted(signal: Signal) {
+    eprintln!(
+        "\naborted by a second signal ({}): run.json says so; the reports of this run are incomplete",
+        signal.name()
+    );
 }
 
 /// A run's reports are complete in `folder`.

@@ -102,7 +102,7 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
         let mut reports: Vec<StepReport> = Vec::with_capacity(args.steps);
         let (clock, mut loss_sum) = (std::time::Instant::now(), 0.0);
         for step in 0..args.steps {
-            if crate::stop::requested() {
+            if crate::stop::requested().is_some() {
                 break;
             }
             let (epoch, index) = (step / per_epoch, step % per_epoch);
@@ -149,11 +149,7 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
 
     let verdict = gate::parity_verdict(&reports, args.bound);
     terminal::print_parity(&worst_per_layer(&reports), &verdict, args.candidate.name());
-    let end = if crate::stop::requested() {
-        RunEnd::Interrupted
-    } else {
-        RunEnd::Completed
-    };
+    let end = crate::stop::requested().map_or(RunEnd::Completed, RunEnd::Interrupted);
     record.end(end, None);
     record.write(&folder)?;
     write_json_atomically(&folder.join("verdict.json"), &verdict)?;

@@ -7,7 +7,6 @@ use crate::config::{JobConfig, RunConfig};
 use crate::execute::{execute, write_page, RunFolder};
 use crate::exit::JobEnd;
 use crate::progress::Progress;
-use crate::status::RunEnd;
 use crate::{gate, terminal};
 
 pub fn run(config: &RunConfig) -> Result<JobEnd> {
@@ -28,9 +27,9 @@ pub fn run(config: &RunConfig) -> Result<JobEnd> {
         &finished.folder,
         common.threads,
     );
-    if finished.end == RunEnd::Interrupted {
+    if finished.end.is_interrupted() {
         terminal::print_page(&write_page(&finished, None, None)?);
-        return Ok(JobEnd::ungated(RunEnd::Interrupted));
+        return Ok(JobEnd::ungated(finished.end));
     }
     let failures = gate::run_failures(config, &finished.contenders);
     terminal::print_gate(config.gated(), &failures);

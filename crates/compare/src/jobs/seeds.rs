@@ -48,8 +48,8 @@ pub fn run_seeds(
             &progress,
         )?;
         write_page(&finished, None, None)?;
-        if finished.end == RunEnd::Interrupted {
-            return Ok((folder, runs, RunEnd::Interrupted));
+        if finished.end.is_interrupted() {
+            return Ok((folder, runs, finished.end));
         }
         terminal::print_seed_done(index + 1, seeds.len(), seed, &finished.summaries);
         runs.push(SeedRun {
