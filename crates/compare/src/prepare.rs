@@ -70,6 +70,15 @@ pub fn prepare(common: &Common, specs: &[Spec]) -> Result<Prepared> {
     if let Some(n) = common.limit.filter(|&n| n < data.train.len()) {
         data.train = data.train.head(n);
     }
+    if common.drop_last && data.train.len() < common.batch_size {
+        return Err(BadFlag(format!(
+            "--drop-last with --batch-size {} leaves no training step on {} training images: \
+             lower --batch-size, raise --limit or leave out --drop-last",
+            common.batch_size,
+            data.train.len()
+        ))
+        .into());
+    }
     scratch::set_threads(common.threads);
     torchref::set_threads(common.threads);
     crate::stop::install()?;
