@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::config::JobConfig;
@@ -143,13 +143,33 @@ impl RunRecord {
         self.ended_at = Some(chrono::Utc::now().to_rfc3339());
     }
 
-    /// Writes `folder/run.json`, and keeps it as the run in progress while it says `running`.
+    /// Writes `folder/run.json`, and keeps it as the run in progress while it says `running`,
+    /// with room reserved on disk for its last write ([`Reserve`]).
     pub fn write(&self, folder: &Path) -> Result<()> {
         let path = folder.join("run.json");
         let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
-        write_json_atomically(&path, self)?;
+        if self.status == RunEnd::Running {
+            write_json_atomically(&path, self)?;
+            Reserve::keep(folder)?;
+        } else {
+            Reserve::release(folder);
+            write_json_atomically(&path, self)?;
+        }
         *live = (self.status == RunEnd::Running).then(|| (path, self.clone()));
         Ok(())
+    }
+
+    /// Ends the record `failed` with `error` and writes it; returns the error to report, which
+    /// also says so when even `run.json` could not be written (a full disk, say).
+    pub fn fail(&mut self, folder: &Path, error: anyhow::Error) -> anyhow::Error {
+        self.end(RunEnd::Failed, Some(format!("{error:#}")));
+        match self.write(folder) {
+            Ok(()) => error,
+            Err(unwritten) => anyhow::anyhow!(
+                "{error:#}; run.json still says running, as it could not be marked failed: \
+                 {unwritten:#}"
+            ),
+        }
     }
 }
 
@@ -175,9 +195,41 @@ pub fn abort_live(signal: Signal, then: impl FnOnce(Result<()>)) {
     then(marked);
 }
 
+/// Room on disk for the last write of `run.json`, held in a hidden file of the run folder
+/// while the run says `running`, and given back just before that write: a run that fills
+/// the disk can still say `failed`.
+struct Reserve;
+
+impl Reserve {
+    /// Twice the largest `run.json` (a few kB), as its atomic rewrite needs both at once.
+    const BYTES: usize = 32 * 1024;
+
+    fn path(folder: &Path) -> PathBuf {
+        folder.join(".run.json.reserve")
+    }
+
+    /// Writes the reserve, if it is not there yet (real bytes: a sparse file holds no room).
+    fn keep(folder: &Path) -> Result<()> {
+        let path = Reserve::path(folder);
+        if !path.exists() {
+            std::fs::write(&path, vec![0_u8; Reserve::BYTES])
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Frees the room for the last write; a reserve already gone is no error.
+    fn release(folder: &Path) {
+        let _ = std::fs::remove_file(Reserve::path(folder));
+    }
+}
+
 /// An aborted `run.json` has always had its fields in alphabetical order (it was rewritten
 /// through `serde_json::Value`); written the same way, it stays byte for byte as it was.
 fn write_aborted(path: &Path, record: &RunRecord) -> Result<()> {
+    if let Some(folder) = path.parent() {
+        Reserve::release(folder);
+    }
     let value: serde_json::Value = serde_json::from_str(&serde_json::to_string(record)?)?;
     write_json_atomically(path, &value)
 }

@@ -962,3 +962,52 @@ fn a_second_signal_ends_at_once_and_run_json_says_aborted() {
     assert_eq!(record["signal"], "SIGTERM", "{record}");
     assert!(record["ended_at"].is_string(), "{record}");
 }
+
+/// Unmounts the tmpfs at its path when dropped, pass or fail.
+struct Mounted(PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+#[ignore = "mounts a 150 KB tmpfs, so needs root: cargo test -- --ignored"]
+fn a_full_disk_is_one_line_naming_the_file_and_run_json_says_failed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let status = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=150k", "tmpfs"])
+        .arg(dir.path())
+        .status()
+        .expect("mount runs");
+    assert!(status.success(), "cannot mount a tmpfs (not root?)");
+    let mounted = Mounted(dir.path().to_owned());
+    let output = run(&mounted.0, &["--epochs", "1", "--limit", "640"]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    let error = message
+        .lines()
+        .find(|line| line.starts_with("error: "))
+        .expect("an error line");
+    assert!(
+        error.contains("No space left on device") && error.contains(&*mounted.0.to_string_lossy()),
+        "{message}"
+    );
+    assert!(
+        !error.contains("Os {") && !error.contains("kind:"),
+        "no Debug dump: {error}"
+    );
+    assert_eq!(
+        message.lines().filter(|l| l.starts_with("error")).count(),
+        1
+    );
+    let record = run_json(&run_folder(&mounted.0));
+    assert_eq!(record["status"], "failed", "{record}");
+    assert!(
+        record["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("No space left on device")),
+        "{record}"
+    );
+}

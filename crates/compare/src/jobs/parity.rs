@@ -139,12 +139,7 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
     });
     let reports = match steps {
         Ok(reports) => reports,
-        Err(error) => {
-            record.end(RunEnd::Failed, Some(format!("{error:#}")));
-            // The run's error is what the user needs; a second one writing run.json would hide it.
-            let _ = record.write(&folder);
-            return Err(error);
-        }
+        Err(error) => return Err(record.fail(&folder, error)),
     };
 
     let verdict = gate::parity_verdict(&reports, args.bound);
