@@ -1011,3 +1011,132 @@ fn a_full_disk_is_one_line_naming_the_file_and_run_json_says_failed() {
         "{record}"
     );
 }
+
+/// The `<testsuites>` of a JUnit file as CI reads it: per case its name and, if it failed,
+/// its failure message; the counts on `testsuites` and `testsuite` checked against them.
+fn junit_cases(path: &Path) -> Vec<(String, Option<String>)> {
+    let text = std::fs::read_to_string(path).expect("the JUnit file exists");
+    let document = roxmltree::Document::parse(&text).expect("well-formed XML");
+    let root = document.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let suites: Vec<_> = root
+        .children()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .collect();
+    assert_eq!(suites.len(), 1);
+    let cases: Vec<(String, Option<String>)> = (suites[0].children())
+        .filter(|n| n.has_tag_name("testcase"))
+        .map(|case| {
+            let failure = case.children().find(|n| n.has_tag_name("failure"));
+            let name = case.attribute("name").expect("a name").to_owned();
+            (
+                name,
+                failure.map(|f| f.attribute("message").expect("a message").to_owned()),
+            )
+        })
+        .collect();
+    let failed = cases.iter().filter(|c| c.1.is_some()).count().to_string();
+    let count = cases.len().to_string();
+    for element in [root, suites[0]] {
+        assert_eq!(element.attribute("tests"), Some(count.as_str()));
+        assert_eq!(element.attribute("failures"), Some(failed.as_str()));
+    }
+    assert!(suites[0].attribute("name").is_some());
+    cases
+}
+
+#[test]
+fn junit_has_a_case_per_gate_and_the_step_summary_the_table() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let junit = out.path().join("gates.xml");
+    let summary = out.path().join("summary.md");
+    let args = [
+        "--epochs",
+        "1",
+        "--limit",
+        "640",
+        "--min-accuracy",
+        "99.9",
+        "--max-accuracy-gap",
+        "100",
+        "--junit",
+    ];
+    let junit_flag = junit.to_str().expect("a UTF-8 temp path");
+    let output = compare(
+        &out.path().join("runs"),
+        &[&args[..], &[junit_flag]].concat(),
+    )
+    .env("GITHUB_STEP_SUMMARY", &summary)
+    .output()
+    .expect("starts");
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let cases = junit_cases(&junit);
+    let names: Vec<&str> = cases.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "every model completed",
+            "minimum accuracy (--min-accuracy)",
+            "accuracy gap (--max-accuracy-gap)"
+        ]
+    );
+    assert_eq!((cases[0].1.as_deref(), cases[2].1.as_deref()), (None, None));
+    let failure = cases[1].1.as_deref().expect("the floor fails");
+    // The terminal's verdict lines, both models below the floor, joined in one message.
+    let terminal: Vec<String> = (stderr(&output).lines())
+        .filter(|l| l.starts_with("parity gate failed: "))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(terminal.len(), 2, "{}", stderr(&output));
+    assert_eq!(failure, terminal.join("; "));
+    let markdown = std::fs::read_to_string(&summary).expect("the step summary");
+    let folder = run_folder(&out.path().join("runs"));
+    let (_, rows) = csv_rows(&folder.join("summary.csv"));
+    assert!(
+        markdown.contains("| final test accuracy (%) |"),
+        "{markdown}"
+    );
+    assert!(markdown.contains(&terminal[0]), "{markdown}");
+    assert!(
+        markdown.contains(&folder.join("report.html").display().to_string()),
+        "{markdown}"
+    );
+    assert_eq!(rows.len(), 2);
+
+    let parity = tempfile::tempdir().expect("temp dir");
+    let junit = parity.path().join("parity.xml");
+    let args = [
+        "parity", "--steps", "2", "--hidden", "32,16", "--limit", "640", "--bound", "1e-12",
+        "--junit",
+    ];
+    let junit_flag = junit.to_str().expect("a UTF-8 temp path");
+    let output = compare(
+        &parity.path().join("runs"),
+        &[&args[..], &[junit_flag]].concat(),
+    )
+    .output()
+    .expect("starts");
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let cases = junit_cases(&junit);
+    let names: Vec<&str> = cases.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "layer 1 weight",
+            "layer 1 bias",
+            "layer 2 weight",
+            "layer 2 bias",
+            "layer 3 weight",
+            "layer 3 bias"
+        ]
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let verdict = stdout
+        .lines()
+        .find(|l| l.starts_with("parity: "))
+        .expect("a verdict line");
+    assert!(
+        cases.iter().any(|c| c.1.as_deref() == Some(verdict)),
+        "one case fails with the terminal's verdict line {verdict}: {cases:?}"
+    );
+}

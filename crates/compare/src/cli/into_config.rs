@@ -64,6 +64,7 @@ impl CommonArgs {
             out: self.out,
             limit: self.limit,
             log_every: self.log_every,
+            junit: self.junit,
         })
     }
 }

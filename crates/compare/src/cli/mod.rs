@@ -229,6 +229,10 @@ pub struct CommonArgs {
     /// Without a terminal, print a progress line every N steps (and one per epoch).
     #[arg(long, default_value_t = 200, value_name = "STEPS")]
     pub log_every: usize,
+    /// Also write the gates as JUnit XML to FILE, for CI: one test case per gate
+    /// (--min-accuracy, --max-accuracy-gap), or per layer and tensor with `parity`.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 fn default_threads() -> usize {

@@ -148,6 +148,9 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
     record.end(end, None);
     record.write(&folder)?;
     write_json_atomically(&folder.join("verdict.json"), &verdict)?;
+    if let Some(path) = &common.junit {
+        crate::report::junit::write_parity(path, args.candidate.name(), &reports, args.bound)?;
+    }
     terminal::print_reports_written(&folder);
     Ok(JobEnd {
         run: end,
