@@ -43,7 +43,7 @@ pub fn run(config: &RunConfig) -> Result<JobEnd> {
         junit::write_gates(path, &checks)?;
     }
     let verdict = gate::run_verdict(config, &failures);
-    let verdict_lines = verdict.as_ref().map(|v| gate_lines(v)).unwrap_or_default();
+    let verdict_lines = verdict.as_ref().map(gate_lines).unwrap_or_default();
     let page = write_page(&finished, verdict, None)?;
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
         let markdown = terminal::step_summary(
