@@ -1045,10 +1045,22 @@ fn junit_cases(path: &Path) -> Vec<(String, Option<String>)> {
     cases
 }
 
+/// `compare args --junit out/junit.xml` into `out/runs`; the command and the JUnit file.
+fn compare_with_junit(out: &Path, args: &[&str]) -> (Command, PathBuf) {
+    let junit = out.join("junit.xml");
+    let flag = junit.to_str().expect("a UTF-8 temp path").to_owned();
+    let command = compare(&out.join("runs"), &[args, &["--junit", &flag]].concat());
+    (command, junit)
+}
+
+/// The names of the cases, in order.
+fn case_names(cases: &[(String, Option<String>)]) -> Vec<&str> {
+    cases.iter().map(|c| c.0.as_str()).collect()
+}
+
 #[test]
 fn junit_has_a_case_per_gate_and_the_step_summary_the_table() {
     let out = tempfile::tempdir().expect("temp dir");
-    let junit = out.path().join("gates.xml");
     let summary = out.path().join("summary.md");
     let args = [
         "--epochs",
@@ -1059,21 +1071,16 @@ fn junit_has_a_case_per_gate_and_the_step_summary_the_table() {
         "99.9",
         "--max-accuracy-gap",
         "100",
-        "--junit",
     ];
-    let junit_flag = junit.to_str().expect("a UTF-8 temp path");
-    let output = compare(
-        &out.path().join("runs"),
-        &[&args[..], &[junit_flag]].concat(),
-    )
-    .env("GITHUB_STEP_SUMMARY", &summary)
-    .output()
-    .expect("starts");
+    let (mut command, junit) = compare_with_junit(out.path(), &args);
+    let output = command
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .expect("starts");
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     let cases = junit_cases(&junit);
-    let names: Vec<&str> = cases.iter().map(|c| c.0.as_str()).collect();
     assert_eq!(
-        names,
+        case_names(&cases),
         [
             "every model completed",
             "minimum accuracy (--min-accuracy)",
@@ -1089,38 +1096,30 @@ fn junit_has_a_case_per_gate_and_the_step_summary_the_table() {
         .collect();
     assert_eq!(terminal.len(), 2, "{}", stderr(&output));
     assert_eq!(failure, terminal.join("; "));
+
     let markdown = std::fs::read_to_string(&summary).expect("the step summary");
     let folder = run_folder(&out.path().join("runs"));
-    let (_, rows) = csv_rows(&folder.join("summary.csv"));
-    assert!(
-        markdown.contains("| final test accuracy (%) |"),
-        "{markdown}"
-    );
+    let (header, rows) = csv_rows(&folder.join("summary.csv"));
+    let accuracy = column(&header, "final_test_accuracy_percent");
+    let figures: Vec<String> = (rows.iter())
+        .map(|row| format!("{:.2}", row[accuracy].parse::<f64>().expect("a number")))
+        .collect();
+    let table_row = format!("| final test accuracy (%) | {} |", figures.join(" | "));
+    assert!(markdown.contains(&table_row), "{table_row} in {markdown}");
     assert!(markdown.contains(&terminal[0]), "{markdown}");
-    assert!(
-        markdown.contains(&folder.join("report.html").display().to_string()),
-        "{markdown}"
-    );
-    assert_eq!(rows.len(), 2);
+    let page = folder.join("report.html").display().to_string();
+    assert!(markdown.contains(&page), "{markdown}");
 
     let parity = tempfile::tempdir().expect("temp dir");
-    let junit = parity.path().join("parity.xml");
     let args = [
         "parity", "--steps", "2", "--hidden", "32,16", "--limit", "640", "--bound", "1e-12",
-        "--junit",
     ];
-    let junit_flag = junit.to_str().expect("a UTF-8 temp path");
-    let output = compare(
-        &parity.path().join("runs"),
-        &[&args[..], &[junit_flag]].concat(),
-    )
-    .output()
-    .expect("starts");
+    let (mut command, junit) = compare_with_junit(parity.path(), &args);
+    let output = command.output().expect("starts");
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     let cases = junit_cases(&junit);
-    let names: Vec<&str> = cases.iter().map(|c| c.0.as_str()).collect();
     assert_eq!(
-        names,
+        case_names(&cases),
         [
             "layer 1 weight",
             "layer 1 bias",
