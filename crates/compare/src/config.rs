@@ -130,6 +130,9 @@ pub struct Common {
     pub out: PathBuf,
     pub limit: Option<usize>,
     pub log_every: usize,
+    /// `--junit`: where to write the gates as JUnit XML (left out of `run.json` when unset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub junit: Option<PathBuf>,
 }
 
 impl Common {

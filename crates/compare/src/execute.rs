@@ -169,10 +169,7 @@ fn train_recorded(
         }
         Err(error) => {
             record.models = contenders.iter().map(SummaryRow::of).collect();
-            record.end(RunEnd::Failed, Some(format!("{error:#}")));
-            // The run's error is what the user needs; a second one writing run.json would hide it.
-            let _ = record.write(&folder);
-            Err(error)
+            Err(record.fail(&folder, error))
         }
     }
 }

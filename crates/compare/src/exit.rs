@@ -10,8 +10,6 @@ pub const EXIT_BAD_FLAG: u8 = 2;
 /// Exit code when a gate fails (`--max-accuracy-gap`, `--min-accuracy`, or `compare parity`'s
 /// bound): distinct from 1, a crash or bad input.
 pub const EXIT_GATE_FAILED: u8 = 3;
-/// Exit code after Ctrl-C, as a shell reports a process ended by SIGINT.
-pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// How a job ended: how its run ended, and whether a gate it applied failed.
 #[derive(Debug, Clone, Copy)]
@@ -30,11 +28,13 @@ impl JobEnd {
     }
 
     /// A failed gate wins over an interruption: what was compared before it already failed.
+    /// A run stopped by a signal exits as a shell reports a process that signal ended:
+    /// 128 + its number (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP).
     pub fn exit_code(self) -> ExitCode {
         if self.gate_failed {
             ExitCode::from(EXIT_GATE_FAILED)
-        } else if self.run == RunEnd::Interrupted {
-            ExitCode::from(EXIT_INTERRUPTED)
+        } else if let RunEnd::Interrupted(signal) = self.run {
+            ExitCode::from(signal.exit_code())
         } else {
             ExitCode::SUCCESS
         }

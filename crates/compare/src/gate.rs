@@ -2,7 +2,7 @@
 //! (`--max-accuracy-gap`, `--min-accuracy`), the same on intervals over seeds, and the bound
 //! of `compare parity`. Each says why it failed, line by line, for the terminal and the page.
 
-use parity::{Finding, StepReport};
+use parity::{Finding, StepReport, TensorReport};
 use serde::Serialize;
 
 use crate::config::{RunConfig, SeedsGate};
@@ -43,15 +43,55 @@ pub fn run_verdict(config: &RunConfig, failures: &[String]) -> Option<Verdict> {
     })
 }
 
-/// Why the parity gate fails, if it does (empty when it passes or is not asked for).
-pub fn run_failures(config: &RunConfig, contenders: &[Contender]) -> Vec<String> {
-    let mut failures = Vec::new();
-    for c in contenders {
-        if config.gated() && c.status != ModelStatus::Completed {
-            failures.push(format!("{} did not complete: {}", c.label, c.status));
+/// One gate of a run, as CI lists it (a test case of `--junit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// Every model completed (checked whenever another gate is asked for).
+    Completion,
+    /// `--min-accuracy`.
+    MinimumAccuracy,
+    /// `--max-accuracy-gap`.
+    AccuracyGap,
+}
+
+impl Gate {
+    pub fn name(self) -> &'static str {
+        match self {
+            Gate::Completion => "every model completed",
+            Gate::MinimumAccuracy => "minimum accuracy (--min-accuracy)",
+            Gate::AccuracyGap => "accuracy gap (--max-accuracy-gap)",
         }
     }
+}
+
+/// A gate that was asked for, and why it failed (empty when it passed).
+pub struct GateCheck {
+    pub gate: Gate,
+    pub failures: Vec<String>,
+}
+
+/// Why the parity gate fails, if it does (empty when it passes or is not asked for).
+pub fn failures(checks: &[GateCheck]) -> Vec<String> {
+    checks
+        .iter()
+        .flat_map(|c| c.failures.iter().cloned())
+        .collect()
+}
+
+/// Each gate of one run that was asked for, in the order the terminal lists failures.
+pub fn run_checks(config: &RunConfig, contenders: &[Contender]) -> Vec<GateCheck> {
+    let mut checks = Vec::new();
+    if config.gated() {
+        checks.push(GateCheck {
+            gate: Gate::Completion,
+            failures: (contenders.iter())
+                .filter(|c| c.status != ModelStatus::Completed)
+                .map(|c| format!("{} did not complete: {}", c.label, c.status))
+                .collect(),
+        });
+    }
     if let Some(floor) = config.min_accuracy {
+        let mut failures = Vec::new();
         for c in contenders {
             let accuracy = c.final_test_accuracy().unwrap_or(f64::NAN);
             if accuracy.is_nan() || accuracy < floor {
@@ -61,8 +101,13 @@ pub fn run_failures(config: &RunConfig, contenders: &[Contender]) -> Vec<String>
                 ));
             }
         }
+        checks.push(GateCheck {
+            gate: Gate::MinimumAccuracy,
+            failures,
+        });
     }
     if let Some(max_gap) = config.max_accuracy_gap {
+        let mut failures = Vec::new();
         let accuracy = |name: &str| {
             contenders
                 .iter()
@@ -77,8 +122,12 @@ pub fn run_failures(config: &RunConfig, contenders: &[Contender]) -> Vec<String>
                 "test accuracies differ by {gap:.2} points (scratch {scratch:.2}%, torchref {torch:.2}%), more than the allowed {max_gap}"
             ));
         }
+        checks.push(GateCheck {
+            gate: Gate::AccuracyGap,
+            failures,
+        });
     }
-    failures
+    checks
 }
 
 /// The page's verdict on the gate over seeds: passed when it was asked for and nothing failed.
@@ -148,19 +197,35 @@ pub struct ParityVerdict {
     pub kink_units: usize,
 }
 
+/// Where a tensor's gradient departs: the step (from 1), the layer, and by how much.
+pub fn tensor_finding(step: usize, t: &TensorReport) -> String {
+    format!(
+        "step {step}, layer {} {}: gradient differs by {:.2e} of its largest |gradient| (cosine {:.6})",
+        t.layer + 1,
+        t.tensor.name(),
+        t.difference.max_rel,
+        t.difference.cosine
+    )
+}
+
+/// The verdict line of a parity check that found `finding` over `bound`.
+pub fn departs_line(candidate: &str, bound: f64, finding: &str) -> String {
+    format!("parity: {candidate} departs from torchref beyond the bound {bound:.0e}: {finding}")
+}
+
+/// The verdict line of a failed run gate, as the terminal prints it.
+pub fn failed_line(failure: &str) -> String {
+    format!("parity gate failed: {failure}")
+}
+
 /// The parity check's verdict: the first step, layer and tensor (or loss) over `bound`.
 pub fn parity_verdict(reports: &[StepReport], bound: f64) -> ParityVerdict {
     let first_over_bound = reports.iter().enumerate().find_map(|(step, report)| {
         report.over_bound(bound).map(|finding| match finding {
-            Finding::Tensor(t) => format!(
-                "step {}, layer {} {}: gradient differs by {:.2e} of its largest |gradient| (cosine {:.6})",
-                step + 1,
-                t.layer + 1,
-                t.tensor.name(),
-                t.difference.max_rel,
-                t.difference.cosine
-            ),
-            Finding::Loss(rel) => format!("step {}, the loss: differs by {rel:.2e} relative", step + 1),
+            Finding::Tensor(t) => tensor_finding(step + 1, t),
+            Finding::Loss(rel) => {
+                format!("step {}, the loss: differs by {rel:.2e} relative", step + 1)
+            }
         })
     });
     ParityVerdict {

@@ -1,6 +1,6 @@
 //! What every run of a process shares, made once before the first: the torch device and the
 //! scratch engine checked, the data read and verified (with advice on the flags that help when
-//! it cannot be), the threads set and the Ctrl-C handler installed.
+//! it cannot be), the threads set and the handler of stop signals (SIGINT, SIGTERM, SIGHUP) installed.
 
 use std::rc::Rc;
 
@@ -48,7 +48,7 @@ pub fn load_data(config: &DataConfig) -> Result<mnist::Mnist> {
 }
 
 /// Checks the device and the engine of the models to run, loads the data, sets the threads
-/// and installs the Ctrl-C handler: once per process, before the first run.
+/// and installs the handler of stop signals: once per process, before the first run.
 pub fn prepare(common: &Common, specs: &[Spec]) -> Result<Prepared> {
     // Checked before the data, which may take a download.
     let runs = |model: Model| specs.iter().any(|s| s.implementation == model);
@@ -69,6 +69,15 @@ pub fn prepare(common: &Common, specs: &[Spec]) -> Result<Prepared> {
     let mut data = load_data(&common.data)?;
     if let Some(n) = common.limit.filter(|&n| n < data.train.len()) {
         data.train = data.train.head(n);
+    }
+    if common.drop_last && data.train.len() < common.batch_size {
+        return Err(BadFlag(format!(
+            "--drop-last with --batch-size {} leaves no training step on {} training images: \
+             lower --batch-size, raise --limit or leave out --drop-last",
+            common.batch_size,
+            data.train.len()
+        ))
+        .into());
     }
     scratch::set_threads(common.threads);
     torchref::set_threads(common.threads);

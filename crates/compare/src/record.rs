@@ -5,17 +5,19 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::config::{Common, JobConfig};
 use crate::report::files::write_json_atomically;
-use crate::status::RunEnd;
+use crate::status::{RunEnd, Signal};
 use crate::summary::SummaryRow;
 
 /// `run.json` of one run.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunRecord {
+    /// `status`, and the `signal` that stopped the run if one did.
+    #[serde(flatten)]
     pub status: RunEnd,
     pub error: Option<String>,
     /// The process that ran it.
@@ -75,7 +77,7 @@ pub struct FileRecord {
 }
 
 /// The `run.json` of the run in progress, while it says `running`. Every write of it holds
-/// this lock, and so does a second Ctrl-C while it marks the run `aborted` and ends the
+/// this lock, and so does a second stop signal while it marks the run `aborted` and ends the
 /// process, so no write can land after that mark.
 static LIVE: Mutex<Option<(PathBuf, RunRecord)>> = Mutex::new(None);
 
@@ -142,27 +144,50 @@ impl RunRecord {
         self.ended_at = Some(chrono::Utc::now().to_rfc3339());
     }
 
-    /// Writes `folder/run.json`, and keeps it as the run in progress while it says `running`.
+    /// Writes `folder/run.json`, and keeps it as the run in progress while it says `running`,
+    /// with room reserved on disk for its last write ([`Reserve`]).
     pub fn write(&self, folder: &Path) -> Result<()> {
         let path = folder.join("run.json");
         let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
-        write_json_atomically(&path, self)?;
+        if self.status == RunEnd::Running {
+            write_json_atomically(&path, self)?;
+            Reserve::keep(folder)?;
+        } else {
+            Reserve::release(folder);
+            write_json_atomically(&path, self)?;
+        }
         *live = (self.status == RunEnd::Running).then(|| (path, self.clone()));
         Ok(())
     }
+
+    /// Ends the record `failed` with `error` and writes it; returns the error to report, which
+    /// also says so when even `run.json` could not be written (a full disk, say).
+    pub fn fail(&mut self, folder: &Path, error: anyhow::Error) -> anyhow::Error {
+        self.end(RunEnd::Failed, Some(format!("{error:#}")));
+        match self.write(folder) {
+            Ok(()) => error,
+            Err(unwritten) => anyhow::anyhow!(
+                "{error:#}; run.json still says running, as it could not be marked failed: \
+                 {unwritten:#}"
+            ),
+        }
+    }
 }
 
-/// Marks the run in progress, if any, `aborted` in its `run.json` (ended at once by a second
-/// Ctrl-C), then calls `then` with how that went, still holding the lock: `then` ends the
+/// Marks the run in progress, if any, `aborted` by `signal` in its `run.json` (ended at once
+/// by a second stop signal), then calls `then` with how that went, still holding the lock: `then` ends the
 /// process, so that no write of `run.json` can follow the mark.
-pub fn abort_live(then: impl FnOnce(Result<()>)) {
+pub fn abort_live(signal: Signal, then: impl FnOnce(Result<()>)) {
     let live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
     let marked = match live.as_ref() {
         Some((path, record)) => {
             let mut record = record.clone();
             record.end(
-                RunEnd::Aborted,
-                Some("ended at once by a second Ctrl-C".to_owned()),
+                RunEnd::Aborted(signal),
+                Some(format!(
+                    "ended at once by a second stop signal ({})",
+                    signal.name()
+                )),
             );
             write_aborted(path, &record)
         }
@@ -171,9 +196,41 @@ pub fn abort_live(then: impl FnOnce(Result<()>)) {
     then(marked);
 }
 
+/// Room on disk for the last write of `run.json`, held in a hidden file of the run folder
+/// while the run says `running`, and given back just before that write: a run that fills
+/// the disk can still say `failed`.
+struct Reserve;
+
+impl Reserve {
+    /// Twice the largest `run.json` (a few kB), as its atomic rewrite needs both at once.
+    const BYTES: usize = 32 * 1024;
+
+    fn path(folder: &Path) -> PathBuf {
+        folder.join(".run.json.reserve")
+    }
+
+    /// Writes the reserve, if it is not there yet (real bytes: a sparse file holds no room).
+    fn keep(folder: &Path) -> Result<()> {
+        let path = Reserve::path(folder);
+        if !path.exists() {
+            std::fs::write(&path, vec![0_u8; Reserve::BYTES])
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Frees the room for the last write; a reserve already gone is no error.
+    fn release(folder: &Path) {
+        let _ = std::fs::remove_file(Reserve::path(folder));
+    }
+}
+
 /// An aborted `run.json` has always had its fields in alphabetical order (it was rewritten
 /// through `serde_json::Value`); written the same way, it stays byte for byte as it was.
 fn write_aborted(path: &Path, record: &RunRecord) -> Result<()> {
+    if let Some(folder) = path.parent() {
+        Reserve::release(folder);
+    }
     let value: serde_json::Value = serde_json::from_str(&serde_json::to_string(record)?)?;
     write_json_atomically(path, &value)
 }
@@ -182,7 +239,9 @@ fn write_aborted(path: &Path, record: &RunRecord) -> Result<()> {
 /// showed. Each seed's folder has its own [`RunRecord`] with versions, CPU and data.
 #[derive(Debug, Serialize)]
 pub struct SeedsRecord<R: Serialize> {
-    /// `completed`, or `interrupted` (the seeds listed finished; the next one did not).
+    /// `completed`, or `interrupted` with its `signal` (the seeds listed finished; the next
+    /// one did not).
+    #[serde(flatten)]
     pub status: RunEnd,
     pub command_line: Vec<String>,
     pub config: JobConfig,

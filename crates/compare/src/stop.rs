@@ -1,33 +1,62 @@
-//! Stopping on request: the first Ctrl-C asks the run to stop at the next step boundary and
-//! write its reports; a second one marks `run.json` `aborted` and ends the process at once.
+//! Stopping on request: the first SIGINT, SIGTERM or SIGHUP asks the run to stop at the next
+//! step boundary and write its reports; a second one marks `run.json` `aborted` and ends the
+//! process at once. The signals are read on a thread of their own (`signal-hook`), so this
+//! code runs outside the signal handler.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::OnceLock;
 
 use anyhow::{Context, Result};
+use signal_hook::iterator::Signals;
 
-use crate::exit::EXIT_INTERRUPTED;
+use crate::status::Signal;
 
-/// Set by the first Ctrl-C; the training loop stops after the current step.
-static STOP: AtomicBool = AtomicBool::new(false);
+/// The number of the first signal received, 0 before any; the loops stop after their current
+/// step once it is set.
+static STOP: AtomicI32 = AtomicI32::new(0);
 
-/// Whether a stop has been asked for (once [`install`] has installed the handler).
-pub fn requested() -> bool {
-    STOP.load(Ordering::SeqCst)
+/// The signal that asked for a stop, if one has (once [`install`] has installed the handler).
+pub fn requested() -> Option<Signal> {
+    Signal::from_number(STOP.load(Ordering::SeqCst))
 }
 
-/// Installs the Ctrl-C handler: once per process, before the first run.
+/// Installs the handler of SIGINT, SIGTERM and SIGHUP, once per process (later calls do
+/// nothing), before the first run.
 pub fn install() -> Result<()> {
-    ctrlc::set_handler(|| {
-        if STOP.swap(true, Ordering::SeqCst) {
-            crate::record::abort_live(|marked| {
-                if let Err(error) = marked {
-                    eprintln!("\nerror: {error:#}");
-                }
-                eprintln!("\naborted: run.json says so; the reports of this run are incomplete");
-                std::process::exit(i32::from(EXIT_INTERRUPTED));
-            });
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    if INSTALLED.get().is_some() {
+        return Ok(());
+    }
+    let mut signals = Signals::new(Signal::ALL.map(Signal::number))
+        .context("cannot install the handler of SIGINT, SIGTERM and SIGHUP")?;
+    std::thread::Builder::new()
+        .name("signals".to_owned())
+        .spawn(move || {
+            for number in signals.forever() {
+                let Some(signal) = Signal::from_number(number) else {
+                    continue;
+                };
+                on_signal(signal);
+            }
+        })
+        .context("cannot start the thread that handles signals")?;
+    let _ = INSTALLED.set(());
+    Ok(())
+}
+
+fn on_signal(signal: Signal) {
+    let first = STOP
+        .compare_exchange(0, signal.number(), Ordering::SeqCst, Ordering::SeqCst)
+        .is_ok();
+    if first {
+        crate::terminal::print_stopping(signal);
+        return;
+    }
+    crate::record::abort_live(signal, |marked| {
+        if let Err(error) = marked {
+            eprintln!("\nerror: {error:#}");
         }
-        eprintln!("\ninterrupted: finishing the reports (Ctrl-C again to quit at once)");
-    })
-    .context("cannot install the Ctrl-C handler")
+        crate::terminal::print_aborted(signal);
+        std::process::exit(i32::from(signal.exit_code()));
+    });
 }

@@ -3,9 +3,10 @@
 
 use std::path::Path;
 
-use crate::gate::ParityVerdict;
+use crate::gate::{departs_line, failed_line, ParityVerdict};
 use crate::record::{cpu_model, subnormal_mode};
 use crate::seed_stats::{verdict_text, ModelStats, PairStats};
+use crate::status::Signal;
 use crate::summary::MCNEMAR_LINES;
 use crate::summary::{has_mcnemar, speed_ratio, weakest_class, Figure, SummaryLine, SummaryRow};
 use crate::train::Contender;
@@ -89,6 +90,22 @@ fn machine_line(threads: usize) -> String {
     )
 }
 
+/// A first stop signal: the run stops after its current step and writes its reports.
+pub fn print_stopping(signal: Signal) {
+    eprintln!(
+        "\n{}: stopping after this step and finishing the reports (a second signal, or Ctrl-C again, quits at once)",
+        signal.name()
+    );
+}
+
+/// A second stop signal: the process ends at once.
+pub fn print_aborted(signal: Signal) {
+    eprintln!(
+        "\naborted by a second signal ({}): run.json says so; the reports of this run are incomplete",
+        signal.name()
+    );
+}
+
 /// A run's reports are complete in `folder`.
 pub fn print_reports_written(folder: &Path) {
     eprintln!("reports written to {}", folder.display());
@@ -99,15 +116,13 @@ pub fn print_page(page: &Path) {
     println!("report: {}", page.display());
 }
 
-/// The terminal's closing table of one run: one column per model, then the speed ratio and
-/// McNemar's test.
-pub fn print_side_by_side(
+/// The closing table's rows: a header of model names, then per summary line its label and one
+/// cell per model.
+fn summary_lines(
     summaries: &[SummaryRow],
     contenders: &[Contender],
     data: &mnist::Mnist,
-    folder: &Path,
-    threads: usize,
-) {
+) -> Vec<(&'static str, Vec<String>)> {
     let mcnemar_lines: &[SummaryLine] = if has_mcnemar(summaries) {
         &MCNEMAR_LINES
     } else {
@@ -128,6 +143,52 @@ pub fn print_side_by_side(
             .collect();
         lines.push((line.label(), cells));
     }
+    lines
+}
+
+/// The Markdown a GitHub Actions step summary shows of one run: the closing table, the
+/// gate's verdict lines, and where the page is.
+pub fn step_summary(
+    summaries: &[SummaryRow],
+    contenders: &[Contender],
+    data: &mnist::Mnist,
+    verdict: &[String],
+    page: &Path,
+) -> String {
+    let lines = summary_lines(summaries, contenders, data);
+    let row = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
+    let mut text = format!(
+        "### compare: {} test set, {} images\n\n",
+        data.dataset.title(),
+        data.test.len()
+    );
+    for (index, (name, cells)) in lines.iter().enumerate() {
+        let cells: Vec<String> = std::iter::once(name.to_string())
+            .chain(cells.iter().cloned())
+            .collect();
+        text += &row(&cells);
+        if index == 0 {
+            text += &row(&vec!["---".to_owned(); cells.len()]);
+        }
+    }
+    text += "\n";
+    for line in verdict {
+        text += &format!("{line}\n\n");
+    }
+    text += &format!("report: `{}`\n", page.display());
+    text
+}
+
+/// The terminal's closing table of one run: one column per model, then the speed ratio and
+/// McNemar's test.
+pub fn print_side_by_side(
+    summaries: &[SummaryRow],
+    contenders: &[Contender],
+    data: &mnist::Mnist,
+    folder: &Path,
+    threads: usize,
+) {
+    let mut lines = summary_lines(summaries, contenders, data);
     let width = lines
         .iter()
         .flat_map(|(_, cells)| cells.iter().map(String::len))
@@ -173,7 +234,7 @@ pub fn print_gate(gated: bool, failures: &[String]) {
         }
     } else {
         for failure in failures {
-            eprintln!("parity gate failed: {failure}");
+            eprintln!("{}", failed_line(failure));
         }
     }
 }
@@ -356,10 +417,7 @@ pub fn print_parity(
         );
     }
     match &verdict.first_over_bound {
-        Some(finding) => println!(
-            "parity: {candidate} departs from torchref beyond the bound {:.0e}: {finding}",
-            verdict.bound
-        ),
+        Some(finding) => println!("{}", departs_line(candidate, verdict.bound, finding)),
         None => println!(
             "parity: {candidate} within bound {:.0e} of torchref over {} steps",
             verdict.bound, verdict.steps_compared

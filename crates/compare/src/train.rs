@@ -8,10 +8,10 @@ use contract::{ModelConfig, Trainer};
 use mnist::{Batcher, EpochOrder};
 
 use crate::config::{Common, Model};
-use crate::progress::Progress;
+use crate::progress::{EpochProgress, Progress};
 use crate::report::round;
 use crate::report::tables::{CsvLog, EpochRow, StepRow};
-use crate::status::{ModelStatus, RunEnd};
+use crate::status::{ModelStatus, RunEnd, Signal};
 
 /// One model in a run: what it is, how it is trained, and what happened to it so far.
 pub struct Contender {
@@ -58,8 +58,9 @@ pub struct Logs {
 }
 
 /// Trains every contender for `common.epochs` epochs on identical batches. A contender whose
-/// loss stops being finite is stopped and recorded; the others go on. A stop request (Ctrl-C)
-/// ends the run after the current step: `stop_requested` says whether one came.
+/// loss stops being finite is stopped and recorded; the others go on. A stop request (a
+/// signal) ends the run after the current step, or after the evaluation of the train set
+/// under way: `stop_requested` says whether one came, and which.
 pub fn train(
     common: &Common,
     train_set: &mnist::Dataset,
@@ -67,7 +68,7 @@ pub fn train(
     contenders: &mut [Contender],
     logs: &mut Logs,
     progress: &Progress,
-    stop_requested: &dyn Fn() -> bool,
+    stop_requested: &dyn Fn() -> Option<Signal>,
 ) -> Result<RunEnd> {
     let mut batcher = Batcher::new(common.batch_size, common.drop_last);
     let steps = batcher.steps(train_set.len());
@@ -89,10 +90,8 @@ pub fn train(
             let mut window = (0.0_f64, 0_usize);
             let mut images = 0_usize;
             for step in 0..steps {
-                if stop_requested() {
-                    contender.status = ModelStatus::Interrupted;
-                    bar.abandon("interrupted");
-                    return Ok(RunEnd::Interrupted);
+                if let Some(signal) = stop_requested() {
+                    return Ok(interrupt(contender, &bar, signal));
                 }
                 let batch = batcher.batch(train_set, &order, step);
                 let rows = batch.images.nrows();
@@ -138,6 +137,10 @@ pub fn train(
 
             let evaluation = Instant::now();
             let train_logits = contender.trainer.logits(train_set.images.view());
+            // The train set is the longer half of an evaluation: stop between the two.
+            if let Some(signal) = stop_requested() {
+                return Ok(interrupt(contender, &bar, signal));
+            }
             let test_logits = contender.trainer.logits(test_set.images.view());
             let eval_seconds = evaluation.elapsed().as_secs_f64();
             let row = EpochRow {
@@ -176,6 +179,13 @@ pub fn train(
         }
     }
     Ok(RunEnd::Completed)
+}
+
+/// Stops `contender`'s epoch on `signal`: the run ends interrupted.
+fn interrupt(contender: &mut Contender, bar: &EpochProgress, signal: Signal) -> RunEnd {
+    contender.status = ModelStatus::Interrupted;
+    bar.abandon("interrupted");
+    RunEnd::Interrupted(signal)
 }
 
 /// Accuracy of `logits` on `data`, in percent, to the third decimal.

@@ -1,5 +1,5 @@
 //! The `compare` binary as a user meets it: real runs on real MNIST (a few hundred images, so
-//! each takes seconds), bad input, the parity gate, divergence and Ctrl-C.
+//! each takes seconds), bad input, the parity gate, divergence and the stop signals.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -340,6 +340,11 @@ fn invalid_flags_fail_with_code_2_and_write_nothing() {
         (&["--hidden", "500,0"][..], true),
         (&["--epochs", "0"][..], true),
         (&["--device", "gpu"][..], true),
+        (&["--hidden", "100000000"][..], true),
+        (&["--limit", "63", "--drop-last"][..], true),
+        (&["--models", "torchref,torchref"][..], true),
+        (&["--lr", "-1"][..], true),
+        (&["--min-accuracy", "-1"][..], true),
         (&["--no-such-flag"][..], false),
         (&["--epochs", "two"][..], false),
         (&["--activation", "softplus"][..], false),
@@ -458,47 +463,171 @@ fn a_diverging_model_is_stopped_and_recorded() {
     }
 }
 
-#[test]
-fn ctrl_c_keeps_completed_epochs_and_exits_130() {
-    let out = tempfile::tempdir().expect("temp dir");
-    let mut child = compare(
-        out.path(),
-        &["--epochs", "1000", "--limit", "1280", "--models", "scratch"],
-    )
-    .stderr(std::process::Stdio::null())
-    .stdout(std::process::Stdio::null())
-    .spawn()
-    .expect("starts");
+/// The stop signals, each with the exit code it ends a run with (128 + its number).
+const STOP_SIGNALS: [(&str, i32); 3] = [("INT", 130), ("TERM", 143), ("HUP", 129)];
+
+/// Starts `compare args` into `out`, waits until `ready` (given `out`) returns a count above
+/// zero, sends SIGsignal, and returns the exit code and that count as it was when signalled.
+fn signal_when(
+    out: &Path,
+    args: &[&str],
+    signal: &str,
+    ready: impl Fn(&Path) -> usize,
+) -> (Option<i32>, usize) {
+    let mut child = compare(out, args)
+        .stderr(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("starts");
     let deadline = Instant::now() + Duration::from_secs(120);
-    let epochs = loop {
-        assert!(Instant::now() < deadline, "no epoch finished in time");
-        std::thread::sleep(Duration::from_millis(100));
-        let Ok(entries) = std::fs::read_dir(out.path()) else {
-            continue;
-        };
-        let Some(folder) = entries.flatten().next().map(|e| e.path()) else {
-            continue;
-        };
-        let rows = std::fs::read_to_string(folder.join("epochs.csv")).unwrap_or_default();
-        if rows.lines().count() >= 3 {
-            break folder.join("epochs.csv");
+    let seen = loop {
+        assert!(Instant::now() < deadline, "{args:?}: not ready in time");
+        std::thread::sleep(Duration::from_millis(20));
+        let seen = ready(out);
+        if seen > 0 {
+            break seen;
         }
     };
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
+    send(&child, signal);
+    let signalled = Instant::now();
     let exit = child.wait().expect("the run ends");
-    assert_eq!(exit.code(), Some(130));
-    let folder = epochs.parent().expect("a folder");
-    assert_eq!(run_json(folder)["status"], "interrupted");
-    let (_, rows) = csv_rows(&epochs);
-    assert!(rows.len() >= 2, "completed epochs stay");
-    assert!(folder.join("summary.csv").exists());
+    // Not a timing: a stop that waits for the run's end would pass Slurm's 30 s to SIGKILL.
+    assert!(
+        signalled.elapsed() < Duration::from_secs(30),
+        "{args:?}: SIG{signal} took {:?} to end the run",
+        signalled.elapsed()
+    );
+    (exit.code(), seen)
 }
 
-/// The column of `name` in a CSV header.
+/// The data rows of a CSV file, 0 while it does not exist.
+fn data_rows(path: &Path) -> usize {
+    std::fs::read_to_string(path)
+        .map(|text| text.lines().count().saturating_sub(1))
+        .unwrap_or(0)
+}
+
+/// The only folder under `out`, if there is one yet.
+fn only_folder(out: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(out)
+        .ok()?
+        .flatten()
+        .next()
+        .map(|e| e.path())
+}
+
+/// Every `run.json` under `folder`, at any depth, holds a final status: none says `running`.
+fn assert_every_run_json_final(folder: &Path, signal: &str) {
+    let mut found = 0;
+    let mut pending = vec![folder.to_owned()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("readable").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.file_name().is_some_and(|n| n == "run.json") {
+                found += 1;
+                let record = run_json(&dir);
+                assert!(
+                    ["completed", "interrupted"].contains(&record["status"].as_str().unwrap_or("")),
+                    "SIG{signal}: {}: {record}",
+                    path.display()
+                );
+                if record["status"] == "interrupted" {
+                    assert_eq!(
+                        record["signal"],
+                        format!("SIG{signal}"),
+                        "{}",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        found > 0,
+        "SIG{signal}: no run.json under {}",
+        folder.display()
+    );
+}
+
+#[test]
+fn every_stop_signal_keeps_completed_epochs_and_names_itself() {
+    for (signal, code) in STOP_SIGNALS {
+        let out = tempfile::tempdir().expect("temp dir");
+        let epochs_so_far =
+            |out: &Path| only_folder(out).map_or(0, |folder| data_rows(&folder.join("epochs.csv")));
+        let args = ["--epochs", "1000", "--limit", "640", "--models", "scratch"];
+        let (exit, seen) = signal_when(out.path(), &args, signal, epochs_so_far);
+        assert_eq!(exit, Some(code), "SIG{signal}");
+        let folder = run_folder(out.path());
+        assert_every_run_json_final(&folder, signal);
+        let record = run_json(&folder);
+        assert_eq!(record["status"], "interrupted", "SIG{signal}: {record}");
+        let kept = data_rows(&folder.join("epochs.csv"));
+        assert!(
+            kept >= seen,
+            "SIG{signal}: {kept} epochs kept of {seen} seen"
+        );
+        assert_eq!(record["models"][0]["epochs_completed"], kept, "SIG{signal}");
+        assert!(folder.join("summary.csv").exists(), "SIG{signal}");
+    }
+}
+
+#[test]
+fn every_stop_signal_keeps_the_completed_seeds() {
+    for (signal, code) in STOP_SIGNALS {
+        let out = tempfile::tempdir().expect("temp dir");
+        // Signalled once the second seed has a first epoch: the first seed is complete.
+        let second_seed_started = |out: &Path| {
+            only_folder(out).map_or(0, |folder| data_rows(&folder.join("seed-5/epochs.csv")))
+        };
+        let args = [
+            "--seeds", "3,5", "--epochs", "15", "--limit", "640", "--models", "scratch",
+        ];
+        let (exit, _) = signal_when(out.path(), &args, signal, second_seed_started);
+        assert_eq!(exit, Some(code), "SIG{signal}");
+        let folder = run_folder(out.path());
+        assert_every_run_json_final(&folder, signal);
+        let record = run_json(&folder);
+        assert_eq!(record["status"], "interrupted", "SIG{signal}: {record}");
+        assert_eq!(
+            record["seeds"],
+            serde_json::json!([3]),
+            "SIG{signal}: {record}"
+        );
+        assert_eq!(run_json(&folder.join("seed-3"))["status"], "completed");
+        assert_eq!(data_rows(&folder.join("seed-3/epochs.csv")), 15);
+        let (_, seeds) = csv_rows(&folder.join("seeds.csv"));
+        assert_eq!(
+            seeds.len(),
+            1,
+            "SIG{signal}: the completed seed's row: {seeds:?}"
+        );
+        assert_eq!(run_json(&folder.join("seed-5"))["status"], "interrupted");
+    }
+}
+
+#[test]
+fn every_stop_signal_ends_parity_with_the_steps_compared() {
+    for (signal, code) in STOP_SIGNALS {
+        let out = tempfile::tempdir().expect("temp dir");
+        let rows_so_far =
+            |out: &Path| only_folder(out).map_or(0, |folder| data_rows(&folder.join("parity.csv")));
+        let args = [
+            "parity", "--steps", "1000000", "--hidden", "32,16", "--limit", "640", "--bound", "1",
+        ];
+        let (exit, seen) = signal_when(out.path(), &args, signal, rows_so_far);
+        assert_eq!(exit, Some(code), "SIG{signal}");
+        let folder = run_folder(out.path());
+        assert_every_run_json_final(&folder, signal);
+        assert_eq!(run_json(&folder)["status"], "interrupted", "SIG{signal}");
+        let kept = data_rows(&folder.join("parity.csv"));
+        assert!(kept >= seen, "SIG{signal}: {kept} rows kept of {seen} seen");
+        assert!(folder.join("parity.svg").exists(), "SIG{signal}");
+    }
+}
+
 fn column(header: &[String], name: &str) -> usize {
     header
         .iter()
@@ -788,16 +917,17 @@ fn wait_for_run_json(out: &Path) -> PathBuf {
     }
 }
 
-fn interrupt(child: &std::process::Child) {
+/// Sends SIG`signal` (`INT`, `TERM`…) to `child`.
+fn send(child: &std::process::Child, signal: &str) {
     let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .expect("kill runs");
     assert!(status.success());
 }
 
 #[test]
-fn a_second_ctrl_c_ends_at_once_and_run_json_says_aborted() {
+fn a_second_signal_ends_at_once_and_run_json_says_aborted() {
     let out = tempfile::tempdir().expect("temp dir");
     // Steps of 8192 images on a wide network take a second or more each here, so both
     // Ctrl-Cs land inside the first step, before a first Ctrl-C could end the run itself.
@@ -822,12 +952,190 @@ fn a_second_ctrl_c_ends_at_once_and_run_json_says_aborted() {
     .expect("starts");
     let folder = wait_for_run_json(out.path());
     std::thread::sleep(Duration::from_millis(200));
-    interrupt(&child);
+    send(&child, "INT");
     std::thread::sleep(Duration::from_millis(100));
-    interrupt(&child);
+    send(&child, "TERM");
     let exit = child.wait().expect("the run ends");
-    assert_eq!(exit.code(), Some(130));
+    assert_eq!(exit.code(), Some(143), "the second signal's code");
     let record = run_json(&folder);
     assert_eq!(record["status"], "aborted", "{record}");
+    assert_eq!(record["signal"], "SIGTERM", "{record}");
     assert!(record["ended_at"].is_string(), "{record}");
+}
+
+/// Unmounts the tmpfs at its path when dropped, pass or fail.
+struct Mounted(PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+#[ignore = "mounts a 150 KB tmpfs, so needs root: cargo test -- --ignored"]
+fn a_full_disk_is_one_line_naming_the_file_and_run_json_says_failed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let status = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=150k", "tmpfs"])
+        .arg(dir.path())
+        .status()
+        .expect("mount runs");
+    assert!(status.success(), "cannot mount a tmpfs (not root?)");
+    let mounted = Mounted(dir.path().to_owned());
+    let output = run(&mounted.0, &["--epochs", "1", "--limit", "640"]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    let error = message
+        .lines()
+        .find(|line| line.starts_with("error: "))
+        .expect("an error line");
+    assert!(
+        error.contains("No space left on device") && error.contains(&*mounted.0.to_string_lossy()),
+        "{message}"
+    );
+    assert!(
+        !error.contains("Os {") && !error.contains("kind:"),
+        "no Debug dump: {error}"
+    );
+    assert_eq!(
+        message.lines().filter(|l| l.starts_with("error")).count(),
+        1
+    );
+    let record = run_json(&run_folder(&mounted.0));
+    assert_eq!(record["status"], "failed", "{record}");
+    assert!(
+        record["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("No space left on device")),
+        "{record}"
+    );
+}
+
+/// The `<testsuites>` of a JUnit file as CI reads it: per case its name and, if it failed,
+/// its failure message; the counts on `testsuites` and `testsuite` checked against them.
+fn junit_cases(path: &Path) -> Vec<(String, Option<String>)> {
+    let text = std::fs::read_to_string(path).expect("the JUnit file exists");
+    let document = roxmltree::Document::parse(&text).expect("well-formed XML");
+    let root = document.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let suites: Vec<_> = root
+        .children()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .collect();
+    assert_eq!(suites.len(), 1);
+    let cases: Vec<(String, Option<String>)> = (suites[0].children())
+        .filter(|n| n.has_tag_name("testcase"))
+        .map(|case| {
+            let failure = case.children().find(|n| n.has_tag_name("failure"));
+            let name = case.attribute("name").expect("a name").to_owned();
+            (
+                name,
+                failure.map(|f| f.attribute("message").expect("a message").to_owned()),
+            )
+        })
+        .collect();
+    let failed = cases.iter().filter(|c| c.1.is_some()).count().to_string();
+    let count = cases.len().to_string();
+    for element in [root, suites[0]] {
+        assert_eq!(element.attribute("tests"), Some(count.as_str()));
+        assert_eq!(element.attribute("failures"), Some(failed.as_str()));
+    }
+    assert!(suites[0].attribute("name").is_some());
+    cases
+}
+
+/// `compare args --junit out/junit.xml` into `out/runs`; the command and the JUnit file.
+fn compare_with_junit(out: &Path, args: &[&str]) -> (Command, PathBuf) {
+    let junit = out.join("junit.xml");
+    let flag = junit.to_str().expect("a UTF-8 temp path").to_owned();
+    let command = compare(&out.join("runs"), &[args, &["--junit", &flag]].concat());
+    (command, junit)
+}
+
+/// The names of the cases, in order.
+fn case_names(cases: &[(String, Option<String>)]) -> Vec<&str> {
+    cases.iter().map(|c| c.0.as_str()).collect()
+}
+
+#[test]
+fn junit_has_a_case_per_gate_and_the_step_summary_the_table() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let summary = out.path().join("summary.md");
+    let args = [
+        "--epochs",
+        "1",
+        "--limit",
+        "640",
+        "--min-accuracy",
+        "99.9",
+        "--max-accuracy-gap",
+        "100",
+    ];
+    let (mut command, junit) = compare_with_junit(out.path(), &args);
+    let output = command
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .expect("starts");
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let cases = junit_cases(&junit);
+    assert_eq!(
+        case_names(&cases),
+        [
+            "every model completed",
+            "minimum accuracy (--min-accuracy)",
+            "accuracy gap (--max-accuracy-gap)"
+        ]
+    );
+    assert_eq!((cases[0].1.as_deref(), cases[2].1.as_deref()), (None, None));
+    let failure = cases[1].1.as_deref().expect("the floor fails");
+    // The terminal's verdict lines, both models below the floor, joined in one message.
+    let terminal: Vec<String> = (stderr(&output).lines())
+        .filter(|l| l.starts_with("parity gate failed: "))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(terminal.len(), 2, "{}", stderr(&output));
+    assert_eq!(failure, terminal.join("; "));
+
+    let markdown = std::fs::read_to_string(&summary).expect("the step summary");
+    let folder = run_folder(&out.path().join("runs"));
+    let (header, rows) = csv_rows(&folder.join("summary.csv"));
+    let accuracy = column(&header, "final_test_accuracy_percent");
+    let figures: Vec<String> = (rows.iter())
+        .map(|row| format!("{:.2}", row[accuracy].parse::<f64>().expect("a number")))
+        .collect();
+    let table_row = format!("| final test accuracy (%) | {} |", figures.join(" | "));
+    assert!(markdown.contains(&table_row), "{table_row} in {markdown}");
+    assert!(markdown.contains(&terminal[0]), "{markdown}");
+    let page = folder.join("report.html").display().to_string();
+    assert!(markdown.contains(&page), "{markdown}");
+
+    let parity = tempfile::tempdir().expect("temp dir");
+    let args = [
+        "parity", "--steps", "2", "--hidden", "32,16", "--limit", "640", "--bound", "1e-12",
+    ];
+    let (mut command, junit) = compare_with_junit(parity.path(), &args);
+    let output = command.output().expect("starts");
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let cases = junit_cases(&junit);
+    assert_eq!(
+        case_names(&cases),
+        [
+            "layer 1 weight",
+            "layer 1 bias",
+            "layer 2 weight",
+            "layer 2 bias",
+            "layer 3 weight",
+            "layer 3 bias"
+        ]
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let verdict = stdout
+        .lines()
+        .find(|l| l.starts_with("parity: "))
+        .expect("a verdict line");
+    assert!(
+        cases.iter().any(|c| c.1.as_deref() == Some(verdict)),
+        "one case fails with the terminal's verdict line {verdict}: {cases:?}"
+    );
 }

@@ -83,6 +83,7 @@ impl CommonArgs {
             out: self.out,
             limit: self.limit,
             log_every: self.log_every,
+            junit: self.junit,
         })
     }
 }
@@ -101,9 +102,17 @@ impl RunArgs {
     /// The comparison's configuration, or why it would make a meaningless run (with the fix).
     pub fn into_config(self) -> Result<RunConfig, BadFlag> {
         let common = self.common.into_config()?;
-        let network = self.network.into_config()?;
+        let network = self.network.into_config(self.models.len())?;
         if self.models.is_empty() {
             refuse!("--models needs at least one of scratch, scratch-textbook, torchref");
+        }
+        if let Some(twice) = (self.models.iter().enumerate())
+            .find_map(|(i, model)| self.models[..i].contains(model).then_some(model))
+        {
+            refuse!(
+                "--models lists {} twice: name each model once",
+                twice.name()
+            );
         }
         let (gate, equivalence_margin) = self.gate.into_config()?;
         if gate.max_accuracy_gap.is_some() && self.models.len() < 2 {
@@ -171,13 +180,28 @@ impl AggregateArgs {
 }
 
 impl NetworkArgs {
-    /// The network, or why `--hidden` or `--l2` makes none.
-    fn into_config(self) -> Result<Network, BadFlag> {
+    /// The network of `models` models, or why `--hidden` or `--l2` makes none: widths whose
+    /// weights would not fit in this machine's memory are refused before anything is allocated.
+    fn into_config(self, models: usize) -> Result<Network, BadFlag> {
         if !(self.l2.is_finite() && self.l2 >= 0.0) {
             refuse!("--l2 must be 0 (off) or positive, got {}", self.l2);
         }
         if self.hidden.is_empty() || self.hidden.contains(&0) {
             refuse!("--hidden needs one or more widths above 0, e.g. --hidden 500,250,100");
+        }
+        let needed = weight_bytes(&self.hidden, models);
+        if let Some(memory) = memory_bytes().filter(|&memory| needed > memory) {
+            refuse!(
+                "--hidden {}: the weights and gradients of {models} model(s) alone need {:.1} GB, \
+                 more than this machine's {:.1} GB of memory: choose smaller widths",
+                self.hidden
+                    .iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(","),
+                needed as f64 / 1e9,
+                memory as f64 / 1e9
+            );
         }
         Ok(Network {
             activation: self.activation.into(),
@@ -187,11 +211,36 @@ impl NetworkArgs {
     }
 }
 
+/// A lower bound of the memory `models` models of these hidden widths take: per model, its
+/// weights and their gradients in f32, plus the one shared copy of the initial weights
+/// (saturating, so that any width gives a number).
+fn weight_bytes(hidden: &[usize], models: usize) -> u128 {
+    let widths: Vec<u128> = std::iter::once(contract::INPUT_SIZE)
+        .chain(hidden.iter().copied())
+        .chain(std::iter::once(contract::CLASSES))
+        .map(|w| w as u128)
+        .collect();
+    let parameters = (widths.windows(2))
+        .map(|w| (w[0] + 1).saturating_mul(w[1]))
+        .fold(0_u128, u128::saturating_add);
+    let copies = 2 * models as u128 + 1;
+    parameters.saturating_mul(4 * copies)
+}
+
+/// This machine's memory (`MemTotal` of `/proc/meminfo`), where it can be read.
+fn memory_bytes() -> Option<u128> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find_map(|l| l.strip_prefix("MemTotal:"))?;
+    let kib: u128 = line.trim().strip_suffix("kB")?.trim().parse().ok()?;
+    Some(kib * 1024)
+}
+
 impl ParityArgs {
     /// The check's configuration, or why it would be meaningless (with the fix).
     pub fn into_config(self) -> Result<ParityConfig, BadFlag> {
         let common = self.common.into_config()?;
-        let network = self.network.into_config()?;
+        // The candidate and libtorch.
+        let network = self.network.into_config(2)?;
         if self.steps == 0 {
             refuse!("--steps must be at least 1 (200 is the default)");
         }
@@ -308,6 +357,14 @@ mod tests {
     }
 
     #[test]
+    fn the_memory_of_a_network_counts_every_weight_and_bias() {
+        // 784·3+3 and 3·10+10 parameters, 5 copies (2 models × weights and gradients, and
+        // the initial weights) of 4 bytes.
+        assert_eq!(super::weight_bytes(&[3], 2), (785 * 3 + 4 * 10) * 4 * 5);
+        assert!(super::weight_bytes(&[usize::MAX, usize::MAX], 3) > 1 << 100);
+    }
+
+    #[test]
     fn each_invalid_flag_is_refused_with_its_name() {
         for (args, flag) in [
             (&["--batch-size", "0"][..], "--batch-size"),
@@ -325,6 +382,10 @@ mod tests {
             (&["--min-accuracy", "120"][..], "--min-accuracy"),
             (&["--equivalence-margin", "0"][..], "--equivalence-margin"),
             (&["--seeds", "1"][..], "--seeds"),
+            (&["--hidden", "100000000"][..], "--hidden"),
+            (&["--models", "torchref,torchref"][..], "--models"),
+            (&["--lr", "-1"][..], "--lr"),
+            (&["--min-accuracy", "-5"][..], "--min-accuracy"),
             (&["--seeds", "3,x"][..], "--seeds"),
             (&["--seeds", "4,5,4"][..], "--seeds"),
             (&["--seeds", "7,"][..], "--seeds"),

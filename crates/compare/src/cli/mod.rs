@@ -92,7 +92,7 @@ pub struct ParityArgs {
     pub steps: usize,
     /// Largest gradient difference allowed, relative to the largest |gradient| of the same
     /// tensor (and the largest relative difference of the loss).
-    #[arg(long, default_value_t = parity::DEFAULT_BOUND)]
+    #[arg(long, default_value_t = parity::DEFAULT_BOUND, allow_negative_numbers = true)]
     pub bound: f64,
     #[command(flatten)]
     pub common: CommonArgs,
@@ -147,7 +147,7 @@ pub struct NetworkArgs {
     #[arg(long, value_delimiter = ',', default_value = "500,250,100")]
     pub hidden: Vec<usize>,
     /// L2 strength λ (cost + λ/(2m)·Σ‖W‖², m the batch size; biases not regularised); 0 = off.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     pub l2: f32,
 }
 
@@ -182,15 +182,20 @@ pub struct GateArgs {
     /// Parity gate: exit with code 3 if the final test accuracies of the two models differ by
     /// more than this many percentage points. Over seeds: unless the whole 95% confidence
     /// interval of the paired difference (scratch − torchref) lies within ±POINTS.
-    #[arg(long, value_name = "POINTS")]
+    #[arg(long, value_name = "POINTS", allow_negative_numbers = true)]
     pub max_accuracy_gap: Option<f64>,
     /// Parity gate: exit with code 3 if any model's final test accuracy is below this percent.
     /// Over seeds: if any model's mean final test accuracy over the seeds is below it.
-    #[arg(long, value_name = "PERCENT")]
+    #[arg(long, value_name = "PERCENT", allow_negative_numbers = true)]
     pub min_accuracy: Option<f64>,
     /// Over seeds: the margin of the equivalence test (two one-sided t tests at 5%) on the
     /// paired difference of final test accuracy, scratch − torchref.
-    #[arg(long, default_value_t = 0.5, value_name = "POINTS")]
+    #[arg(
+        long,
+        default_value_t = 0.5,
+        value_name = "POINTS",
+        allow_negative_numbers = true
+    )]
     pub equivalence_margin: f64,
 }
 
@@ -204,7 +209,7 @@ pub struct CommonArgs {
     #[arg(long, default_value_t = 64)]
     pub batch_size: usize,
     /// Learning rate of every optimiser.
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
     pub lr: f32,
     /// Seed of the shared initial weights and of --shuffle.
     #[arg(long, default_value_t = 42)]
@@ -258,6 +263,10 @@ pub struct CommonArgs {
     /// Without a terminal, print a progress line every N steps (and one per epoch).
     #[arg(long, default_value_t = 200, value_name = "STEPS")]
     pub log_every: usize,
+    /// Also write the gates as JUnit XML to FILE, for CI: one test case per gate
+    /// (--min-accuracy, --max-accuracy-gap), or per layer and tensor with `parity`.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 fn default_threads() -> usize {

@@ -103,7 +103,7 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
         let mut reports: Vec<StepReport> = Vec::with_capacity(args.steps);
         let (clock, mut loss_sum) = (std::time::Instant::now(), 0.0);
         for step in 0..args.steps {
-            if crate::stop::requested() {
+            if crate::stop::requested().is_some() {
                 break;
             }
             let (epoch, index) = (step / per_epoch, step % per_epoch);
@@ -140,24 +140,18 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
     });
     let reports = match steps {
         Ok(reports) => reports,
-        Err(error) => {
-            record.end(RunEnd::Failed, Some(format!("{error:#}")));
-            // The run's error is what the user needs; a second one writing run.json would hide it.
-            let _ = record.write(&folder);
-            return Err(error);
-        }
+        Err(error) => return Err(record.fail(&folder, error)),
     };
 
     let verdict = gate::parity_verdict(&reports, args.bound);
     terminal::print_parity(&worst_per_layer(&reports), &verdict, args.candidate.name());
-    let end = if crate::stop::requested() {
-        RunEnd::Interrupted
-    } else {
-        RunEnd::Completed
-    };
+    let end = crate::stop::requested().map_or(RunEnd::Completed, RunEnd::Interrupted);
     record.end(end, None);
     record.write(&folder)?;
     write_json_atomically(&folder.join("verdict.json"), &verdict)?;
+    if let Some(path) = &common.junit {
+        crate::report::junit::write_parity(path, args.candidate.name(), &reports, args.bound)?;
+    }
     terminal::print_reports_written(&folder);
     Ok(JobEnd {
         run: end,

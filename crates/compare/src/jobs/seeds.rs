@@ -90,8 +90,8 @@ pub fn run_seeds(
             &progress,
         )?;
         write_page(&finished, None, None)?;
-        if finished.end == RunEnd::Interrupted {
-            end = RunEnd::Interrupted;
+        if finished.end.is_interrupted() {
+            end = finished.end;
             break;
         }
         let per_epoch = finished

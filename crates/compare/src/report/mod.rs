@@ -1,6 +1,7 @@
 //! The files of a run: CSV tables, the SVG plots, `report.html`, and the folder they go in.
 
 pub mod files;
+pub mod junit;
 pub mod page;
 pub mod plots;
 pub mod tables;

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::{anyhow, Result};
 use plotters::prelude::*;
+use plotters_backend::DrawingErrorKind;
 
 use crate::report::tables::{EpochRow, StepRow};
 
@@ -35,8 +36,20 @@ fn color(index: usize) -> RGBColor {
     PALETTE[index % PALETTE.len()]
 }
 
-fn plot_error<E: std::fmt::Debug>(path: &Path) -> impl FnOnce(E) -> anyhow::Error + '_ {
-    move |e| anyhow!("cannot draw {}: {e:?}", path.display())
+/// The one line a failed plot says: the file, and the system's reason when writing it failed
+/// ("No space left on device"), not plotters' nested error.
+fn plot_error(
+    path: &Path,
+) -> impl FnOnce(DrawingAreaErrorKind<std::io::Error>) -> anyhow::Error + '_ {
+    move |error| {
+        let reason = match &error {
+            DrawingAreaErrorKind::BackendError(DrawingErrorKind::DrawingError(io)) => {
+                io.to_string()
+            }
+            other => other.to_string(),
+        };
+        anyhow!("cannot write {}: {reason}", path.display())
+    }
 }
 
 /// Labels on the x axis: whole epochs, or a plain count.
@@ -421,4 +434,21 @@ pub fn parity_chart(path: &Path, layers: &[(String, Vec<(f64, f64)>)], bound: f6
         .map_err(fail())?;
     root.present().map_err(fail())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_said_in_one_plain_line_naming_the_file() {
+        let full = std::io::Error::from_raw_os_error(28);
+        let error = plot_error(Path::new("run/loss.svg"))(DrawingAreaErrorKind::BackendError(
+            DrawingErrorKind::DrawingError(full),
+        ));
+        assert_eq!(
+            format!("{error:#}"),
+            "cannot write run/loss.svg: No space left on device (os error 28)"
+        );
+    }
 }

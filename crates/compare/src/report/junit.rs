@@ -1,0 +1,71 @@
+//! `--junit FILE`: the gates as JUnit XML, the format CI systems (GitHub Actions, GitLab,
+//! Jenkins) show as test results: one test case per gate of a run, or per layer and tensor of
+//! `compare parity`; a failed one is a `<failure>` whose message is the terminal's verdict line.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use parity::StepReport;
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use crate::gate::{departs_line, failed_line, tensor_finding, GateCheck};
+
+/// The gates of one run (`compare`) as one suite.
+pub fn write_gates(path: &Path, checks: &[GateCheck]) -> Result<()> {
+    let cases = checks.iter().map(|check| {
+        let message = (!check.failures.is_empty()).then(|| {
+            let lines: Vec<String> = check.failures.iter().map(|f| failed_line(f)).collect();
+            // One line: XML turns a newline in an attribute into a space.
+            lines.join("; ")
+        });
+        case(check.gate.name(), message)
+    });
+    write(path, "compare gates", cases)
+}
+
+/// `compare parity`: one case per layer and tensor, failed at its first step over `bound`.
+pub fn write_parity(
+    path: &Path,
+    candidate: &str,
+    reports: &[StepReport],
+    bound: f64,
+) -> Result<()> {
+    let tensors = reports.first().map_or(0, |r| r.tensors.len());
+    let cases = (0..tensors).map(|index| {
+        let first = &reports[0].tensors[index];
+        let name = format!("layer {} {}", first.layer + 1, first.tensor.name());
+        let over = reports.iter().enumerate().find_map(|(step, report)| {
+            let t = &report.tensors[index];
+            (t.difference.max_rel > bound).then(|| tensor_finding(step + 1, t))
+        });
+        case(
+            &name,
+            over.map(|finding| departs_line(candidate, bound, &finding)),
+        )
+    });
+    write(path, &format!("compare parity {candidate}"), cases)
+}
+
+/// A passed case, or a failed one with `failure` as its message.
+fn case(name: &str, failure: Option<String>) -> TestCase {
+    let status = match failure {
+        None => TestCaseStatus::success(),
+        Some(message) => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_message(message);
+            status
+        }
+    };
+    TestCase::new(name, status)
+}
+
+fn write(path: &Path, suite_name: &str, cases: impl Iterator<Item = TestCase>) -> Result<()> {
+    let mut suite = TestSuite::new(suite_name);
+    suite.add_test_cases(cases);
+    let mut report = Report::new("compare");
+    report.add_test_suite(suite);
+    let xml = report
+        .to_string()
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    std::fs::write(path, xml).with_context(|| format!("cannot write {}", path.display()))
+}
