@@ -40,3 +40,4 @@ pub use trainer::{
     Activation, Derivatives, Differentiable, LayerParameters, ModelConfig, Optimizer, Parameters,
     Trainer, CLASSES, INPUT_SIZE,
 };
+pub use trainer::{AdamState, UpdateRequest, UpdateRule, Updated};
