@@ -1,0 +1,127 @@
+"""The NumPy side of compare's candidate protocol (docs/candidate-protocol.md).
+
+Run as `python numpy_adapter.py my_mlp.py` (compare runs it for `--candidate-python`). It
+loads my_mlp.py, which defines
+
+    def loss_and_grads(params, x, y):
+        # params: {"W1": (500, 784), "b1": (500,), ...}; x: (m, 784) float32; y: (m,) int64
+        return loss, {"W1": dW1, "b1": db1, ...}     # or loss, grads, {"Z1": Z1, ...}
+
+and optionally `update(params, grads, state, config)` (returns the new params; state is
+{"m": {...}, "v": {...}, "t": t} for Adam, {} for SGD; config the optimiser, e.g.
+{"kind": "adam", "lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-08}) and
+`configure(config)` (called once with the network: {"hidden": [500, 250, 100],
+"activation": "relu", "l2": 0.0, "optimizer": {...}}). It answers every request of the
+protocol by calling them. Anything the model prints goes to stderr: stdout carries only the
+protocol's frames.
+"""
+
+import importlib.util
+import io
+import json
+import struct
+import sys
+import traceback
+
+import numpy as np
+
+PROTOCOL = 1
+MAGIC = b"MLPP"
+
+
+def read_exact(stream, n):
+    data = stream.read(n)
+    if len(data) != n:
+        sys.exit(0)  # the harness has gone
+    return data
+
+
+def read_frame(stream):
+    if read_exact(stream, 4) != MAGIC:
+        raise ValueError("the harness sent something that is not a frame")
+    (header_len,) = struct.unpack("<I", read_exact(stream, 4))
+    header = json.loads(read_exact(stream, header_len))
+    (payload_len,) = struct.unpack("<Q", read_exact(stream, 8))
+    payload = read_exact(stream, payload_len)
+    arrays = dict(np.load(io.BytesIO(payload))) if payload_len else {}
+    return header, arrays
+
+
+def write_frame(stream, header, arrays=None):
+    payload = b""
+    if arrays:
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        payload = buffer.getvalue()
+    header = json.dumps(header).encode()
+    stream.write(MAGIC + struct.pack("<I", len(header)) + header)
+    stream.write(struct.pack("<Q", len(payload)) + payload)
+    stream.flush()
+
+
+def parameters(arrays, prefix=""):
+    """{"W1": ..., "b1": ...} from the arrays named prefix + W1, prefix + b1, ..."""
+    return {
+        name[len(prefix):]: array
+        for name, array in arrays.items()
+        if name.startswith(prefix) and name[len(prefix):][:1] in ("W", "b")
+        and name[len(prefix) + 1:].isdigit()
+    }
+
+
+def load(path):
+    spec = importlib.util.spec_from_file_location("candidate_model", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def answer(model, header, arrays):
+    kind = header["kind"]
+    if kind == "loss_and_grads":
+        result = model.loss_and_grads(parameters(arrays), arrays["x"], arrays["y"])
+        loss, grads = result[0], result[1]
+        out = {"loss": np.asarray(loss)}
+        out.update(grads)
+        if len(result) > 2:
+            out.update(result[2])
+        return {"kind": "gradients"}, out
+    if kind == "update":
+        state = {}
+        if header["optimizer"]["kind"] == "adam":
+            state = {"m": parameters(arrays, "m."), "v": parameters(arrays, "v."), "t": header["t"]}
+        grads = parameters(arrays, "grad.")
+        new = model.update(parameters(arrays), grads, state, header["optimizer"])
+        return {"kind": "updated"}, dict(new)
+    raise ValueError(f"unknown request {kind!r}")
+
+
+def main():
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # the model's prints must not enter the protocol stream
+    sys.path.insert(0, ".")
+    model = load(sys.argv[1])
+    while True:
+        header, arrays = read_frame(stdin)
+        kind = header["kind"]
+        if kind == "bye":
+            return
+        if kind == "hello":
+            if header["protocol"] != PROTOCOL:
+                write_frame(stdout, {"kind": "error", "message": f"this adapter speaks protocol {PROTOCOL}, not {header['protocol']}"})
+                return
+            if hasattr(model, "configure"):
+                model.configure({k: v for k, v in header.items() if k not in ("kind", "protocol")})
+            write_frame(stdout, {"kind": "hello", "protocol": PROTOCOL, "update": hasattr(model, "update")})
+            continue
+        try:
+            reply, out = answer(model, header, arrays)
+        except Exception as error:  # the model's own mistake: say which, then go on
+            traceback.print_exc()
+            write_frame(stdout, {"kind": "error", "message": f"{type(error).__name__}: {error}"})
+            continue
+        write_frame(stdout, reply, out)
+
+
+if __name__ == "__main__":
+    main()
