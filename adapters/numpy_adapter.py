@@ -19,6 +19,7 @@ protocol's frames.
 import importlib.util
 import io
 import json
+import os
 import struct
 import sys
 import traceback
@@ -99,7 +100,7 @@ def answer(model, header, arrays):
 def main():
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # the model's prints must not enter the protocol stream
-    sys.path.insert(0, ".")
+    sys.path.insert(0, os.path.dirname(os.path.abspath(sys.argv[1])))  # as `python my_mlp.py`
     model = load(sys.argv[1])
     while True:
         header, arrays = read_frame(stdin)

@@ -1,6 +1,6 @@
 //! [`Candidate`]: a model in another process, as [`Differentiable`] and [`UpdateRule`].
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -22,6 +22,12 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The NumPy adapter (`adapters/numpy_adapter.py`), run by [`Candidate::python`].
 const NUMPY_ADAPTER: &str = include_str!("../../../adapters/numpy_adapter.py");
+
+/// The Python of the venv `scripts/setup` keeps (PyTorch and NumPy) in the
+/// [`mnist::project_home`], for [`Candidate::python`].
+pub fn default_python() -> PathBuf {
+    mnist::project_home().join("torch-2.13.0/bin/python")
+}
 
 /// How a candidate is run.
 #[derive(Debug, Clone)]

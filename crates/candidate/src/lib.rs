@@ -20,6 +20,6 @@ mod error;
 mod frame;
 mod process;
 
-pub use candidate::{Candidate, Options, DEFAULT_TIMEOUT};
+pub use candidate::{default_python, Candidate, Options, DEFAULT_TIMEOUT};
 pub use error::{CandidateError, Fault, When};
 pub use frame::PROTOCOL;

@@ -48,12 +48,11 @@ impl DataSource {
     }
 }
 
-/// The default folder of `dataset`, `<dataset>` (`mnist`, `fashion-mnist`, `kmnist`) in the
-/// project's home: `$MNIST_COMPARE_HOME` if set and non-empty (where `scripts/setup` also
-/// keeps the PyTorch venv), else `mnist-scratch-vs-torch` in `$XDG_CACHE_HOME` (if absolute)
-/// or `$HOME/.cache`.
-pub fn default_dir(dataset: DatasetName) -> PathBuf {
-    let home = std::env::var_os("MNIST_COMPARE_HOME")
+/// The project's home: `$MNIST_COMPARE_HOME` if set and non-empty (where `scripts/setup`
+/// keeps the PyTorch venv and the datasets), else `mnist-scratch-vs-torch` in
+/// `$XDG_CACHE_HOME` (if absolute) or `$HOME/.cache`.
+pub fn project_home() -> PathBuf {
+    std::env::var_os("MNIST_COMPARE_HOME")
         .filter(|dir| !dir.is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| {
@@ -63,8 +62,13 @@ pub fn default_dir(dataset: DatasetName) -> PathBuf {
                 .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
                 .unwrap_or_else(|| PathBuf::from(".cache"))
                 .join("mnist-scratch-vs-torch")
-        });
-    home.join(dataset.id())
+        })
+}
+
+/// The default folder of `dataset`, `<dataset>` (`mnist`, `fashion-mnist`, `kmnist`) in the
+/// [`project_home`].
+pub fn default_dir(dataset: DatasetName) -> PathBuf {
+    project_home().join(dataset.id())
 }
 
 /// The folder to use: `explicit` (the caller's choice), else for MNIST `$MNIST_DIR` if set

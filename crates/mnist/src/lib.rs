@@ -35,7 +35,7 @@ pub use catalog::{DatasetName, UnknownDataset, FASHION_MNIST_FILES, KMNIST_FILES
 pub use checksum::{KnownFile, Verification};
 pub use dataset::{load, Dataset, FileRecord, Mnist};
 pub use error::{Error, MirrorFailure};
-pub use fetch::{default_dir, ensure_files, resolve_dir, DataSource};
+pub use fetch::{default_dir, ensure_files, project_home, resolve_dir, DataSource};
 pub use trainer::{
     Activation, Derivatives, Differentiable, LayerParameters, ModelConfig, Optimizer, Parameters,
     Trainer, CLASSES, INPUT_SIZE,
