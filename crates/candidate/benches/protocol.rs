@@ -28,14 +28,24 @@ fn main() {
     let timings = std::env::temp_dir().join(format!("candidate-timings-{}", std::process::id()));
     std::env::set_var("CANDIDATE_TIMINGS", &timings);
     std::env::set_var("OPENBLAS_NUM_THREADS", "1");
-    let config = ModelConfig::new(&[500, 250, 100], Activation::Relu, Optimizer::adam(1e-3), 0.0);
+    let config = ModelConfig::new(
+        &[500, 250, 100],
+        Activation::Relu,
+        Optimizer::adam(1e-3),
+        0.0,
+    );
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/timed_mlp.py");
     let options = Options {
         timeout: Duration::from_secs(60),
         echo_stderr: true,
     };
-    let mut candidate = Candidate::python(&candidate::default_python(), script.as_ref(), &config, &options)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut candidate = Candidate::python(
+        &candidate::default_python(),
+        script.as_ref(),
+        &config,
+        &options,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let data = mnist::testing::real_mnist();
     let parameters = torchref::TorchMlp::new(&config, torchref::Device::Cpu, 2024)
         .expect("torchref")

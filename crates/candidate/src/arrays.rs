@@ -44,8 +44,9 @@ impl Payload {
     pub fn add_parameters(&mut self, prefix: &str, parameters: &Parameters) {
         for (l, p) in parameters.iter().enumerate() {
             let (w, b) = parameter_names(l);
-            let weight = ndarray::ArrayView2::from_shape((p.out_features, p.in_features), &p.weight)
-                .expect("parameters hold out × in weights");
+            let weight =
+                ndarray::ArrayView2::from_shape((p.out_features, p.in_features), &p.weight)
+                    .expect("parameters hold out × in weights");
             self.add(&format!("{prefix}{w}"), &weight);
             self.add(&format!("{prefix}{b}"), &ndarray::aview1(&p.bias));
         }

@@ -198,7 +198,10 @@ impl Candidate {
     }
 
     /// The parameters after the candidate's own optimiser step on `request`.
-    pub fn try_update(&mut self, request: &UpdateRequest<'_>) -> Result<Parameters, CandidateError> {
+    pub fn try_update(
+        &mut self,
+        request: &UpdateRequest<'_>,
+    ) -> Result<Parameters, CandidateError> {
         let when = When::Update(self.step);
         if !self.has_update_rule {
             return Err(self.fail(when, Fault::NoUpdateRule));
@@ -229,7 +232,9 @@ impl Candidate {
         if answer != Answer::Updated {
             return Err(self.unexpected(when, "updated", &answer));
         }
-        self.read(when, payload, |arrays| arrays.take_parameters(request.parameters))
+        self.read(when, payload, |arrays| {
+            arrays.take_parameters(request.parameters)
+        })
     }
 
     /// One request and its answer's header; the payload is returned unread.
@@ -245,10 +250,11 @@ impl Candidate {
         let Some(process) = self.process.as_mut() else {
             unreachable!("a candidate without a fault has its process")
         };
-        let (header, payload) = match process.exchange(frame::encode(request, payload), self.timeout) {
-            Ok(frame) => frame,
-            Err(fault) => return Err(self.fail(when, fault)),
-        };
+        let (header, payload) =
+            match process.exchange(frame::encode(request, payload), self.timeout) {
+                Ok(frame) => frame,
+                Err(fault) => return Err(self.fail(when, fault)),
+            };
         match serde_json::from_slice::<Answer>(&header) {
             Ok(Answer::Error { message }) => Err(self.fail(when, Fault::Reported(message))),
             Ok(answer) => Ok((answer, payload)),

@@ -90,7 +90,10 @@ pub fn encode(request: &Request<'_>, payload: &[u8]) -> Vec<u8> {
 /// What reading one frame from the candidate's stdout gave.
 #[derive(Debug)]
 pub enum Incoming {
-    Frame { header: Vec<u8>, payload: Vec<u8> },
+    Frame {
+        header: Vec<u8>,
+        payload: Vec<u8>,
+    },
     /// The stream ended before a frame began.
     End,
     /// The stream began with something else than [`MAGIC`]: the bytes read.
@@ -118,7 +121,9 @@ pub fn read_frame(input: &mut impl Read, max_payload: u64) -> Incoming {
         input.read_exact(&mut len)?;
         let header_len = u32::from_le_bytes(len);
         if header_len > MAX_HEADER {
-            return Ok(Err(format!("a header of {header_len} bytes (at most {MAX_HEADER})")));
+            return Ok(Err(format!(
+                "a header of {header_len} bytes (at most {MAX_HEADER})"
+            )));
         }
         let mut header = vec![0u8; header_len as usize];
         input.read_exact(&mut header)?;
@@ -184,7 +189,10 @@ mod tests {
         assert!(matches!(read_frame(&mut &b"loss"[..], 16), Incoming::Text(t) if t == b"loss"));
         assert!(matches!(read_frame(&mut &b"hi"[..], 16), Incoming::Text(t) if t == b"hi"));
         let frame = encode(&Request::Bye, &[0; 17]);
-        assert!(matches!(read_frame(&mut &frame[..], 16), Incoming::Broken(_)));
+        assert!(matches!(
+            read_frame(&mut &frame[..], 16),
+            Incoming::Broken(_)
+        ));
         let cut = &encode(&Request::Bye, b"npz")[..10];
         assert!(matches!(read_frame(&mut &cut[..], 16), Incoming::Broken(_)));
     }

@@ -40,10 +40,11 @@ impl Process {
                 command: format!("{command:?}"),
                 reason: e.to_string(),
             })?;
-        let (stdin, stdout, stderr) = match (child.stdin.take(), child.stdout.take(), child.stderr.take()) {
-            (Some(i), Some(o), Some(e)) => (i, o, e),
-            _ => unreachable!("all three streams were piped"),
-        };
+        let (stdin, stdout, stderr) =
+            match (child.stdin.take(), child.stdout.take(), child.stderr.take()) {
+                (Some(i), Some(o), Some(e)) => (i, o, e),
+                _ => unreachable!("all three streams were piped"),
+            };
 
         let (to_stdin, requests) = mpsc::channel::<Vec<u8>>();
         thread::spawn(move || {
@@ -102,7 +103,11 @@ impl Process {
     }
 
     /// Sends one frame and waits up to `timeout` for the answer's header and payload.
-    pub fn exchange(&mut self, request: Vec<u8>, timeout: Duration) -> Result<(Vec<u8>, Vec<u8>), Fault> {
+    pub fn exchange(
+        &mut self,
+        request: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<(Vec<u8>, Vec<u8>), Fault> {
         if let Some(stdin) = &self.to_stdin {
             // A closed channel means the writer met a closed pipe: the read below says why.
             let _ = stdin.send(request);

@@ -40,10 +40,14 @@ fn a_crash_names_its_exit_status_and_shows_stderr() {
             status: "exit status: 3".to_owned()
         }
     );
-    assert!(error.stderr.iter().any(|l| l == "about to crash"), "{error}");
+    assert!(
+        error.stderr.iter().any(|l| l == "about to crash"),
+        "{error}"
+    );
     let message = error.to_string();
     assert!(
-        message.starts_with("candidate step 1, loss_and_grads: the process crashed (exit status: 3)"),
+        message
+            .starts_with("candidate step 1, loss_and_grads: the process crashed (exit status: 3)"),
         "{message}"
     );
     assert!(message.contains("about to crash"), "{message}");
@@ -52,7 +56,10 @@ fn a_crash_names_its_exit_status_and_shows_stderr() {
 #[test]
 fn an_early_exit() {
     let error = fault("fault_exit.py");
-    assert_eq!((error.when, error.fault), (When::Gradients(1), Fault::ExitedEarly));
+    assert_eq!(
+        (error.when, error.fault),
+        (When::Gradients(1), Fault::ExitedEarly)
+    );
 }
 
 #[test]
@@ -63,7 +70,10 @@ fn an_exception_in_the_model_is_reported_with_its_traceback() {
         error.fault,
         Fault::Reported("ValueError: shapes (64,784) and (500,) not aligned".to_owned())
     );
-    assert!(error.stderr.iter().any(|l| l.starts_with("Traceback")), "{error}");
+    assert!(
+        error.stderr.iter().any(|l| l.starts_with("Traceback")),
+        "{error}"
+    );
 }
 
 #[test]
@@ -162,6 +172,11 @@ fn a_command_that_cannot_start() {
         .expect("refused");
     assert_eq!(
         (error.when, error.fault),
-        (When::Start, Fault::Crashed { status: "exit status: 5".to_owned() })
+        (
+            When::Start,
+            Fault::Crashed {
+                status: "exit status: 5".to_owned()
+            }
+        )
     );
 }

@@ -5,8 +5,15 @@
 //! (SGD for sigmoid, Adam otherwise) checked at every step too.
 //!
 //! The bound is `parity::DEFAULT_BOUND`, 1e-5 of each tensor's largest |gradient| (of the
-//! loss; of the largest |parameter| after the update). Worst measured (gradient, loss,
-//! update), float32: see each test's comment.
+//! loss; of the tensor's largest |parameter| after the update). Worst measured (gradient,
+//! loss, update), float32: sigmoid 1.2e-6, 2.1e-7, 0 (SGD: the same two roundings as
+//! libtorch's); with L2 1.3e-6, 2.1e-7, 0; tanh 1.4e-6, 3.6e-7, 2.7e-6; with L2 1.6e-6,
+//! 2.1e-7, 2.7e-6; ReLU 1.6e-6, 4.2e-7, 2.8e-6; with L2 1.1e-6, 2.1e-7, 2.7e-6 (one kink unit
+//! in one run, none in another). float64: sigmoid 9.0e-7, 2.1e-7, 0; ReLU with L2 8.9e-7,
+//! 1.8e-7, 2.6e-6 (2 kink units). That is scratch's own figures against libtorch
+//! (torchref's `gradient_parity.rs`): what f32 rounding leaves. Adam's update differs most
+//! where a moment is tiny and `m/(√v + ε)` magnifies the last bit of either; still 4× inside
+//! the bound, which a wrong rule exceeds 100-fold (`planted_bugs.rs`).
 
 mod common;
 
@@ -70,11 +77,6 @@ fn float64_sigmoid() {
 #[test]
 fn float64_tanh_l2() {
     assert_within("numpy_mlp_f64.py", Activation::Tanh, LAMBDA);
-}
-
-#[test]
-fn float64_relu() {
-    assert_within("numpy_mlp_f64.py", Activation::Relu, 0.0);
 }
 
 #[test]

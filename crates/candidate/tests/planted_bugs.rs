@@ -12,7 +12,13 @@ use common::{config, numpy, teacher_forced, Found};
 use mnist::Activation;
 use parity::TensorKind;
 
-fn first_finding(model: &str, activation: Activation, l2: f32, steps: usize, images: usize) -> Found {
+fn first_finding(
+    model: &str,
+    activation: Activation,
+    l2: f32,
+    steps: usize,
+    images: usize,
+) -> Found {
     let config = config(activation, l2);
     let mut candidate = numpy(model, &config, Duration::from_secs(60)).expect("starts");
     teacher_forced(&config, &mut candidate, steps, images)
@@ -23,11 +29,14 @@ fn first_finding(model: &str, activation: Activation, l2: f32, steps: usize, ima
 /// output layer's (3) is right.
 #[test]
 fn derivative_at_a_instead_of_z() {
-    let found = first_finding("bug_derivative_at_a.py", Activation::Sigmoid, 0.0, 3, 3 * 64);
-    assert!(
-        matches!(found, Found::Gradient(1, 2, _)),
-        "{found:?}"
+    let found = first_finding(
+        "bug_derivative_at_a.py",
+        Activation::Sigmoid,
+        0.0,
+        3,
+        3 * 64,
     );
+    assert!(matches!(found, Found::Gradient(1, 2, _)), "{found:?}");
 }
 
 /// `λ/(2·64)` and `(λ/64)·W` instead of `m`: right on every full batch, so steps 1 to 4 pass

@@ -100,10 +100,22 @@ mod tests {
         let (report, stepped) =
             compare_update(&mut reference, &mut HandSgd { factor: 2.0 }, &request)
                 .expect("comparable");
-        mnist::testing::assert_close("reference", &stepped.parameters[0].weight, &[0.9, 1.9], 1e-6, 0.0);
-        let rel: Vec<f64> = report.tensors.iter().map(|t| t.difference.max_rel).collect();
+        mnist::testing::assert_close(
+            "reference",
+            &stepped.parameters[0].weight,
+            &[0.9, 1.9],
+            1e-6,
+            0.0,
+        );
+        let rel: Vec<f64> = report
+            .tensors
+            .iter()
+            .map(|t| t.difference.max_rel)
+            .collect();
         mnist::testing::assert_close("max_rel", &rel, &[0.1 / 1.9, 0.1 / 0.4], 1e-5, 0.0);
-        let found = report.over_bound(crate::DEFAULT_BOUND).expect("over the bound");
+        let found = report
+            .over_bound(crate::DEFAULT_BOUND)
+            .expect("over the bound");
         assert_eq!((found.layer, found.tensor), (0, crate::TensorKind::Bias));
     }
 }

@@ -318,7 +318,10 @@ fn load(variables: &mut [Tensor], params: &Parameters) -> Result<(), TchError> {
 }
 
 /// One [`LayerParameters`] per `[weight, bias]` pair of `tensors`, each tensor read by `values`.
-pub(crate) fn layer_parameters(tensors: &[Tensor], values: impl Fn(&Tensor) -> Vec<f32>) -> Parameters {
+pub(crate) fn layer_parameters(
+    tensors: &[Tensor],
+    values: impl Fn(&Tensor) -> Vec<f32>,
+) -> Parameters {
     tensors
         .chunks(2)
         .map(|pair| {

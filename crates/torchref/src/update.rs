@@ -26,10 +26,7 @@ impl UpdateRule for TorchMlp {
 /// One step of `request.optimizer` on `device`.
 fn step(request: &UpdateRequest<'_>, device: Device) -> Result<Updated, TchError> {
     let on_device = |p: &Parameters| -> Result<Vec<Tensor>, TchError> {
-        tensors(p)?
-            .iter()
-            .map(|t| t.f_to_device(device))
-            .collect()
+        tensors(p)?.iter().map(|t| t.f_to_device(device)).collect()
     };
     let mut params = on_device(request.parameters)?;
     let gradient = on_device(request.gradient)?;
@@ -58,8 +55,11 @@ fn step(request: &UpdateRequest<'_>, device: Device) -> Result<Updated, TchError
             let (mut m, mut v) = (on_device(&before.m)?, on_device(&before.v)?);
             // The in-place operations return another handle on the tensor they change.
             for (((p, g), m), v) in params.iter_mut().zip(&gradient).zip(&mut m).zip(&mut v) {
-                let _ = m.f_mul_scalar_(beta1)?.f_add_(&g.f_mul_scalar(1.0 - beta1)?)?;
-                let _ = v.f_mul_scalar_(beta2)?
+                let _ = m
+                    .f_mul_scalar_(beta1)?
+                    .f_add_(&g.f_mul_scalar(1.0 - beta1)?)?;
+                let _ = v
+                    .f_mul_scalar_(beta2)?
                     .f_addcmul_(g, &g.f_mul_scalar(1.0 - beta2)?)?;
                 let mut denom = v.f_sqrt()?.f_div_scalar(correction2_sqrt)?;
                 let _ = denom.f_add_scalar_(eps)?;

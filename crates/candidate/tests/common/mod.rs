@@ -58,7 +58,11 @@ pub fn model(name: &str) -> PathBuf {
 }
 
 /// The NumPy adapter on `tests/models/<name>`, stderr kept quiet unless it fails.
-pub fn numpy(name: &str, config: &ModelConfig, timeout: Duration) -> Result<Candidate, CandidateError> {
+pub fn numpy(
+    name: &str,
+    config: &ModelConfig,
+    timeout: Duration,
+) -> Result<Candidate, CandidateError> {
     let options = Options {
         timeout,
         echo_stderr: false,
@@ -103,12 +107,17 @@ pub struct Worst {
 
 /// `steps` steps on the first `images` training images in file order (batches of 64, the
 /// last one short when `images` is not a multiple of 64).
-pub fn teacher_forced(config: &ModelConfig, candidate: &mut Candidate, steps: usize, images: usize) -> Found {
+pub fn teacher_forced(
+    config: &ModelConfig,
+    candidate: &mut Candidate,
+    steps: usize,
+    images: usize,
+) -> Found {
     let _one = one_at_a_time();
     let mut reference = TorchMlp::new(config, Device::Cpu, SEED).expect("torchref");
     let mut parameters = reference.parameters();
-    let mut adam = matches!(config.optimizer, Optimizer::Adam { .. })
-        .then(|| AdamState::zeros(&parameters));
+    let mut adam =
+        matches!(config.optimizer, Optimizer::Adam { .. }).then(|| AdamState::zeros(&parameters));
     let train = &mnist().train;
     let mut worst = Worst::default();
     for step in 1..=steps {
@@ -135,7 +144,12 @@ pub fn teacher_forced(config: &ModelConfig, candidate: &mut Candidate, steps: us
             worst.gradient = worst.gradient.max(t.difference.max_rel);
         }
         worst.loss = worst.loss.max(report.loss_rel_diff());
-        worst.kink_units += report.tensors.iter().step_by(2).map(|t| t.kink_units).sum::<usize>();
+        worst.kink_units += report
+            .tensors
+            .iter()
+            .step_by(2)
+            .map(|t| t.kink_units)
+            .sum::<usize>();
         match report.over_bound(DEFAULT_BOUND) {
             Some(Finding::Tensor(t)) => return Found::Gradient(step, t.layer, t.tensor),
             Some(Finding::Loss(_)) => return Found::Loss(step),

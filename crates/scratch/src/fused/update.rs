@@ -16,8 +16,14 @@ pub(crate) fn update(request: &UpdateRequest<'_>) -> Updated {
     let gradient = request.gradient;
     assert_eq!(gradient.len(), parameters.len(), "one gradient per layer");
     let each = |p: &mut LayerParameters, g: &LayerParameters, f: &mut dyn FnMut(&mut f32, f32)| {
-        assert_eq!((p.weight.len(), p.bias.len()), (g.weight.len(), g.bias.len()));
-        p.weight.iter_mut().zip(&g.weight).for_each(|(w, &g)| f(w, g));
+        assert_eq!(
+            (p.weight.len(), p.bias.len()),
+            (g.weight.len(), g.bias.len())
+        );
+        p.weight
+            .iter_mut()
+            .zip(&g.weight)
+            .for_each(|(w, &g)| f(w, g));
         p.bias.iter_mut().zip(&g.bias).for_each(|(b, &g)| f(b, g));
     };
     match *request.optimizer {
