@@ -116,14 +116,13 @@ pub fn read_frame(input: &mut impl Read, max_payload: u64) -> Incoming {
     if got < magic.len() || magic != MAGIC {
         return Incoming::Text(magic[..got].to_vec());
     }
-    let mut body = || -> io::Result<Result<(Vec<u8>, Vec<u8>), String>> {
+    let mut body = || -> io::Result<Incoming> {
         let mut len = [0u8; 4];
         input.read_exact(&mut len)?;
         let header_len = u32::from_le_bytes(len);
         if header_len > MAX_HEADER {
-            return Ok(Err(format!(
-                "a header of {header_len} bytes (at most {MAX_HEADER})"
-            )));
+            let what = format!("a header of {header_len} bytes (at most {MAX_HEADER})");
+            return Ok(Incoming::Broken(what));
         }
         let mut header = vec![0u8; header_len as usize];
         input.read_exact(&mut header)?;
@@ -131,19 +130,15 @@ pub fn read_frame(input: &mut impl Read, max_payload: u64) -> Incoming {
         input.read_exact(&mut len)?;
         let payload_len = u64::from_le_bytes(len);
         if payload_len > max_payload {
-            return Ok(Err(format!(
+            return Ok(Incoming::Broken(format!(
                 "a payload of {payload_len} bytes (at most {max_payload} for this network)"
             )));
         }
         let mut payload = vec![0u8; payload_len as usize];
         input.read_exact(&mut payload)?;
-        Ok(Ok((header, payload)))
+        Ok(Incoming::Frame { header, payload })
     };
-    match body() {
-        Ok(Ok((header, payload))) => Incoming::Frame { header, payload },
-        Ok(Err(what)) => Incoming::Broken(what),
-        Err(e) => Incoming::Broken(format!("the stream ended inside a frame ({e})")),
-    }
+    body().unwrap_or_else(|e| Incoming::Broken(format!("the stream ended inside a frame ({e})")))
 }
 
 /// Fills as much of `buf` as the stream has; fewer bytes only at its end.
