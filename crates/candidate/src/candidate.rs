@@ -5,8 +5,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use mnist::{
-    Batch, Derivatives, Differentiable, ModelConfig, Optimizer, Parameters, UpdateRequest,
-    UpdateRule, Updated,
+    Batch, Derivatives, Differentiable, ModelConfig, Parameters, UpdateRequest, UpdateRule, Updated,
 };
 use ndarray::Array2;
 
@@ -210,15 +209,8 @@ impl Candidate {
         payload.add_parameters("", request.parameters);
         payload.add_parameters("grad.", request.gradient);
         let mut t = 1;
-        if let Optimizer::Adam { .. } = request.optimizer {
-            let zeros;
-            let state = match request.adam {
-                Some(state) => state,
-                None => {
-                    zeros = mnist::AdamState::zeros(request.parameters);
-                    &zeros
-                }
-            };
+        if request.optimizer.adam_f64().is_some() {
+            let state = request.adam_before();
             payload.add_parameters("m.", &state.m);
             payload.add_parameters("v.", &state.v);
             t = state.steps + 1;

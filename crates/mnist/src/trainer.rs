@@ -82,6 +82,20 @@ impl Optimizer {
         }
     }
 
+    /// Adam's `[lr, β1, β2, ε]` in `f64`, in which torch works out a step's constants;
+    /// `None` for SGD.
+    pub fn adam_f64(&self) -> Option<[f64; 4]> {
+        match *self {
+            Optimizer::Sgd { .. } => None,
+            Optimizer::Adam {
+                lr,
+                beta1,
+                beta2,
+                eps,
+            } => Some([lr, beta1, beta2, eps].map(f64::from)),
+        }
+    }
+
     /// The learning rate of either rule.
     pub fn lr(&self) -> f32 {
         match *self {
@@ -182,6 +196,15 @@ pub struct UpdateRequest<'a> {
     /// Adam's state before the step; `None` for SGD, and for Adam the zero state of
     /// [`AdamState::zeros`].
     pub adam: Option<&'a AdamState>,
+}
+
+impl UpdateRequest<'_> {
+    /// Adam's state before the step: the one handed over, else zeros.
+    pub fn adam_before(&self) -> AdamState {
+        self.adam
+            .cloned()
+            .unwrap_or_else(|| AdamState::zeros(self.parameters))
+    }
 }
 
 /// What [`UpdateRule::update`] returns.

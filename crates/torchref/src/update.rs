@@ -6,7 +6,7 @@
 //! constants in `f64`. tch cannot hand `nn::Optimizer` a state, so the step is written out;
 //! `tests/update_rule.rs` checks it against `nn::Adam` and `nn::Sgd` step by step.
 
-use mnist::{AdamState, Optimizer, Parameters, UpdateRequest, UpdateRule, Updated};
+use mnist::{AdamState, Parameters, UpdateRequest, UpdateRule, Updated};
 use tch::{Device, TchError, Tensor};
 
 use crate::mlp::{layer_parameters, tensors, to_vec};
@@ -30,48 +30,39 @@ fn step(request: &UpdateRequest<'_>, device: Device) -> Result<Updated, TchError
     };
     let mut params = on_device(request.parameters)?;
     let gradient = on_device(request.gradient)?;
-    let adam = match *request.optimizer {
-        Optimizer::Sgd { lr } => {
-            for (p, g) in params.iter_mut().zip(&gradient) {
-                let _ = p.f_sub_(&g.f_mul_scalar(f64::from(lr))?)?;
-            }
-            None
+    let Some([lr, beta1, beta2, eps]) = request.optimizer.adam_f64() else {
+        let lr = f64::from(request.optimizer.lr());
+        for (p, g) in params.iter_mut().zip(&gradient) {
+            let _ = p.f_sub_(&g.f_mul_scalar(lr)?)?;
         }
-        Optimizer::Adam {
-            lr,
-            beta1,
-            beta2,
-            eps,
-        } => {
-            let before = request
-                .adam
-                .cloned()
-                .unwrap_or_else(|| AdamState::zeros(request.parameters));
-            let steps = before.steps + 1;
-            let [lr, beta1, beta2, eps] = [lr, beta1, beta2, eps].map(f64::from);
-            let t = i32::try_from(steps).unwrap_or(i32::MAX);
-            let step_size = lr / (1.0 - beta1.powi(t));
-            let correction2_sqrt = (1.0 - beta2.powi(t)).sqrt();
-            let (mut m, mut v) = (on_device(&before.m)?, on_device(&before.v)?);
-            // The in-place operations return another handle on the tensor they change.
-            for (((p, g), m), v) in params.iter_mut().zip(&gradient).zip(&mut m).zip(&mut v) {
-                let _ = m
-                    .f_mul_scalar_(beta1)?
-                    .f_add_(&g.f_mul_scalar(1.0 - beta1)?)?;
-                let _ = v
-                    .f_mul_scalar_(beta2)?
-                    .f_addcmul_(g, &g.f_mul_scalar(1.0 - beta2)?)?;
-                let mut denom = v.f_sqrt()?.f_div_scalar(correction2_sqrt)?;
-                let _ = denom.f_add_scalar_(eps)?;
-                let _ = p.f_addcdiv_(&m.f_mul_scalar(-step_size)?, &denom)?;
-            }
-            Some(AdamState {
-                m: layer_parameters(&m, to_vec),
-                v: layer_parameters(&v, to_vec),
-                steps,
-            })
-        }
+        return Ok(Updated {
+            parameters: layer_parameters(&params, to_vec),
+            adam: None,
+        });
     };
+    let before = request.adam_before();
+    let steps = before.steps + 1;
+    let t = i32::try_from(steps).unwrap_or(i32::MAX);
+    let step_size = lr / (1.0 - beta1.powi(t));
+    let correction2_sqrt = (1.0 - beta2.powi(t)).sqrt();
+    let (mut m, mut v) = (on_device(&before.m)?, on_device(&before.v)?);
+    // The in-place operations return another handle on the tensor they change.
+    for (((p, g), m), v) in params.iter_mut().zip(&gradient).zip(&mut m).zip(&mut v) {
+        let _ = m
+            .f_mul_scalar_(beta1)?
+            .f_add_(&g.f_mul_scalar(1.0 - beta1)?)?;
+        let _ = v
+            .f_mul_scalar_(beta2)?
+            .f_addcmul_(g, &g.f_mul_scalar(1.0 - beta2)?)?;
+        let mut denom = v.f_sqrt()?.f_div_scalar(correction2_sqrt)?;
+        let _ = denom.f_add_scalar_(eps)?;
+        let _ = p.f_addcdiv_(&m.f_mul_scalar(-step_size)?, &denom)?;
+    }
+    let adam = Some(AdamState {
+        m: layer_parameters(&m, to_vec),
+        v: layer_parameters(&v, to_vec),
+        steps,
+    });
     Ok(Updated {
         parameters: layer_parameters(&params, to_vec),
         adam,

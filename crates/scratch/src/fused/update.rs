@@ -3,7 +3,7 @@
 //! against the same rule in `kernels/conformance.rs`), on parameters, gradient and state handed
 //! in, for the parity check of the optimiser.
 
-use mnist::{AdamState, LayerParameters, Optimizer, UpdateRequest, Updated};
+use mnist::{LayerParameters, UpdateRequest, Updated};
 
 use super::adam::AdamStep;
 
@@ -26,47 +26,34 @@ pub(crate) fn update(request: &UpdateRequest<'_>) -> Updated {
             .for_each(|(w, &g)| f(w, g));
         p.bias.iter_mut().zip(&g.bias).for_each(|(b, &g)| f(b, g));
     };
-    match *request.optimizer {
-        Optimizer::Sgd { lr } => {
-            for (p, g) in parameters.iter_mut().zip(gradient) {
-                each(p, g, &mut |w, g| *w -= lr * g);
-            }
-            Updated {
-                parameters,
-                adam: None,
-            }
+    let Some([lr, beta1, beta2, eps]) = request.optimizer.adam_f64() else {
+        let lr = request.optimizer.lr();
+        for (p, g) in parameters.iter_mut().zip(gradient) {
+            each(p, g, &mut |w, g| *w -= lr * g);
         }
-        Optimizer::Adam {
-            lr,
-            beta1,
-            beta2,
-            eps,
-        } => {
-            let mut state = request
-                .adam
-                .cloned()
-                .unwrap_or_else(|| AdamState::zeros(&parameters));
-            state.steps += 1;
-            let [lr, beta1, beta2, eps] = [lr, beta1, beta2, eps].map(f64::from);
-            let step = AdamStep::new(lr, beta1, beta2, eps, state.steps);
-            let moments = state.m.iter_mut().zip(state.v.iter_mut());
-            for ((p, g), (m, v)) in parameters.iter_mut().zip(gradient).zip(moments) {
-                let (mut m_all, mut v_all) = (
-                    m.weight.iter_mut().chain(m.bias.iter_mut()),
-                    v.weight.iter_mut().chain(v.bias.iter_mut()),
-                );
-                each(p, g, &mut |w, g| {
-                    let (m, v) = (m_all.next(), v_all.next());
-                    let (Some(m), Some(v)) = (m, v) else {
-                        panic!("Adam's state is not shaped like the parameters")
-                    };
-                    step.apply(w, g, m, v);
-                });
-            }
-            Updated {
-                parameters,
-                adam: Some(state),
-            }
-        }
+        return Updated {
+            parameters,
+            adam: None,
+        };
+    };
+    let mut state = request.adam_before();
+    state.steps += 1;
+    let step = AdamStep::new(lr, beta1, beta2, eps, state.steps);
+    let moments = state.m.iter_mut().zip(state.v.iter_mut());
+    for ((p, g), (m, v)) in parameters.iter_mut().zip(gradient).zip(moments) {
+        let (mut m_all, mut v_all) = (
+            m.weight.iter_mut().chain(m.bias.iter_mut()),
+            v.weight.iter_mut().chain(v.bias.iter_mut()),
+        );
+        each(p, g, &mut |w, g| {
+            let (Some(m), Some(v)) = (m_all.next(), v_all.next()) else {
+                panic!("Adam's state is not shaped like the parameters")
+            };
+            step.apply(w, g, m, v);
+        });
+    }
+    Updated {
+        parameters,
+        adam: Some(state),
     }
 }
