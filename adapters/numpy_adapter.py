@@ -23,6 +23,7 @@ import os
 import struct
 import sys
 import traceback
+import zipfile
 
 import numpy as np
 
@@ -44,8 +45,32 @@ def read_frame(stream):
     header = json.loads(read_exact(stream, header_len))
     (payload_len,) = struct.unpack("<Q", read_exact(stream, 8))
     payload = read_exact(stream, payload_len)
-    arrays = dict(np.load(io.BytesIO(payload))) if payload_len else {}
-    return header, arrays
+    return header, load_npz(payload) if payload_len else {}
+
+
+def load_npz(payload):
+    """The arrays of an .npz, as np.load gives them. Stored (uncompressed) members are sliced
+    out of the payload directly: np.load reads them through zipfile in small checked chunks,
+    which took 9 ms of a default-network step against 1.2 ms this way."""
+    arrays = {}
+    with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+        for info in archive.infolist():
+            if info.compress_type == zipfile.ZIP_STORED:
+                at = info.header_offset
+                name_len, extra_len = struct.unpack("<HH", payload[at + 26:at + 30])
+                start = at + 30 + name_len + extra_len
+                data = payload[start:start + info.file_size]
+            else:
+                data = archive.read(info)
+            member = io.BytesIO(data)
+            version = np.lib.format.read_magic(member)
+            read_header = {(1, 0): np.lib.format.read_array_header_1_0}.get(
+                version, np.lib.format.read_array_header_2_0)
+            shape, fortran, dtype = read_header(member)
+            flat = np.frombuffer(data, dtype, count=int(np.prod(shape)), offset=member.tell())
+            array = flat.reshape(shape[::-1]).T if fortran else flat.reshape(shape)
+            arrays[info.filename.removesuffix(".npy")] = array.copy()
+    return arrays
 
 
 def write_frame(stream, header, arrays=None):
