@@ -48,6 +48,18 @@ def read_frame(stream):
     return header, load_npz(payload) if payload_len else {}
 
 
+def save_npz(arrays):
+    """An uncompressed .npz of `arrays`, as np.savez writes it, each member written whole
+    (np.savez streams them through zipfile: 4 ms for a default-network answer, 1.7 ms so)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name, array in arrays.items():
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
+            archive.writestr(name + ".npy", member.getvalue())
+    return buffer.getvalue()
+
+
 def load_npz(payload):
     """The arrays of an .npz, as np.load gives them. Stored (uncompressed) members are sliced
     out of the payload directly: np.load reads them through zipfile in small checked chunks,
@@ -74,11 +86,7 @@ def load_npz(payload):
 
 
 def write_frame(stream, header, arrays=None):
-    payload = b""
-    if arrays:
-        buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
-        payload = buffer.getvalue()
+    payload = save_npz(arrays) if arrays else b""
     header = json.dumps(header).encode()
     stream.write(MAGIC + struct.pack("<I", len(header)) + header)
     stream.write(struct.pack("<Q", len(payload)) + payload)
@@ -122,7 +130,20 @@ def answer(model, header, arrays):
     raise ValueError(f"unknown request {kind!r}")
 
 
+def widen_pipes():
+    """Pipes of 1 MiB instead of Linux's 64 KiB: a default-network frame (2 MB) then crosses
+    in two turns of the reader instead of thirty-two."""
+    try:
+        import fcntl
+
+        for fd in (0, 1):
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+    except (ImportError, AttributeError, OSError):
+        pass  # not Linux, not a pipe, or over the system's limit: only slower
+
+
 def main():
+    widen_pipes()
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # the model's prints must not enter the protocol stream
     sys.path.insert(0, os.path.dirname(os.path.abspath(sys.argv[1])))  # as `python my_mlp.py`
