@@ -13,6 +13,7 @@ mod exit;
 mod gate;
 mod jobs;
 mod pair;
+mod parity_candidate;
 mod prepare;
 mod progress;
 mod record;

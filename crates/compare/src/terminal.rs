@@ -355,15 +355,11 @@ pub fn print_parity(
             verdict.kink_units
         );
     }
-    match &verdict.first_over_bound {
-        Some(finding) => println!(
-            "parity: {candidate} departs from torchref beyond the bound {:.0e}: {finding}",
-            verdict.bound
-        ),
-        None => println!(
-            "parity: {candidate} within bound {:.0e} of torchref over {} steps",
-            verdict.bound, verdict.steps_compared
-        ),
+    if let Some(worst) = verdict.worst_update_max_rel_diff {
+        println!("worst parameter difference after the optimiser step: {worst:.2e} of the tensor's largest |parameter|");
+    }
+    for line in verdict.lines(candidate) {
+        println!("{line}");
     }
 }
 
