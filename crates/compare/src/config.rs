@@ -76,7 +76,10 @@ pub enum ParityCandidate {
     /// A program speaking docs/candidate-protocol.md, run by `sh -c`.
     Command { command_line: String },
     /// A NumPy script run by the NumPy adapter under the venv's Python.
-    Python { interpreter: PathBuf, script: PathBuf },
+    Python {
+        interpreter: PathBuf,
+        script: PathBuf,
+    },
 }
 
 impl ParityCandidate {
@@ -86,9 +89,10 @@ impl ParityCandidate {
         match self {
             ParityCandidate::Builtin { model } => model.name().to_owned(),
             ParityCandidate::Command { command_line } => command_line.clone(),
-            ParityCandidate::Python { script, .. } => script
-                .file_name()
-                .map_or_else(|| script.display().to_string(), |n| n.to_string_lossy().into_owned()),
+            ParityCandidate::Python { script, .. } => script.file_name().map_or_else(
+                || script.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
         }
     }
 }

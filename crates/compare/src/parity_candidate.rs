@@ -70,9 +70,11 @@ pub fn start(
         ParityCandidate::Builtin {
             model: Model::Torchref,
         } => bail!("torchref cannot be checked against itself"),
-        ParityCandidate::Command { command_line } => {
-            Box::new(Candidate::from_command_line(command_line, config, &options)?)
-        }
+        ParityCandidate::Command { command_line } => Box::new(Candidate::from_command_line(
+            command_line,
+            config,
+            &options,
+        )?),
         ParityCandidate::Python {
             interpreter,
             script,

@@ -14,8 +14,8 @@ use parity::{StepReport, TensorReport, UpdateReport};
 use serde::Serialize;
 
 use crate::config::{JobConfig, Model, ParityCandidate, ParityConfig, Spec, UpdateCheck};
-use crate::exit::JobEnd;
 use crate::execute::guarded;
+use crate::exit::JobEnd;
 use crate::gate::ShortBatchStep;
 use crate::progress::Progress;
 use crate::record::RunRecord;
@@ -168,9 +168,7 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
             for row in gradient_rows(step + 1, images, &report) {
                 csv.append(&row)?;
             }
-            let gradient = reference
-                .differentiate(&run.parameters, &batch)
-                .gradient;
+            let gradient = reference.differentiate(&run.parameters, &batch).gradient;
             let request = UpdateRequest {
                 optimizer: &config.optimizer,
                 parameters: &run.parameters,
@@ -183,7 +181,10 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
                     return Err(fault.clone().into());
                 }
                 let (update, stepped) = compared.with_context(|| {
-                    format!("step {}: the parameters after the optimiser step cannot be compared", step + 1)
+                    format!(
+                        "step {}: the parameters after the optimiser step cannot be compared",
+                        step + 1
+                    )
                 })?;
                 for row in update_rows(step + 1, images, &update.tensors) {
                     csv.append(&row)?;
