@@ -345,6 +345,12 @@ fn setting_text(value: &serde_json::Value) -> String {
             .map(setting_text)
             .collect::<Vec<_>>()
             .join(", "),
+        // A tagged enum such as the parity candidate: "kind python, interpreter …, script …".
+        serde_json::Value::Object(fields) => fields
+            .iter()
+            .map(|(name, value)| format!("{} {}", name.replace('_', " "), setting_text(value)))
+            .collect::<Vec<_>>()
+            .join(", "),
         other => other.to_string(),
     }
 }

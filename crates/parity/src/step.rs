@@ -80,12 +80,12 @@ impl StepReport {
             return Some(Finding::Tensor(tensor));
         }
         let loss = self.loss_rel_diff();
-        over(loss, bound).then_some(Finding::Loss(loss))
+        is_over_bound(loss, bound).then_some(Finding::Loss(loss))
     }
 }
 
 /// Whether a relative difference is over `bound` (NaN always is).
-fn over(rel: f64, bound: f64) -> bool {
+pub fn is_over_bound(rel: f64, bound: f64) -> bool {
     rel.is_nan() || rel > bound
 }
 
@@ -99,7 +99,7 @@ pub(crate) fn first_over_bound(tensors: &[TensorReport], bound: f64) -> Option<&
     });
     layers
         .into_iter()
-        .find(|t| over(t.difference.max_rel, bound))
+        .find(|t| is_over_bound(t.difference.max_rel, bound))
 }
 
 /// Both models' loss and gradient at `parameters` on `batch`, compared. With ReLU, images

@@ -121,7 +121,7 @@ fn finding(steps: &[(usize, &[TensorReport])], index: usize, bound: f64) -> Stri
     if let Some((step, rel)) = steps
         .iter()
         .filter_map(value)
-        .find(|(_, rel)| !(*rel <= bound))
+        .find(|(_, rel)| parity::is_over_bound(*rel, bound))
     {
         return format!("over the bound at step {step}: {rel:.2e}");
     }
