@@ -28,6 +28,21 @@ pub fn default_python() -> PathBuf {
     project_home::dir().join("torch-2.13.0/bin/python")
 }
 
+/// [`default_python`] when it is there.
+pub fn installed_python() -> Result<PathBuf, MissingPython> {
+    let python = default_python();
+    if python.exists() {
+        Ok(python)
+    } else {
+        Err(MissingPython(python))
+    }
+}
+
+/// The venv's Python is not where `scripts/setup` puts it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{} is missing: run scripts/setup (it installs PyTorch and NumPy there)", .0.display())]
+pub struct MissingPython(pub PathBuf);
+
 /// How a candidate is run.
 #[derive(Debug, Clone)]
 pub struct Options {

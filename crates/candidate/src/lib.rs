@@ -20,6 +20,8 @@ mod error;
 mod frame;
 mod process;
 
-pub use candidate::{default_python, Candidate, Options, DEFAULT_TIMEOUT};
+pub use candidate::{
+    default_python, installed_python, Candidate, MissingPython, Options, DEFAULT_TIMEOUT,
+};
 pub use error::{CandidateError, Fault, When};
 pub use frame::PROTOCOL;

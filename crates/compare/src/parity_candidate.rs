@@ -88,10 +88,7 @@ pub fn start(
 /// The two files a NumPy candidate needs, each with what to do when it is missing.
 fn check_python(interpreter: &Path, script: &Path) -> Result<()> {
     if !interpreter.exists() {
-        bail!(
-            "{} is missing: run scripts/setup (it keeps a Python with NumPy there)",
-            interpreter.display()
-        );
+        return Err(candidate::MissingPython(interpreter.to_owned()).into());
     }
     if !script.is_file() {
         bail!("--candidate-python {}: no such file", script.display());

@@ -26,13 +26,7 @@ fn model(name: &str) -> PathBuf {
 }
 
 fn python() -> PathBuf {
-    let python = candidate::default_python();
-    assert!(
-        python.exists(),
-        "{} is missing: run scripts/setup (it installs PyTorch and NumPy there)",
-        python.display()
-    );
-    python
+    candidate::installed_python().unwrap_or_else(|missing| panic!("{missing}"))
 }
 
 fn parity(out: &Path, extra: &[&str]) -> Output {
@@ -235,4 +229,29 @@ fn impossible_candidate_flags_exit_2() {
             text(&output.stderr)
         );
     }
+}
+
+/// Without the venv of scripts/setup, --candidate-python says where it looked and what to
+/// run: exit 1.
+#[test]
+fn a_missing_venv_python_says_to_run_setup() {
+    let home = tempfile::tempdir().expect("temporary folder");
+    let script = model("numpy_mlp.py");
+    let output = Command::new(env!("CARGO_BIN_EXE_compare"))
+        .args(["parity", "--offline", "--candidate-python"])
+        .arg(&script)
+        .arg("--data-dir")
+        .arg(testkit::real_mnist_dir())
+        .arg("--out")
+        .arg(home.path())
+        .env("MNIST_COMPARE_HOME", home.path())
+        .output()
+        .expect("the compare binary starts");
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let expected = format!(
+        "{} is missing: run scripts/setup",
+        home.path().join("torch-2.13.0/bin/python").display()
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
 }

@@ -43,13 +43,7 @@ pub fn one_at_a_time() -> MutexGuard<'static, ()> {
 pub fn python() -> PathBuf {
     static ONE_THREAD: OnceLock<()> = OnceLock::new();
     ONE_THREAD.get_or_init(|| std::env::set_var("OPENBLAS_NUM_THREADS", "1"));
-    let python = candidate::default_python();
-    assert!(
-        python.exists(),
-        "{} is missing: run scripts/setup (it installs PyTorch and NumPy there)",
-        python.display()
-    );
-    python
+    candidate::installed_python().unwrap_or_else(|missing| panic!("{missing}"))
 }
 
 /// A file of `tests/models`.
