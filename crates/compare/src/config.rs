@@ -55,8 +55,14 @@ pub struct ParityConfig {
     pub network: Network,
     /// The libtorch model's optimiser, whose updates set the parameters of every step.
     pub optimizer: Optimizer,
-    pub candidate: Model,
+    pub candidate: ParityCandidate,
+    /// The longest wait for one answer of an external candidate, in seconds.
+    pub candidate_timeout_s: f64,
+    pub check_update: UpdateCheck,
     pub steps: usize,
+    /// Whether the last step is moved to the epoch's last, smaller batch when no earlier
+    /// step reaches one.
+    pub short_batch: bool,
     /// Largest gradient difference allowed, relative to the tensor's largest |gradient|.
     pub bound: f64,
     #[serde(flatten)]
@@ -95,6 +101,47 @@ impl SeedsGate {
     pub fn gated(&self) -> bool {
         self.max_accuracy_gap.is_some() || self.min_accuracy.is_some()
     }
+}
+
+/// The model `compare parity` checks against libtorch.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ParityCandidate {
+    /// One of the hand-written engines (scratch or scratch-textbook).
+    Builtin { model: Model },
+    /// A program speaking docs/candidate-protocol.md, run by `sh -c`.
+    Command { command_line: String },
+    /// A NumPy script run by the NumPy adapter under the venv's Python.
+    Python {
+        interpreter: PathBuf,
+        script: PathBuf,
+    },
+}
+
+impl ParityCandidate {
+    /// The candidate's name in reports: the built-in model's, the command line, or the
+    /// script's file name.
+    pub fn name(&self) -> String {
+        match self {
+            ParityCandidate::Builtin { model } => model.name().to_owned(),
+            ParityCandidate::Command { command_line } => command_line.clone(),
+            ParityCandidate::Python { script, .. } => script.file_name().map_or_else(
+                || script.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
+        }
+    }
+}
+
+/// Whether `compare parity` checks the candidate's optimiser step too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UpdateCheck {
+    /// When the candidate has an update rule (the built-in ones always do).
+    Auto,
+    /// Always: a candidate without an update rule is an error.
+    On,
+    Off,
 }
 
 /// The network both models share.
@@ -350,6 +397,12 @@ fn setting_text(value: &serde_json::Value) -> String {
         serde_json::Value::Array(items) => items
             .iter()
             .map(setting_text)
+            .collect::<Vec<_>>()
+            .join(", "),
+        // A tagged enum such as the parity candidate: "kind python, interpreter …, script …".
+        serde_json::Value::Object(fields) => fields
+            .iter()
+            .map(|(name, value)| format!("{} {}", name.replace('_', " "), setting_text(value)))
             .collect::<Vec<_>>()
             .join(", "),
         other => other.to_string(),

@@ -2,7 +2,7 @@
 //! (`--max-accuracy-gap`, `--min-accuracy`), the same on intervals over seeds, and the bound
 //! of `compare parity`. Each says why it failed, line by line, for the terminal and the page.
 
-use parity::{Finding, StepReport, TensorReport};
+use parity::{Finding, StepReport, TensorReport, UpdateReport};
 use serde::Serialize;
 
 use crate::config::{RunConfig, SeedsGate};
@@ -194,7 +194,11 @@ pub struct ParityVerdict {
     /// `None` when every step was within the bound.
     pub first_over_bound: Option<String>,
     pub worst_max_rel_diff: f64,
+    /// The worst parameter difference after the optimiser step; `None` when not checked.
+    pub worst_update_max_rel_diff: Option<f64>,
     pub kink_units: usize,
+    /// The step that ran on an epoch's last, smaller batch, if one did.
+    pub short_batch: Option<ShortBatchStep>,
 }
 
 /// Where a tensor's gradient departs: the step (from 1), the layer, and by how much.
@@ -218,16 +222,40 @@ pub fn failed_line(failure: &str) -> String {
     format!("parity gate failed: {failure}")
 }
 
-/// The parity check's verdict: the first step, layer and tensor (or loss) over `bound`.
-pub fn parity_verdict(reports: &[StepReport], bound: f64) -> ParityVerdict {
+/// A step on an epoch's last batch, smaller than the others.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ShortBatchStep {
+    pub step: usize,
+    pub images: usize,
+}
+
+/// The parity check's verdict: the first step, layer and tensor (gradient, loss, or the
+/// parameters after the optimiser step) over `bound`. `updates[i]` is step `i + 1`'s
+/// optimiser check, if it was made.
+pub fn parity_verdict(
+    reports: &[StepReport],
+    updates: &[Option<UpdateReport>],
+    short_batch: Option<ShortBatchStep>,
+    bound: f64,
+) -> ParityVerdict {
     let first_over_bound = reports.iter().enumerate().find_map(|(step, report)| {
-        report.over_bound(bound).map(|finding| match finding {
+        let gradient = report.over_bound(bound).map(|finding| match finding {
             Finding::Tensor(t) => tensor_finding(step + 1, t),
-            Finding::Loss(rel) => {
-                format!("step {}, the loss: differs by {rel:.2e} relative", step + 1)
-            }
-        })
+            Finding::Loss(rel) => format!("step {}, the loss: differs by {rel:.2e} relative", step + 1),
+        });
+        let update = || {
+            let t = updates.get(step)?.as_ref()?.over_bound(bound)?;
+            Some(format!(
+                "step {}, layer {} {} after the optimiser step: differs by {:.2e} of its largest |parameter|",
+                step + 1,
+                t.layer + 1,
+                t.tensor.name(),
+                t.difference.max_rel
+            ))
+        };
+        gradient.or_else(update)
     });
+    let checked: Vec<&UpdateReport> = updates.iter().flatten().collect();
     ParityVerdict {
         steps_compared: reports.len(),
         bound,
@@ -236,9 +264,41 @@ pub fn parity_verdict(reports: &[StepReport], bound: f64) -> ParityVerdict {
             .iter()
             .flat_map(|r| r.tensors.iter().map(|t| t.difference.max_rel))
             .fold(0.0, f64::max),
+        worst_update_max_rel_diff: (!checked.is_empty()).then(|| {
+            checked
+                .iter()
+                .flat_map(|u| u.tensors.iter().map(|t| t.difference.max_rel))
+                .fold(0.0, f64::max)
+        }),
         kink_units: reports
             .iter()
             .flat_map(|r| r.tensors.iter().step_by(2).map(|t| t.kink_units))
             .sum(),
+        short_batch,
+    }
+}
+
+impl ParityVerdict {
+    /// The verdict on `candidate` as the terminal and the page say it: the finding (or what
+    /// was within the bound), then which step had the epoch's smaller last batch.
+    pub fn lines(&self, candidate: &str) -> Vec<String> {
+        let checked = match self.worst_update_max_rel_diff {
+            Some(_) => "gradients and optimiser steps",
+            None => "gradients (the optimiser step not checked)",
+        };
+        let finding = match &self.first_over_bound {
+            Some(finding) => departs_line(candidate, self.bound, finding),
+            None => format!(
+                "parity: {candidate} within bound {:.0e} of torchref over {} steps: {checked}",
+                self.bound, self.steps_compared
+            ),
+        };
+        let short_batch = match self.short_batch {
+            Some(ShortBatchStep { step, images }) => format!(
+                "step {step} ran on an epoch's last, smaller batch ({images} images): the run ends on it unless an earlier step reaches it"
+            ),
+            None => "no step ran on a smaller batch (the training set is a multiple of --batch-size, --drop-last, or --no-short-batch)".to_owned(),
+        };
+        vec![finding, short_batch]
     }
 }

@@ -15,6 +15,7 @@ mod fingerprint;
 mod gate;
 mod jobs;
 mod pair;
+mod parity_candidate;
 mod prepare;
 mod progress;
 mod record;

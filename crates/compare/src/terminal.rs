@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::gate::{departs_line, failed_line, ParityVerdict};
+use crate::gate::{failed_line, ParityVerdict};
 use crate::record::{cpu_model, subnormal_mode};
 use crate::seed_stats::{verdict_text, ModelStats, PairStats};
 use crate::status::Signal;
@@ -416,12 +416,11 @@ pub fn print_parity(
             verdict.kink_units
         );
     }
-    match &verdict.first_over_bound {
-        Some(finding) => println!("{}", departs_line(candidate, verdict.bound, finding)),
-        None => println!(
-            "parity: {candidate} within bound {:.0e} of torchref over {} steps",
-            verdict.bound, verdict.steps_compared
-        ),
+    if let Some(worst) = verdict.worst_update_max_rel_diff {
+        println!("worst parameter difference after the optimiser step: {worst:.2e} of the tensor's largest |parameter|");
+    }
+    for line in verdict.lines(candidate) {
+        println!("{line}");
     }
 }
 

@@ -794,8 +794,9 @@ fn the_table_over_seeds_gives_intervals_beside_the_assignments_figures() {
     assert_eq!(run_json(&folder)["seeds"], serde_json::json!([42, 43]));
 }
 
-/// `compare parity`: a short check within the bound exits 0 and writes parity.csv (one row per
-/// step, layer and tensor), parity.svg and run.json; with an impossible bound it names the
+/// `compare parity`: a short check within the bound exits 0 and writes parity.csv (per step
+/// one row per layer and tensor for the gradient, then as many for the optimiser step),
+/// parity.svg, report.html and run.json; with an impossible bound it names the
 /// first step, layer and tensor over it and exits with the gate's code, 3.
 #[test]
 fn parity_reports_every_tensor_and_fails_over_the_bound() {
@@ -826,6 +827,8 @@ fn parity_reports_every_tensor_and_fails_over_the_bound() {
         header,
         [
             "step",
+            "check",
+            "batch_images",
             "layer",
             "tensor",
             "max_abs_diff",
@@ -841,12 +844,14 @@ fn parity_reports_every_tensor_and_fails_over_the_bound() {
     );
     assert_eq!(
         rows.len(),
-        3 * 3 * 2,
-        "3 steps × 3 layers × weight and bias"
+        3 * 2 * 3 * 2,
+        "3 steps × gradient and update × 3 layers × weight and bias"
     );
-    assert_eq!(rows[0][..3], ["1", "1", "weight"]);
-    assert_eq!(rows[17][..3], ["3", "3", "bias"]);
+    assert_eq!(rows[0][..5], ["1", "gradient", "64", "1", "weight"]);
+    assert_eq!(rows[6][..5], ["1", "update", "64", "1", "weight"]);
+    assert_eq!(rows[35][..5], ["3", "update", "64", "3", "bias"]);
     assert!(folder.join("parity.svg").is_file());
+    assert!(folder.join("report.html").is_file());
     assert_eq!(run_json(&folder)["status"], "completed");
 
     let strict = tempfile::tempdir().expect("temporary folder");

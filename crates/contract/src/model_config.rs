@@ -39,6 +39,20 @@ impl Optimizer {
         }
     }
 
+    /// Adam's `[lr, β1, β2, ε]` in `f64`, in which torch works out a step's constants;
+    /// `None` for SGD.
+    pub fn adam_f64(&self) -> Option<[f64; 4]> {
+        match *self {
+            Optimizer::Sgd { .. } => None,
+            Optimizer::Adam {
+                lr,
+                beta1,
+                beta2,
+                eps,
+            } => Some([lr, beta1, beta2, eps].map(f64::from)),
+        }
+    }
+
     /// The learning rate of either rule.
     pub fn lr(&self) -> f32 {
         match *self {

@@ -33,8 +33,13 @@ pub struct Kinks {
 
 impl Kinks {
     /// Finds the kinks from both models' pre-activations of the same batch (`(batch, units)`
-    /// per hidden layer, as [`contract::Derivatives::pre_activations`]).
+    /// per hidden layer, as [`contract::Derivatives::pre_activations`]). A candidate that
+    /// reports none (an external one may not) cannot say which units it has on: then every
+    /// unit of the reference within rounding of 0 counts.
     pub fn find(reference: &[Array2<f32>], candidate: &[Array2<f32>]) -> Result<Kinks, Error> {
+        if candidate.is_empty() {
+            return Ok(Kinks::near_zero(reference));
+        }
         let layers = reference.len().max(candidate.len());
         let mut per_layer = Vec::with_capacity(layers);
         let mut images = BTreeSet::new();
@@ -67,6 +72,30 @@ impl Kinks {
         })
     }
 
+    /// The units of `pre_activations` within rounding of 0, `0 < |z|` or not.
+    fn near_zero(pre_activations: &[Array2<f32>]) -> Kinks {
+        let mut images = BTreeSet::new();
+        let per_layer = pre_activations
+            .iter()
+            .map(|z| {
+                let largest = z.iter().fold(0.0_f32, |m, z| m.max(z.abs()));
+                let rounding = ROUNDING * f64::from(largest);
+                let mut count = 0;
+                for ((image, _), &z) in z.indexed_iter() {
+                    if f64::from(z.abs()) <= rounding {
+                        count += 1;
+                        images.insert(image);
+                    }
+                }
+                count
+            })
+            .collect();
+        Kinks {
+            per_layer,
+            images: images.into_iter().collect(),
+        }
+    }
+
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.images.is_empty()
@@ -97,6 +126,17 @@ mod tests {
         assert_eq!(kinks.images, vec![1, 2]);
     }
 
+    /// Without the candidate's pre-activations: layer 0's largest |z| is 10 (rounding 1e-4),
+    /// so image 1's 5e-8 counts and image 0's 0.5 does not; layer 1's largest is 1e-9
+    /// (rounding 1e-14), so only image 1's exact 0 counts.
+    #[test]
+    fn without_the_candidates_every_unit_near_zero_counts() {
+        let reference = [array![[10.0, 0.5], [5e-8, -3.0]], array![[1e-9], [0.0]]];
+        let kinks = Kinks::find(&reference, &[]).expect("allowed");
+        assert_eq!(kinks.per_layer, vec![1, 1]);
+        assert_eq!(kinks.images, vec![1]);
+    }
+
     #[test]
     fn shapes_must_match() {
         let err = Kinks::find(&[Array2::zeros((2, 3))], &[Array2::zeros((2, 4))]);
@@ -108,10 +148,14 @@ mod tests {
                 candidate: Some((2, 4))
             })
         );
-        let missing = Kinks::find(&[Array2::zeros((2, 3))], &[]);
+        let missing = Kinks::find(
+            &[Array2::zeros((2, 3)), Array2::zeros((2, 1))],
+            &[Array2::zeros((2, 3))],
+        );
         assert!(matches!(
             missing,
             Err(Error::PreActivations {
+                layer: 1,
                 candidate: None,
                 ..
             })

@@ -11,12 +11,20 @@
 //! within rounding of 0 can be on in one model and off in the other from identical
 //! parameters ([`kinks`]). Such a step is compared on the batch without the images that hold
 //! those units, at the same bound.
+//!
+//! The optimiser is checked on its own too ([`compare_update`]): two [`contract::UpdateRule`]s
+//! get the same parameters, gradient and state, and the parameters they return are compared
+//! per layer and tensor at the same bound.
 
 mod difference;
 mod error;
 pub mod kinks;
 mod step;
+mod update;
 
 pub use difference::Difference;
 pub use error::Error;
-pub use step::{compare_step, Finding, StepReport, TensorKind, TensorReport, DEFAULT_BOUND};
+pub use step::{
+    compare_step, is_over_bound, Finding, StepReport, TensorKind, TensorReport, DEFAULT_BOUND,
+};
+pub use update::{compare_update, UpdateReport};

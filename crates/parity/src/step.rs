@@ -1,7 +1,7 @@
 //! One teacher-forced step: both models' loss and gradient at the same parameters on the same
 //! batch, compared layer by layer and tensor by tensor.
 
-use contract::{Activation, Batch, Derivatives, Differentiable, Parameters};
+use contract::{Activation, Batch, Differentiable, Parameters};
 use ndarray::Axis;
 
 use crate::kinks::Kinks;
@@ -76,18 +76,30 @@ impl StepReport {
     /// nearest the output is where an error starts), within a layer the tensor furthest over;
     /// then the loss. `None` when everything is within the bound.
     pub fn over_bound(&self, bound: f64) -> Option<Finding<'_>> {
-        let mut layers: Vec<&TensorReport> = self.tensors.iter().collect();
-        layers.sort_by(|a, b| {
-            let rel = |t: &TensorReport| t.difference.max_rel;
-            b.layer.cmp(&a.layer).then(rel(b).total_cmp(&rel(a)))
-        });
-        let over = |rel: f64| rel.is_nan() || rel > bound;
-        if let Some(tensor) = layers.into_iter().find(|t| over(t.difference.max_rel)) {
+        if let Some(tensor) = first_over_bound(&self.tensors, bound) {
             return Some(Finding::Tensor(tensor));
         }
         let loss = self.loss_rel_diff();
-        over(loss).then_some(Finding::Loss(loss))
+        is_over_bound(loss, bound).then_some(Finding::Loss(loss))
     }
+}
+
+/// Whether a relative difference is over `bound` (NaN always is).
+pub fn is_over_bound(rel: f64, bound: f64) -> bool {
+    rel.is_nan() || rel > bound
+}
+
+/// The first of `tensors` over `bound`: layers from the output to the input, within a layer
+/// the tensor furthest over.
+pub(crate) fn first_over_bound(tensors: &[TensorReport], bound: f64) -> Option<&TensorReport> {
+    let mut layers: Vec<&TensorReport> = tensors.iter().collect();
+    layers.sort_by(|a, b| {
+        let rel = |t: &TensorReport| t.difference.max_rel;
+        b.layer.cmp(&a.layer).then(rel(b).total_cmp(&rel(a)))
+    });
+    layers
+        .into_iter()
+        .find(|t| is_over_bound(t.difference.max_rel, bound))
 }
 
 /// Both models' loss and gradient at `parameters` on `batch`, compared. With ReLU, images
@@ -136,24 +148,25 @@ pub fn compare_step(
     Ok(StepReport {
         reference_loss: r.loss,
         candidate_loss: c.loss,
-        tensors: compare_gradients(&r, &c, &kink_units)?,
+        tensors: compare_tensors(&r.gradient, &c.gradient, &kink_units)?,
         excluded_images: batch.labels.len() - kept.len(),
     })
 }
 
-fn compare_gradients(
-    r: &Derivatives,
-    c: &Derivatives,
+/// Every layer's weight, then bias, of `reference` against `candidate`, first layer first.
+pub(crate) fn compare_tensors(
+    reference: &Parameters,
+    candidate: &Parameters,
     kink_units: &[usize],
 ) -> Result<Vec<TensorReport>, Error> {
-    if r.gradient.len() != c.gradient.len() {
+    if reference.len() != candidate.len() {
         return Err(Error::LayerCount {
-            reference: r.gradient.len(),
-            candidate: c.gradient.len(),
+            reference: reference.len(),
+            candidate: candidate.len(),
         });
     }
-    let mut tensors = Vec::with_capacity(2 * r.gradient.len());
-    for (layer, (gr, gc)) in r.gradient.iter().zip(&c.gradient).enumerate() {
+    let mut tensors = Vec::with_capacity(2 * reference.len());
+    for (layer, (gr, gc)) in reference.iter().zip(candidate).enumerate() {
         let kink_units = kink_units.get(layer).copied().unwrap_or(0);
         for (tensor, want, got) in [
             (TensorKind::Weight, &gr.weight, &gc.weight),
@@ -172,7 +185,7 @@ fn compare_gradients(
 
 #[cfg(test)]
 mod tests {
-    use contract::LayerParameters;
+    use contract::{Derivatives, LayerParameters};
     use ndarray::{Array1, Array2};
 
     use super::*;

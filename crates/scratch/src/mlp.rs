@@ -3,7 +3,7 @@
 
 use contract::{
     Activation, Batch, Derivatives, Differentiable, LayerParameters, ModelConfig, Parameters,
-    Trainer,
+    Trainer, UpdateRequest, UpdateRule, Updated,
 };
 use ndarray::{Array2, ArrayView2};
 
@@ -213,6 +213,21 @@ impl Differentiable for Mlp {
             loss,
             gradient,
             pre_activations,
+        }
+    }
+}
+
+impl UpdateRule for Mlp {
+    fn name(&self) -> &str {
+        "scratch"
+    }
+
+    /// The update rule of the engine that runs the network: on the fused engine, its
+    /// per-element SGD and Adam (`fused/update.rs`).
+    fn update(&mut self, request: &UpdateRequest<'_>) -> Updated {
+        match &mut self.net {
+            Net::Textbook(net) => net.update(request),
+            Net::Fused(_) => crate::fused::update::update(request),
         }
     }
 }

@@ -296,16 +296,10 @@ pub fn update<T: Float>(
     optimizer: &Optimizer,
     moments: &mut Option<Moments<T>>,
 ) {
-    match *optimizer {
-        Optimizer::Sgd { lr } => sgd(layers, gradient, T::of(f64::from(lr))),
-        Optimizer::Adam {
-            lr,
-            beta1,
-            beta2,
-            eps,
-        } => {
+    match optimizer.adam_f64() {
+        None => sgd(layers, gradient, T::of(f64::from(optimizer.lr()))),
+        Some([lr, beta1, beta2, eps]) => {
             let moments = moments.get_or_insert_with(|| Moments::zeros(layers));
-            let [lr, beta1, beta2, eps] = [lr, beta1, beta2, eps].map(f64::from);
             adam(layers, gradient, moments, lr, beta1, beta2, eps);
         }
     }

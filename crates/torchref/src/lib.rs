@@ -21,12 +21,15 @@
 //!   `weight_decay = λ`. The reported loss includes the term, as the scratch model's does.
 //!
 //! [`TorchMlp`] also implements [`contract::Differentiable`] (loss, gradient and hidden
-//! pre-activations at given parameters) for step-level gradient parity.
+//! pre-activations at given parameters) for step-level gradient parity, and
+//! [`contract::UpdateRule`] (libtorch's SGD and Adam step from parameters, gradient and state
+//! handed in) for the parity check of an optimiser.
 
 mod device;
 mod error;
 mod init;
 mod mlp;
+mod update;
 
 pub use device::{libtorch_version, parse_device, set_threads};
 pub use error::Error;

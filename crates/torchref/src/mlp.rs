@@ -294,7 +294,7 @@ fn check_shapes(variables: &[Tensor], params: &Parameters) {
 }
 
 /// `params` as CPU tensors `[w0, b0, ..]`, weights `(out, in)`.
-fn tensors(params: &Parameters) -> Result<Vec<Tensor>, TchError> {
+pub(crate) fn tensors(params: &Parameters) -> Result<Vec<Tensor>, TchError> {
     let mut out = Vec::with_capacity(2 * params.len());
     for p in params {
         let shape = [p.out_features as i64, p.in_features as i64];
@@ -318,7 +318,10 @@ fn load(variables: &mut [Tensor], params: &Parameters) -> Result<(), TchError> {
 }
 
 /// One [`LayerParameters`] per `[weight, bias]` pair of `tensors`, each tensor read by `values`.
-fn layer_parameters(tensors: &[Tensor], values: impl Fn(&Tensor) -> Vec<f32>) -> Parameters {
+pub(crate) fn layer_parameters(
+    tensors: &[Tensor],
+    values: impl Fn(&Tensor) -> Vec<f32>,
+) -> Parameters {
     tensors
         .chunks(2)
         .map(|pair| {
@@ -334,7 +337,7 @@ fn layer_parameters(tensors: &[Tensor], values: impl Fn(&Tensor) -> Vec<f32>) ->
 }
 
 /// A tensor's elements, copied to the CPU, row-major.
-fn to_vec(t: &Tensor) -> Vec<f32> {
+pub(crate) fn to_vec(t: &Tensor) -> Vec<f32> {
     let flat = t.detach().to_device(Device::Cpu).flatten(0, -1);
     Vec::<f32>::try_from(&flat).expect("parameters are f32 tensors")
 }

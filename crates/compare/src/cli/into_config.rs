@@ -4,7 +4,8 @@
 use super::{AggregateArgs, CommonArgs, DataArgs, GateArgs, NetworkArgs, ParityArgs, RunArgs};
 use crate::bad_flag::BadFlag;
 use crate::config::{
-    AggregateConfig, Common, DataConfig, Model, Network, ParityConfig, RunConfig, SeedsGate,
+    AggregateConfig, Common, DataConfig, Model, Network, ParityCandidate, ParityConfig, RunConfig,
+    SeedsGate, UpdateCheck,
 };
 
 impl DataArgs {
@@ -247,17 +248,48 @@ impl ParityArgs {
         if !(self.bound.is_finite() && self.bound > 0.0) {
             refuse!("--bound must be a positive number, got {}", self.bound);
         }
-        if self.candidate == Model::Torchref {
-            refuse!("--candidate torchref would compare libtorch with itself: use scratch or scratch-textbook");
-        }
         if common.seeds.is_some() {
             refuse!("--seeds does not apply to parity: run it once per --seed");
         }
+        // Beyond a day is surely a typo; Duration::from_secs_f64 would also refuse a huge one.
+        if !(self.candidate_timeout.is_finite()
+            && self.candidate_timeout > 0.0
+            && self.candidate_timeout <= 86_400.0)
+        {
+            refuse!(
+                "--candidate-timeout must be a positive number of seconds up to 86400, got {}",
+                self.candidate_timeout
+            );
+        }
+        let candidate = match (self.candidate_cmd, self.candidate_python) {
+            (Some(command_line), _) if command_line.trim().is_empty() => {
+                refuse!("--candidate-cmd is empty: give the command that starts your model")
+            }
+            (Some(command_line), _) => ParityCandidate::Command { command_line },
+            (None, Some(script)) => ParityCandidate::Python {
+                interpreter: candidate::default_python(),
+                script,
+            },
+            (None, None) if self.candidate == Model::Torchref => refuse!(
+                "--candidate torchref would compare libtorch with itself: use scratch or scratch-textbook"
+            ),
+            (None, None) => ParityCandidate::Builtin {
+                model: self.candidate,
+            },
+        };
+        let check_update = match self.check_update {
+            None => UpdateCheck::Auto,
+            Some(true) => UpdateCheck::On,
+            Some(false) => UpdateCheck::Off,
+        };
         Ok(ParityConfig {
             network,
             optimizer: self.optimizer,
-            candidate: self.candidate,
+            candidate,
+            candidate_timeout_s: self.candidate_timeout,
+            check_update,
             steps: self.steps,
+            short_batch: !self.no_short_batch,
             bound: self.bound,
             common,
         })

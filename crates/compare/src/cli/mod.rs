@@ -84,12 +84,35 @@ pub struct ParityArgs {
     /// Optimiser of the libtorch model, whose updates set the parameters of every step.
     #[arg(long, value_enum, default_value_t = Optimizer::Adam)]
     pub optimizer: Optimizer,
-    /// The model checked against libtorch.
+    /// The model checked against libtorch, one of the hand-written engines.
     #[arg(long, value_enum, default_value_t = Model::Scratch)]
     pub candidate: Model,
+    /// Check instead an external program that speaks docs/candidate-protocol.md over its
+    /// stdin and stdout, started once by `sh -c 'CMD'`.
+    #[arg(long, value_name = "CMD", conflicts_with_all = ["candidate", "candidate_python"])]
+    pub candidate_cmd: Option<String>,
+    /// Check instead a NumPy model: FILE.py defines loss_and_grads(params, x, y) (and
+    /// optionally update(params, grads, state, config)), run by the NumPy adapter under the
+    /// Python of the venv scripts/setup keeps.
+    #[arg(long, value_name = "FILE.py", conflicts_with = "candidate")]
+    pub candidate_python: Option<PathBuf>,
+    /// Seconds an external candidate may take for one answer before it is stopped.
+    #[arg(long, value_name = "SECONDS", default_value_t = candidate::DEFAULT_TIMEOUT.as_secs_f64())]
+    pub candidate_timeout: f64,
+    /// Check the candidate's optimiser step too: from the same parameters, gradient and Adam
+    /// state as libtorch's, its parameters out are compared at --bound. On by default when the
+    /// candidate has an update rule (scratch and scratch-textbook do); --check-update=false
+    /// turns it off, --check-update requires it.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub check_update: Option<bool>,
     /// Steps to compare (they run on into further epochs if needed; --epochs is not used).
+    /// Unless a step reaches an epoch's last batch, the last step takes that batch (smaller
+    /// when the training set is not a multiple of --batch-size).
     #[arg(long, default_value_t = 200)]
     pub steps: usize,
+    /// Keep the last step on the next batch in order instead of the epoch's last one.
+    #[arg(long)]
+    pub no_short_batch: bool,
     /// Largest gradient difference allowed, relative to the largest |gradient| of the same
     /// tensor (and the largest relative difference of the loss).
     #[arg(long, default_value_t = parity::DEFAULT_BOUND, allow_negative_numbers = true)]

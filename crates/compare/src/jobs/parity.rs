@@ -1,56 +1,84 @@
-//! `compare parity`: step-level gradient parity of a scratch model against libtorch along
-//! libtorch's own trajectory (teacher forcing). Writes `parity.csv`, `parity.svg` and
-//! `run.json`, and prints the verdict: the first step, layer and tensor over the bound, or
-//! that every step was within it.
+//! `compare parity`: step-level parity of a candidate model (a scratch engine, or an external
+//! program over the candidate protocol) against libtorch along libtorch's own trajectory
+//! (teacher forcing): at every step the gradients, then the optimiser step from the same
+//! parameters, gradient and Adam state. Writes `parity.csv`, `parity.svg`, `verdict.json`,
+//! `report.html` and `run.json`, and prints the verdict: the first step, layer and tensor
+//! over the bound, or that every step was within it.
 
-use anyhow::{Context, Result};
-use contract::{Differentiable, Trainer};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use contract::{AdamState, Differentiable, Optimizer, UpdateRequest, UpdateRule};
 use mnist::{Batcher, EpochOrder};
-use parity::StepReport;
+use parity::{StepReport, TensorReport, UpdateReport};
 use serde::Serialize;
 
-use crate::config::{JobConfig, Model, ParityConfig, Spec};
+use crate::config::{JobConfig, Model, ParityCandidate, ParityConfig, Spec, UpdateCheck};
 use crate::execute::guarded;
 use crate::exit::JobEnd;
+use crate::gate::ShortBatchStep;
 use crate::progress::Progress;
 use crate::record::RunRecord;
 use crate::report::files::{create_run_folder, write_json_atomically};
 use crate::report::tables::CsvLog;
 use crate::status::RunEnd;
-use crate::{gate, terminal};
+use crate::{gate, parity_candidate, terminal};
 
-/// One row of `parity.csv`: one tensor's gradient at one step.
+/// What a row of `parity.csv` compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Check {
+    /// The gradient at the step's parameters.
+    Gradient,
+    /// The parameters after the optimiser step.
+    Update,
+}
+
+/// One row of `parity.csv`: one tensor's gradient, or its parameters after the optimiser
+/// step, at one step.
 #[derive(Serialize)]
 struct ParityRow {
     step: usize,
+    check: Check,
+    /// Images in the step's batch (the epoch's last one may be smaller).
+    batch_images: usize,
     /// 1 is the layer nearest the input (784 → first hidden width).
     layer: usize,
     /// `weight` or `bias`.
     tensor: &'static str,
-    /// max |candidate − torchref| over the tensor's gradient.
+    /// max |candidate − torchref| over the tensor (gradient, or parameters after the step).
     max_abs_diff: f64,
-    /// `max_abs_diff` / max |torchref gradient| of the tensor.
+    /// `max_abs_diff` / max |torchref value| of the tensor.
     max_rel_diff: f64,
     cosine: f64,
     torchref_norm: f64,
     candidate_norm: f64,
     /// ReLU units of this layer (summed over the batch) on in one model and off in the other,
-    /// with a pre-activation within rounding of 0 in both.
+    /// with a pre-activation within rounding of 0 in both (gradient rows).
     kink_units: usize,
     /// Images left out of this step's comparison because they hold such units.
     excluded_images: usize,
-    torchref_loss: f32,
-    candidate_loss: f32,
+    /// Gradient rows only.
+    torchref_loss: Option<f32>,
+    candidate_loss: Option<f32>,
 }
 
 pub fn run(args: &ParityConfig) -> Result<JobEnd> {
     let common = &args.common;
     let config = args.model_config();
-    let specs = [args.candidate, Model::Torchref].map(|implementation| Spec {
-        label: implementation.name().to_owned(),
-        implementation,
-        config: config.clone(),
-    });
+    let builtin = match args.candidate {
+        ParityCandidate::Builtin { model } => Some(model),
+        _ => None,
+    };
+    let specs: Vec<Spec> = builtin
+        .into_iter()
+        .chain([Model::Torchref])
+        .map(|implementation| Spec {
+            label: implementation.name().to_owned(),
+            implementation,
+            config: config.clone(),
+        })
+        .collect();
     let prepared = crate::prepare::prepare(common, &specs)?;
     let data = &prepared.data;
     let initial = scratch::Mlp::new(&config, common.seed).parameters();
@@ -59,19 +87,21 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
         .context("the torch model needs a device")?;
     let mut reference = torchref::TorchMlp::from_parameters(&config, &initial, device)
         .context("cannot build the torch model")?;
-    let mut candidate: Box<dyn Differentiable> = match args.candidate {
-        Model::Scratch => {
-            let engine = prepared.scratch_engine.context("scratch needs an engine")?;
-            Box::new(
-                scratch::Mlp::from_parameters(&config, &initial)
-                    .with_engine(engine)
-                    .context("--scratch-engine")?,
-            )
-        }
-        Model::ScratchTextbook => {
-            Box::new(scratch::Textbook::<f32>::from_parameters(&config, &initial))
-        }
-        Model::Torchref => unreachable!("refused by ParityArgs::into_config"),
+    let name = args.candidate.name();
+    let mut candidate = parity_candidate::start(
+        &args.candidate,
+        &config,
+        &initial,
+        prepared.scratch_engine,
+        Duration::from_secs_f64(args.candidate_timeout_s),
+    )?;
+    let check_update = match args.check_update {
+        UpdateCheck::Auto => candidate.has_update_rule(),
+        UpdateCheck::On if !candidate.has_update_rule() => bail!(
+            "--check-update: {name} has no update rule (define update(params, grads, state, config), or leave --check-update out)"
+        ),
+        UpdateCheck::On => true,
+        UpdateCheck::Off => false,
     };
 
     let started = chrono::Utc::now();
@@ -98,60 +128,111 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
             }
         };
         let mut order = order_of(0);
-        let label = format!("{} against torchref", args.candidate.name());
+        let short_batch_exists = !common.drop_last && train.len() % common.batch_size != 0;
+        let label = format!("{name} against torchref");
         let bar = Progress::new(common.log_every).steps(&label, args.steps);
-        let mut reports: Vec<StepReport> = Vec::with_capacity(args.steps);
+        let mut run = Trajectory::new(&reference, &config.optimizer, args.steps);
         let (clock, mut loss_sum) = (std::time::Instant::now(), 0.0);
         for step in 0..args.steps {
             if crate::stop::requested().is_some() {
                 break;
             }
-            let (epoch, index) = (step / per_epoch, step % per_epoch);
+            let (epoch, mut index) = (step / per_epoch, step % per_epoch);
             if index == 0 && epoch > 0 {
                 order = order_of(epoch);
             }
+            let last_step = step + 1 == args.steps;
+            if args.short_batch && short_batch_exists && last_step && run.short_batch.is_none() {
+                index = per_epoch - 1;
+            }
             let batch = batcher.batch(train, &order, index);
-            let parameters = reference.parameters();
-            let report = parity::compare_step(
+            let images = batch.labels.len();
+            if index == per_epoch - 1 && images < common.batch_size {
+                run.short_batch = Some(ShortBatchStep {
+                    step: step + 1,
+                    images,
+                });
+            }
+            candidate.begin_step(step + 1);
+            let compared = parity::compare_step(
                 &mut reference,
                 candidate.as_mut(),
-                &parameters,
+                &run.parameters,
                 &batch,
                 config.activation,
-            )
-            .with_context(|| format!("step {}: the models cannot be compared", step + 1))?;
-            for row in rows(step + 1, &report) {
+            );
+            if let Some(fault) = candidate.fault() {
+                return Err(fault.clone().into());
+            }
+            let report = compared
+                .with_context(|| format!("step {}: the models cannot be compared", step + 1))?;
+            for row in gradient_rows(step + 1, images, &report) {
                 csv.append(&row)?;
             }
-            reference.train_step(&batch);
+            let gradient = reference.differentiate(&run.parameters, &batch).gradient;
+            let request = UpdateRequest {
+                optimizer: &config.optimizer,
+                parameters: &run.parameters,
+                gradient: &gradient,
+                adam: run.adam.as_ref(),
+            };
+            let (update, stepped) = if check_update {
+                let compared = parity::compare_update(&mut reference, candidate.as_mut(), &request);
+                if let Some(fault) = candidate.fault() {
+                    return Err(fault.clone().into());
+                }
+                let (update, stepped) = compared.with_context(|| {
+                    format!(
+                        "step {}: the parameters after the optimiser step cannot be compared",
+                        step + 1
+                    )
+                })?;
+                for row in update_rows(step + 1, images, &update.tensors) {
+                    csv.append(&row)?;
+                }
+                (Some(update), stepped)
+            } else {
+                (None, reference.update(&request))
+            };
+            run.parameters = stepped.parameters;
+            run.adam = stepped.adam;
             loss_sum += f64::from(report.reference_loss);
             let seconds = clock.elapsed().as_secs_f64();
             bar.step(step + 1, loss_sum / (step + 1) as f64, seconds);
-            reports.push(report);
+            run.reports.push(report);
+            run.updates.push(update);
         }
         csv.flush()?;
-        bar.finish(&format!("{} steps compared", reports.len()));
+        bar.finish(&format!("{} steps compared", run.reports.len()));
         crate::report::plots::parity_chart(
             &folder.join("parity.svg"),
-            &worst_per_layer(&reports),
+            &worst_per_layer(&run.reports),
             args.bound,
         )?;
-        Ok(reports)
+        Ok(run)
     });
-    let reports = match steps {
-        Ok(reports) => reports,
+    let run = match steps {
+        Ok(run) => run,
         Err(error) => return Err(record.fail(&folder, error)),
     };
 
-    let verdict = gate::parity_verdict(&reports, args.bound);
-    terminal::print_parity(&worst_per_layer(&reports), &verdict, args.candidate.name());
+    let verdict = gate::parity_verdict(&run.reports, &run.updates, run.short_batch, args.bound);
+    terminal::print_parity(&worst_per_layer(&run.reports), &verdict, &name);
     let end = crate::stop::requested().map_or(RunEnd::Completed, RunEnd::Interrupted);
     record.end(end, None);
     record.write(&folder)?;
     write_json_atomically(&folder.join("verdict.json"), &verdict)?;
     if let Some(path) = &common.junit {
-        crate::report::junit::write_parity(path, args.candidate.name(), &reports, args.bound)?;
+        crate::report::junit::write_parity(path, &name, &run.reports, args.bound)?;
     }
+    crate::report::page::write_parity_page(&crate::report::page::ParityPage {
+        folder: &folder,
+        record: &record,
+        candidate: &name,
+        verdict: &verdict,
+        reports: &run.reports,
+        updates: &run.updates,
+    })?;
     terminal::print_reports_written(&folder);
     Ok(JobEnd {
         run: end,
@@ -159,9 +240,60 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
     })
 }
 
-fn rows(step: usize, report: &StepReport) -> impl Iterator<Item = ParityRow> + '_ {
+/// Where libtorch's trajectory stands, and what was found along it.
+struct Trajectory {
+    /// The parameters of the next step: libtorch's after its own optimiser step.
+    parameters: contract::Parameters,
+    /// libtorch's Adam state, handed to both optimisers at the next step.
+    adam: Option<AdamState>,
+    reports: Vec<StepReport>,
+    /// Per step, the optimiser check if it was made.
+    updates: Vec<Option<UpdateReport>>,
+    short_batch: Option<ShortBatchStep>,
+}
+
+impl Trajectory {
+    fn new(reference: &torchref::TorchMlp, optimizer: &Optimizer, steps: usize) -> Self {
+        let parameters = reference.parameters();
+        let adam = optimizer.adam_f64().map(|_| AdamState::zeros(&parameters));
+        Trajectory {
+            parameters,
+            adam,
+            reports: Vec::with_capacity(steps),
+            updates: Vec::with_capacity(steps),
+            short_batch: None,
+        }
+    }
+}
+
+fn gradient_rows(
+    step: usize,
+    batch_images: usize,
+    report: &StepReport,
+) -> impl Iterator<Item = ParityRow> + '_ {
     report.tensors.iter().map(move |t| ParityRow {
+        torchref_loss: Some(report.reference_loss),
+        candidate_loss: Some(report.candidate_loss),
+        excluded_images: report.excluded_images,
+        ..row(step, Check::Gradient, batch_images, t)
+    })
+}
+
+fn update_rows(
+    step: usize,
+    batch_images: usize,
+    tensors: &[TensorReport],
+) -> impl Iterator<Item = ParityRow> + '_ {
+    tensors
+        .iter()
+        .map(move |t| row(step, Check::Update, batch_images, t))
+}
+
+fn row(step: usize, check: Check, batch_images: usize, t: &TensorReport) -> ParityRow {
+    ParityRow {
         step,
+        check,
+        batch_images,
         layer: t.layer + 1,
         tensor: t.tensor.name(),
         max_abs_diff: t.difference.max_abs,
@@ -170,10 +302,10 @@ fn rows(step: usize, report: &StepReport) -> impl Iterator<Item = ParityRow> + '
         torchref_norm: t.difference.reference_norm,
         candidate_norm: t.difference.candidate_norm,
         kink_units: t.kink_units,
-        excluded_images: report.excluded_images,
-        torchref_loss: report.reference_loss,
-        candidate_loss: report.candidate_loss,
-    })
+        excluded_images: 0,
+        torchref_loss: None,
+        candidate_loss: None,
+    }
 }
 
 /// Per layer, "layer N" and (step, worst `max_rel` of its weight and bias).

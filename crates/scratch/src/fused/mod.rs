@@ -10,6 +10,7 @@ pub(crate) mod kernels;
 mod layout;
 mod pass;
 mod softmax;
+pub(crate) mod update;
 
 use contract::{ModelConfig, Parameters, CLASSES};
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};

@@ -2,7 +2,8 @@
 //! and out in torch `Linear` layout, and the [`Trainer`] and [`Differentiable`] contracts.
 
 use contract::{
-    Batch, Derivatives, Differentiable, LayerParameters, ModelConfig, Parameters, Trainer,
+    AdamState, Batch, Derivatives, Differentiable, LayerParameters, ModelConfig, Parameters,
+    Trainer, UpdateRequest, UpdateRule, Updated,
 };
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
@@ -189,6 +190,32 @@ impl<T: Float> Differentiable for Textbook<T> {
                 .iter()
                 .map(|z| z.mapv(T::narrow))
                 .collect(),
+        }
+    }
+}
+
+impl<T: Float> UpdateRule for Textbook<T> {
+    fn name(&self) -> &str {
+        "scratch-textbook"
+    }
+
+    /// [`super::update`] on the request's parameters, gradient and Adam state, in `T`.
+    fn update(&mut self, request: &UpdateRequest<'_>) -> Updated {
+        let mut layers = layers_from::<T>(&self.config, request.parameters);
+        let gradient = layers_from::<T>(&self.config, request.gradient);
+        let mut moments = request.adam.map(|state| Moments {
+            m: layers_from(&self.config, &state.m),
+            v: layers_from(&self.config, &state.v),
+            t: i32::try_from(state.steps).unwrap_or(i32::MAX),
+        });
+        update(&mut layers, &gradient, request.optimizer, &mut moments);
+        Updated {
+            parameters: to_parameters(&layers),
+            adam: moments.map(|moments| AdamState {
+                m: to_parameters(&moments.m),
+                v: to_parameters(&moments.v),
+                steps: u64::try_from(moments.t).unwrap_or(0),
+            }),
         }
     }
 }

@@ -5,14 +5,17 @@
 //! `maud`.
 
 //!
-//! `run.rs` is the page of one run, `seeds.rs` that of a multi-seed run, `gallery.rs` the test
-//! images the models disagree on, `parts.rs` what both pages share.
+//! `run.rs` is the page of one run, `seeds.rs` that of a multi-seed run, `parity.rs` that of
+//! `compare parity`, `gallery.rs` the test images the models disagree on, `parts.rs` what the
+//! pages share.
 
 mod gallery;
+mod parity;
 mod parts;
 mod run;
 mod seeds;
 
+pub use parity::{write_parity_page, ParityPage};
 pub use parts::ExtraTable;
 pub use run::{write_run_page, RunPage};
 pub use seeds::{write_seeds_page, SeedsPage};

@@ -1,0 +1,355 @@
+//! [`Candidate`]: a model in another process, as [`Differentiable`] and [`UpdateRule`].
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use contract::{
+    Batch, Derivatives, Differentiable, ModelConfig, Parameters, UpdateRequest, UpdateRule, Updated,
+};
+use ndarray::Array2;
+
+use crate::arrays::{pre_activation_name, Answered, Payload};
+use crate::frame::{self, Answer, Request, PROTOCOL};
+use crate::process::Process;
+use crate::{CandidateError, Fault, When};
+
+/// How long one answer may take by default: far above what a NumPy step of the default
+/// network takes (milliseconds) or its start (NumPy's import, a second on a loaded machine),
+/// short enough that a hung candidate is noticed.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The NumPy adapter (`adapters/numpy_adapter.py`), run by [`Candidate::python`].
+const NUMPY_ADAPTER: &str = include_str!("../../../adapters/numpy_adapter.py");
+
+/// The Python of the venv `scripts/setup` keeps (PyTorch and NumPy) in the
+/// project's home (`project_home::dir`), for [`Candidate::python`].
+pub fn default_python() -> PathBuf {
+    project_home::dir().join("torch-2.13.0/bin/python")
+}
+
+/// [`default_python`] when it is there.
+pub fn installed_python() -> Result<PathBuf, MissingPython> {
+    let python = default_python();
+    if python.exists() {
+        Ok(python)
+    } else {
+        Err(MissingPython(python))
+    }
+}
+
+/// The venv's Python is not where `scripts/setup` puts it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{} is missing: run scripts/setup (it installs PyTorch and NumPy there)", .0.display())]
+pub struct MissingPython(pub PathBuf);
+
+/// How a candidate is run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The longest wait for any one answer; the process is killed after it.
+    pub timeout: Duration,
+    /// Whether the candidate's stderr is passed through to ours as it comes (its last lines
+    /// are kept for the error either way).
+    pub echo_stderr: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            timeout: DEFAULT_TIMEOUT,
+            echo_stderr: true,
+        }
+    }
+}
+
+/// A model in another process that speaks docs/candidate-protocol.md. Started once; every
+/// [`Differentiable::differentiate`] and [`UpdateRule::update`] is one request and its answer.
+///
+/// Those traits cannot fail, so a fault is kept ([`Candidate::fault`]), the process is
+/// stopped, and this and every later call answers an empty gradient (and no parameters),
+/// which [`parity::compare_step`](../parity/fn.compare_step.html) refuses as incomparable:
+/// the caller then reports the fault. [`Candidate::try_differentiate`] and
+/// [`Candidate::try_update`] return it directly.
+pub struct Candidate {
+    name: String,
+    process: Option<Process>,
+    has_update_rule: bool,
+    timeout: Duration,
+    step: usize,
+    fault: Option<CandidateError>,
+}
+
+impl Candidate {
+    /// Starts `command` and greets it (the version handshake), within `options.timeout`.
+    pub fn start(
+        name: &str,
+        mut command: Command,
+        config: &ModelConfig,
+        options: &Options,
+    ) -> Result<Self, CandidateError> {
+        let parameters: usize = config
+            .layer_sizes()
+            .windows(2)
+            .map(|pair| (pair[0] + 1) * pair[1])
+            .sum();
+        // An answer holds at most the parameters and a batch's pre-activations in float64.
+        let max_payload = (64 << 20) + 16 * parameters as u64;
+        command.env("PYTHONUNBUFFERED", "1");
+        let mut candidate = Candidate {
+            name: name.to_owned(),
+            process: None,
+            has_update_rule: false,
+            timeout: options.timeout,
+            step: 0,
+            fault: None,
+        };
+        let process = Process::start(command, options.echo_stderr, max_payload)
+            .map_err(|fault| candidate.error(When::Start, fault))?;
+        candidate.process = Some(process);
+        let hello = Request::Hello {
+            protocol: PROTOCOL,
+            hidden: &config.hidden,
+            activation: config.activation,
+            l2: config.l2,
+            optimizer: &config.optimizer,
+        };
+        let (answer, _) = candidate.exchange(When::Start, &hello, &[])?;
+        match answer {
+            Answer::Hello { protocol, update } if protocol == PROTOCOL => {
+                candidate.has_update_rule = update;
+                Ok(candidate)
+            }
+            Answer::Hello { protocol, .. } => Err(candidate.fail(
+                When::Start,
+                Fault::VersionMismatch {
+                    ours: PROTOCOL,
+                    theirs: protocol,
+                },
+            )),
+            other => Err(candidate.unexpected(When::Start, "hello", &other)),
+        }
+    }
+
+    /// `command_line` run by `sh -c` (so it may hold arguments and quotes).
+    pub fn from_command_line(
+        command_line: &str,
+        config: &ModelConfig,
+        options: &Options,
+    ) -> Result<Self, CandidateError> {
+        let mut command = Command::new("sh");
+        command.arg("-c").arg(command_line);
+        Candidate::start(command_line, command, config, options)
+    }
+
+    /// The NumPy adapter under `interpreter` (which must have NumPy), loading `script`: the
+    /// user's `loss_and_grads(params, x, y)` and optional `update(params, grads, state,
+    /// config)` and `configure(config)`.
+    pub fn python(
+        interpreter: &Path,
+        script: &Path,
+        config: &ModelConfig,
+        options: &Options,
+    ) -> Result<Self, CandidateError> {
+        let mut command = Command::new(interpreter);
+        command.arg("-c").arg(NUMPY_ADAPTER).arg(script);
+        let name = script.file_stem().map_or_else(
+            || script.display().to_string(),
+            |stem| stem.to_string_lossy().into_owned(),
+        );
+        Candidate::start(&name, command, config, options)
+    }
+
+    /// Whether the candidate's hello said it has an update rule.
+    pub fn has_update_rule(&self) -> bool {
+        self.has_update_rule
+    }
+
+    /// Names the step (from 1) that the next requests belong to, for requests and errors.
+    pub fn begin_step(&mut self, step: usize) {
+        self.step = step;
+    }
+
+    /// The fault that stopped the candidate, if one did.
+    pub fn fault(&self) -> Option<&CandidateError> {
+        self.fault.as_ref()
+    }
+
+    /// The loss, gradients and (if it sends them) hidden pre-activations at `parameters`.
+    pub fn try_differentiate(
+        &mut self,
+        parameters: &Parameters,
+        batch: &Batch<'_>,
+    ) -> Result<Derivatives, CandidateError> {
+        let when = When::Gradients(self.step);
+        let mut payload = Payload::new();
+        payload.add_parameters("", parameters);
+        payload.add("x", &batch.images);
+        payload.add("y", &batch.labels.mapv(i64::from));
+        let request = Request::LossAndGrads { step: self.step };
+        let (answer, payload) = self.exchange(when, &request, &payload.finish())?;
+        if answer != Answer::Gradients {
+            return Err(self.unexpected(when, "gradients", &answer));
+        }
+        let m = batch.labels.len();
+        let read = |arrays: &mut Answered| -> Result<Derivatives, Fault> {
+            let loss = arrays.take_scalar("loss")?;
+            let gradient = arrays.take_parameters(parameters)?;
+            let mut pre_activations = Vec::new();
+            if arrays.has(&pre_activation_name(0)) {
+                for (l, p) in parameters.iter().take(parameters.len() - 1).enumerate() {
+                    let shape = (m, p.out_features);
+                    let z = arrays.take(&pre_activation_name(l), &[shape.0, shape.1])?;
+                    pre_activations.push(Array2::from_shape_vec(shape, z).expect("shape checked"));
+                }
+            }
+            Ok(Derivatives {
+                loss,
+                gradient,
+                pre_activations,
+            })
+        };
+        self.read(when, payload, read)
+    }
+
+    /// The parameters after the candidate's own optimiser step on `request`.
+    pub fn try_update(
+        &mut self,
+        request: &UpdateRequest<'_>,
+    ) -> Result<Parameters, CandidateError> {
+        let when = When::Update(self.step);
+        if !self.has_update_rule {
+            return Err(self.fail(when, Fault::NoUpdateRule));
+        }
+        let mut payload = Payload::new();
+        payload.add_parameters("", request.parameters);
+        payload.add_parameters("grad.", request.gradient);
+        let mut t = 1;
+        if request.optimizer.adam_f64().is_some() {
+            let state = request.adam_before();
+            payload.add_parameters("m.", &state.m);
+            payload.add_parameters("v.", &state.v);
+            t = state.steps + 1;
+        }
+        let header = Request::Update {
+            step: self.step,
+            optimizer: request.optimizer,
+            t,
+        };
+        let (answer, payload) = self.exchange(when, &header, &payload.finish())?;
+        if answer != Answer::Updated {
+            return Err(self.unexpected(when, "updated", &answer));
+        }
+        self.read(when, payload, |arrays| {
+            arrays.take_parameters(request.parameters)
+        })
+    }
+
+    /// One request and its answer's header; the payload is returned unread.
+    fn exchange(
+        &mut self,
+        when: When,
+        request: &Request<'_>,
+        payload: &[u8],
+    ) -> Result<(Answer, Vec<u8>), CandidateError> {
+        if let Some(fault) = &self.fault {
+            return Err(fault.clone());
+        }
+        let Some(process) = self.process.as_mut() else {
+            unreachable!("a candidate without a fault has its process")
+        };
+        let (header, payload) =
+            match process.exchange(frame::encode(request, payload), self.timeout) {
+                Ok(frame) => frame,
+                Err(fault) => return Err(self.fail(when, fault)),
+            };
+        match serde_json::from_slice::<Answer>(&header) {
+            Ok(Answer::Error { message }) => Err(self.fail(when, Fault::Reported(message))),
+            Ok(answer) => Ok((answer, payload)),
+            Err(e) => {
+                let header = String::from_utf8_lossy(&header).into_owned();
+                Err(self.fail(when, Fault::Malformed(format!("header {header:?}: {e}"))))
+            }
+        }
+    }
+
+    /// Reads an answer's arrays with `read`, then refuses any array left over.
+    fn read<T>(
+        &mut self,
+        when: When,
+        payload: Vec<u8>,
+        read: impl FnOnce(&mut Answered) -> Result<T, Fault>,
+    ) -> Result<T, CandidateError> {
+        let result = Answered::open(payload).and_then(|mut arrays| {
+            let value = read(&mut arrays)?;
+            arrays.finish()?;
+            Ok(value)
+        });
+        result.map_err(|fault| self.fail(when, fault))
+    }
+
+    fn unexpected(&mut self, when: When, expected: &'static str, got: &Answer) -> CandidateError {
+        let got = got.kind().to_owned();
+        self.fail(when, Fault::UnexpectedAnswer { expected, got })
+    }
+
+    /// Stops the process and keeps the fault.
+    fn fail(&mut self, when: When, fault: Fault) -> CandidateError {
+        let error = self.error(when, fault);
+        if let Some(mut process) = self.process.take() {
+            process.kill();
+        }
+        self.fault = Some(error.clone());
+        error
+    }
+
+    fn error(&self, when: When, fault: Fault) -> CandidateError {
+        let stderr = self
+            .process
+            .as_ref()
+            .map(Process::stderr_tail)
+            .unwrap_or_default();
+        CandidateError {
+            when,
+            fault,
+            stderr,
+        }
+    }
+}
+
+impl Drop for Candidate {
+    fn drop(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.close(frame::encode(&Request::Bye, &[]));
+        }
+    }
+}
+
+impl Differentiable for Candidate {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// After a fault: loss NaN, no gradient, no pre-activations (see [`Candidate`]).
+    fn differentiate(&mut self, parameters: &Parameters, batch: &Batch<'_>) -> Derivatives {
+        self.try_differentiate(parameters, batch)
+            .unwrap_or_else(|_| Derivatives {
+                loss: f32::NAN,
+                gradient: Vec::new(),
+                pre_activations: Vec::new(),
+            })
+    }
+}
+
+impl UpdateRule for Candidate {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// After a fault: no parameters (see [`Candidate`]).
+    fn update(&mut self, request: &UpdateRequest<'_>) -> Updated {
+        Updated {
+            parameters: self.try_update(request).unwrap_or_default(),
+            adam: None,
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! `compare parity` with an external candidate, as a user runs it: the NumPy models of
+//! `crates/candidate/tests/models` through `--candidate-python` (the venv Python that
+//! `scripts/setup` keeps, with NumPy) and a client without the adapter through
+//! `--candidate-cmd`, on 650 real MNIST images, so that the epoch's last batch holds 10.
+//! A correct model exits 0, a planted bug 3 naming its step, layer and tensor, a broken
+//! candidate 1 with one line naming the step and the fault, and its stderr.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const SMALL: [&str; 8] = [
+    "parity",
+    "--steps",
+    "3",
+    "--hidden",
+    "32,16",
+    "--limit",
+    "650",
+    "--threads",
+];
+
+fn model(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../candidate/tests/models")
+        .join(name)
+}
+
+fn python() -> PathBuf {
+    candidate::installed_python().unwrap_or_else(|missing| panic!("{missing}"))
+}
+
+fn parity(out: &Path, extra: &[&str]) -> Output {
+    python();
+    Command::new(env!("CARGO_BIN_EXE_compare"))
+        .args(SMALL)
+        .arg("1")
+        .args(extra)
+        .arg("--out")
+        .arg(out)
+        .arg("--data-dir")
+        .arg(testkit::real_mnist_dir())
+        .arg("--offline")
+        .env("OPENBLAS_NUM_THREADS", "1")
+        .output()
+        .expect("the compare binary starts")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn numpy(out: &Path, script: &str, extra: &[&str]) -> Output {
+    let script = model(script);
+    let script = script.to_str().expect("a UTF-8 path");
+    parity(out, &[&["--candidate-python", script][..], extra].concat())
+}
+
+fn only_folder(out: &Path) -> PathBuf {
+    let mut folders = std::fs::read_dir(out).expect("the output folder exists");
+    let folder = folders
+        .next()
+        .expect("a run folder")
+        .expect("readable")
+        .path();
+    assert!(folders.next().is_none(), "one run folder");
+    folder
+}
+
+/// The correct NumPy MLP: within the bound, its Adam step checked (update rows), the last
+/// step on the epoch's 10-image batch, said in the verdict and shown on report.html.
+#[test]
+fn the_numpy_mlp_is_within_the_bound_up_to_the_short_batch() {
+    let out = tempfile::tempdir().expect("temporary folder");
+    let output = numpy(out.path(), "numpy_mlp.py", &[]);
+    let stdout = text(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        text(&output.stderr)
+    );
+    assert!(
+        stdout.contains("parity: numpy_mlp.py within bound 1e-5 of torchref over 3 steps: gradients and optimiser steps"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("step 3 ran on an epoch's last, smaller batch (10 images)"),
+        "{stdout}"
+    );
+    let folder = only_folder(out.path());
+    let mut reader = csv::Reader::from_path(folder.join("parity.csv")).expect("parity.csv");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a row")).collect();
+    assert_eq!(
+        rows.len(),
+        3 * 2 * 3 * 2,
+        "steps × checks × layers × tensors"
+    );
+    let last = &rows[rows.len() - 1];
+    assert_eq!(
+        &last.iter().take(5).collect::<Vec<_>>(),
+        &["3", "update", "10", "3", "bias"]
+    );
+    let page = std::fs::read_to_string(folder.join("report.html")).expect("report.html");
+    assert!(page.contains("Parity gate passed"), "{page}");
+    assert!(page.contains("First finding per layer and tensor"));
+    assert!(page.contains("<svg"), "the parity plot inline");
+}
+
+/// Adam's bias correction one step off: the gradients agree, the parameters after step 1's
+/// update do not, and the verdict says so with exit code 3.
+#[test]
+fn a_planted_adam_bug_is_named_after_the_optimiser_step() {
+    let out = tempfile::tempdir().expect("temporary folder");
+    let output = numpy(out.path(), "bug_adam_correction.py", &[]);
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "{stdout}\n{}",
+        text(&output.stderr)
+    );
+    assert!(
+        stdout.contains("departs from torchref beyond the bound 1e-5: step 1, layer ")
+            && stdout.contains("after the optimiser step"),
+        "{stdout}"
+    );
+}
+
+/// The L2 term divided by 64 instead of the batch size is right on full batches and wrong
+/// on the short one, which the run ends on: named at step 3 (the 10-image batch).
+#[test]
+fn a_hard_coded_batch_size_is_named_on_the_short_batch() {
+    let out = tempfile::tempdir().expect("temporary folder");
+    let output = numpy(out.path(), "bug_batch_64.py", &["--l2", "0.8"]);
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "{stdout}\n{}",
+        text(&output.stderr)
+    );
+    assert!(
+        stdout.contains("beyond the bound 1e-5: step 3, layer 3 weight: gradient differs"),
+        "{stdout}"
+    );
+    let without = tempfile::tempdir().expect("temporary folder");
+    let output = numpy(
+        without.path(),
+        "bug_batch_64.py",
+        &["--l2", "0.8", "--no-short-batch"],
+    );
+    assert!(output.status.success(), "{}", text(&output.stdout));
+}
+
+/// A candidate that crashes: exit 1, one line naming the step and the fault, its stderr
+/// shown, run.json `failed`.
+#[test]
+fn a_crashing_candidate_exits_1_naming_the_step_and_its_stderr() {
+    let out = tempfile::tempdir().expect("temporary folder");
+    let output = numpy(out.path(), "fault_crash.py", &[]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "error: candidate step 1, loss_and_grads: the process crashed (exit status: 3)"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("about to crash"), "{stderr}");
+    let record =
+        std::fs::read_to_string(only_folder(out.path()).join("run.json")).expect("run.json");
+    let record: serde_json::Value = serde_json::from_str(&record).expect("JSON");
+    assert_eq!(record["status"], "failed");
+}
+
+/// A candidate that never answers is stopped after --candidate-timeout.
+#[test]
+fn a_hanging_candidate_is_stopped_after_the_timeout() {
+    let out = tempfile::tempdir().expect("temporary folder");
+    let output = numpy(out.path(), "fault_hang.py", &["--candidate-timeout", "2"]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("step 1, loss_and_grads: no answer within 2s"),
+        "{stderr}"
+    );
+}
+
+/// A client written from the protocol page, without the adapter, run by --candidate-cmd.
+#[test]
+fn a_command_line_candidate_passes() {
+    let out = tempfile::tempdir().expect("temporary folder");
+    let command = format!(
+        "{} {}",
+        python().display(),
+        model("raw_client.py").display()
+    );
+    let output = parity(
+        out.path(),
+        &["--candidate-cmd", &command, "--optimizer", "sgd"],
+    );
+    let stdout = text(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        text(&output.stderr)
+    );
+    assert!(
+        stdout
+            .contains("within bound 1e-5 of torchref over 3 steps: gradients and optimiser steps"),
+        "{stdout}"
+    );
+}
+
+/// Impossible candidate flags are refused before anything runs, with exit code 2.
+#[test]
+fn impossible_candidate_flags_exit_2() {
+    let out = tempfile::tempdir().expect("temporary folder");
+    for extra in [
+        &["--candidate-timeout", "0"][..],
+        &["--candidate-timeout", "1e300"],
+        &["--candidate-cmd", " "],
+        &["--candidate", "scratch-textbook", "--candidate-cmd", "true"],
+    ] {
+        let output = parity(out.path(), extra);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{extra:?}: {}",
+            text(&output.stderr)
+        );
+    }
+}
+
+/// Without the venv of scripts/setup, --candidate-python says where it looked and what to
+/// run: exit 1.
+#[test]
+fn a_missing_venv_python_says_to_run_setup() {
+    let home = tempfile::tempdir().expect("temporary folder");
+    let script = model("numpy_mlp.py");
+    let output = Command::new(env!("CARGO_BIN_EXE_compare"))
+        .args(["parity", "--offline", "--candidate-python"])
+        .arg(&script)
+        .arg("--data-dir")
+        .arg(testkit::real_mnist_dir())
+        .arg("--out")
+        .arg(home.path())
+        .env("MNIST_COMPARE_HOME", home.path())
+        .output()
+        .expect("the compare binary starts");
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let expected = format!(
+        "{} is missing: run scripts/setup",
+        home.path().join("torch-2.13.0/bin/python").display()
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+}

@@ -1,0 +1,121 @@
+//! One optimiser step on its own: both update rules get the same parameters, gradient and
+//! state, and the parameters they return are compared layer by layer and tensor by tensor.
+//! A mistake in a rule (Adam's bias correction one step off, momentum applied twice) moves
+//! the parameters out; the gradient comparison alone cannot see it.
+
+use contract::{UpdateRequest, UpdateRule, Updated};
+
+use crate::step::{compare_tensors, first_over_bound};
+use crate::{Error, TensorReport};
+
+/// The comparison of one step of two update rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateReport {
+    /// Every layer's weight, then bias, first layer first: the candidate's parameters out
+    /// against the reference's, relative to the tensor's largest |parameter| (`kink_units`
+    /// is 0).
+    pub tensors: Vec<TensorReport>,
+}
+
+impl UpdateReport {
+    /// The first tensor over `bound`, layers from the output to the input, as
+    /// [`crate::StepReport::over_bound`]; `None` when every one is within it.
+    pub fn over_bound(&self, bound: f64) -> Option<&TensorReport> {
+        first_over_bound(&self.tensors, bound)
+    }
+}
+
+/// Both rules' step on `request`, compared; also the reference's step, from which the caller
+/// typically goes on.
+pub fn compare_update(
+    reference: &mut dyn UpdateRule,
+    candidate: &mut dyn UpdateRule,
+    request: &UpdateRequest<'_>,
+) -> Result<(UpdateReport, Updated), Error> {
+    let r = reference.update(request);
+    let c = candidate.update(request);
+    let tensors = compare_tensors(&r.parameters, &c.parameters, &[])?;
+    Ok((UpdateReport { tensors }, r))
+}
+
+#[cfg(test)]
+mod tests {
+    use contract::{LayerParameters, Optimizer, Parameters};
+
+    use super::*;
+
+    /// SGD by hand: `w − lr·g`, or with the learning rate doubled in the candidate.
+    struct HandSgd {
+        factor: f32,
+    }
+
+    impl UpdateRule for HandSgd {
+        fn name(&self) -> &str {
+            "hand-written SGD"
+        }
+
+        fn update(&mut self, request: &UpdateRequest<'_>) -> Updated {
+            let lr = request.optimizer.lr() * self.factor;
+            let step = |p: &[f32], g: &[f32]| p.iter().zip(g).map(|(p, g)| p - lr * g).collect();
+            let parameters = request
+                .parameters
+                .iter()
+                .zip(request.gradient)
+                .map(|(p, g)| LayerParameters {
+                    weight: step(&p.weight, &g.weight),
+                    bias: step(&p.bias, &g.bias),
+                    ..*p
+                })
+                .collect();
+            Updated {
+                parameters,
+                adam: None,
+            }
+        }
+    }
+
+    /// One layer, weight [1, 2], bias [0.5], gradient [1, 1] and [1], lr 0.1: the reference
+    /// gives [0.9, 1.9] and [0.4]; lr 0.2 gives [0.8, 1.8] and [0.3], 0.1 off, which is
+    /// 0.1/1.9 of the weight's largest |parameter| and 0.1/0.4 of the bias's.
+    #[test]
+    fn a_doubled_learning_rate_is_named_at_the_bias() {
+        let layer = |weight: Vec<f32>, bias: Vec<f32>| LayerParameters {
+            weight,
+            out_features: 1,
+            in_features: 2,
+            bias,
+        };
+        let parameters: Parameters = vec![layer(vec![1.0, 2.0], vec![0.5])];
+        let gradient: Parameters = vec![layer(vec![1.0, 1.0], vec![1.0])];
+        let request = UpdateRequest {
+            optimizer: &Optimizer::Sgd { lr: 0.1 },
+            parameters: &parameters,
+            gradient: &gradient,
+            adam: None,
+        };
+        let mut reference = HandSgd { factor: 1.0 };
+        let (same, _) = compare_update(&mut reference, &mut HandSgd { factor: 1.0 }, &request)
+            .expect("comparable");
+        assert_eq!(same.over_bound(crate::DEFAULT_BOUND), None);
+        let (report, stepped) =
+            compare_update(&mut reference, &mut HandSgd { factor: 2.0 }, &request)
+                .expect("comparable");
+        testkit::assert_close(
+            "reference",
+            &stepped.parameters[0].weight,
+            &[0.9, 1.9],
+            1e-6,
+            0.0,
+        );
+        let rel: Vec<f64> = report
+            .tensors
+            .iter()
+            .map(|t| t.difference.max_rel)
+            .collect();
+        testkit::assert_close("max_rel", &rel, &[0.1 / 1.9, 0.1 / 0.4], 1e-5, 0.0);
+        let found = report
+            .over_bound(crate::DEFAULT_BOUND)
+            .expect("over the bound");
+        assert_eq!((found.layer, found.tensor), (0, crate::TensorKind::Bias));
+    }
+}
