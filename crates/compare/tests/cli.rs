@@ -578,9 +578,12 @@ fn every_stop_signal_keeps_completed_epochs_and_names_itself() {
 fn every_stop_signal_keeps_the_completed_seeds() {
     for (signal, code) in STOP_SIGNALS {
         let out = tempfile::tempdir().expect("temp dir");
-        // Signalled once the second seed has a first epoch: the first seed is complete.
+        // Signalled once the second seed has a first epoch: the first seed is complete. A seed
+        // under way is written as seed-N.partial, renamed when it completes.
         let second_seed_started = |out: &Path| {
-            only_folder(out).map_or(0, |folder| data_rows(&folder.join("seed-5/epochs.csv")))
+            only_folder(out).map_or(0, |folder| {
+                data_rows(&folder.join("seed-5.partial/epochs.csv"))
+            })
         };
         let args = [
             "--seeds", "3,5", "--epochs", "15", "--limit", "640", "--models", "scratch",
@@ -604,7 +607,14 @@ fn every_stop_signal_keeps_the_completed_seeds() {
             1,
             "SIG{signal}: the completed seed's row: {seeds:?}"
         );
-        assert_eq!(run_json(&folder.join("seed-5"))["status"], "interrupted");
+        assert_eq!(
+            run_json(&folder.join("seed-5.partial"))["status"],
+            "interrupted"
+        );
+        assert!(
+            !folder.join("seed-5").exists(),
+            "SIG{signal}: seed 5 is incomplete"
+        );
     }
 }
 
