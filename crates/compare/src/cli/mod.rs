@@ -9,7 +9,7 @@ use sweep::{SeedSpec, ShardSpec};
 
 use crate::config::{Engine, Model, Optimizer};
 
-/// Returns a [`BadFlag`] error with the formatted message.
+/// Returns a [`BadFlag`](crate::bad_flag::BadFlag) error with the formatted message.
 macro_rules! refuse {
     ($($message:tt)*) => {
         return Err($crate::bad_flag::BadFlag(format!($($message)*)))
