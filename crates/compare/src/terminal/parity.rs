@@ -12,11 +12,7 @@ pub fn print_parity(
     println!();
     println!("worst gradient difference per layer over {} steps, relative to the tensor's largest |gradient|:", verdict.steps_compared);
     for (name, points) in layers {
-        let (step, worst) =
-            points
-                .iter()
-                .copied()
-                .fold((0.0, 0.0), |best, p| if p.1 > best.1 { p } else { best });
+        let (step, worst) = worst_point(points);
         println!("  {name}: {worst:.2e} (step {step:.0})");
     }
     if verdict.kink_units > 0 {
@@ -31,4 +27,9 @@ pub fn print_parity(
     for line in verdict.lines(candidate) {
         println!("{line}");
     }
+}
+
+/// The (step, difference) point of a layer's largest difference.
+pub(super) fn worst_point(points: &[(f64, f64)]) -> (f64, f64) {
+    (points.iter().copied()).fold((0.0, 0.0), |best, p| if p.1 > best.1 { p } else { best })
 }

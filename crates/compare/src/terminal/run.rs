@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::{machine_line, p_value_text};
-use crate::gate::failed_line;
+use crate::gate::verdict_lines;
 use crate::summary::MCNEMAR_LINES;
 use crate::summary::{has_mcnemar, speed_ratio, weakest_class, Figure, SummaryLine, SummaryRow};
 use crate::train::Contender;
@@ -116,15 +116,14 @@ pub fn print_side_by_side(
     println!("reports: {}", folder.display());
 }
 
-/// How the parity gate went, if it was asked for (`gated`).
+/// How the parity gate went, if it was asked for (`gated`): passed on stdout, failures on
+/// stderr.
 pub fn print_gate(gated: bool, failures: &[String]) {
-    if failures.is_empty() {
-        if gated {
-            println!("parity gate: passed");
-        }
-    } else {
-        for failure in failures {
-            eprintln!("{}", failed_line(failure));
+    for line in verdict_lines(gated, failures) {
+        if failures.is_empty() {
+            println!("{line}");
+        } else {
+            eprintln!("{line}");
         }
     }
 }

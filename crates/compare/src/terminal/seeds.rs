@@ -26,8 +26,9 @@ pub fn print_seed_done(index: usize, count: usize, seed: u64, summaries: &[Summa
     );
 }
 
-/// `mean ± sd  95% interval [low, high]` of a summary, with signs for a difference.
-pub(super) fn mean_sd_interval(s: &stats::Summary, signed: bool) -> String {
+/// `mean ± sd` and the 95% interval `[low, high]` of a summary, with signs for a difference;
+/// one seed has no spread (and no interval).
+pub(super) fn spread(s: &stats::Summary, signed: bool) -> (String, Option<String>) {
     let number = |x: f64| {
         if signed {
             format!("{x:+.2}")
@@ -36,14 +37,32 @@ pub(super) fn mean_sd_interval(s: &stats::Summary, signed: bool) -> String {
         }
     };
     match (s.sd, s.interval) {
-        (Some(sd), Some(i)) => format!(
-            "{} ± {sd:.2}  95% interval [{}, {}]",
-            number(s.mean),
-            number(i.low),
-            number(i.high)
+        (Some(sd), Some(i)) => (
+            format!("{} ± {sd:.2}", number(s.mean)),
+            Some(format!("[{}, {}]", number(i.low), number(i.high))),
         ),
-        _ => format!("{} (one seed: no spread)", number(s.mean)),
+        _ => (format!("{} (one seed: no spread)", number(s.mean)), None),
     }
+}
+
+/// `mean ± sd  95% interval [low, high]` of a summary, with signs for a difference.
+fn mean_sd_interval(s: &stats::Summary, signed: bool) -> String {
+    match spread(s, signed) {
+        (mean_sd, Some(interval)) => format!("{mean_sd}  95% interval {interval}"),
+        (mean, None) => mean,
+    }
+}
+
+/// The equivalence test's verdict line.
+pub(super) fn equivalence_line(e: &stats::Equivalence) -> String {
+    let p = |p: Option<f64>| p.map_or("-".to_owned(), p_value_text);
+    format!(
+        "equivalence (two one-sided t tests, margin ±{} points): {} (TOST p = {}; t test of no difference p = {})",
+        e.margin,
+        verdict_text(e),
+        p(e.tost_p_value),
+        p(e.difference_p_value)
+    )
 }
 
 /// The statistics over the seeds: per model, then the paired difference and its equivalence.
@@ -68,14 +87,7 @@ pub fn print_stats(models: &[ModelStats], difference: Option<&PairStats>) {
     if let Some(d) = difference {
         if let (Some(s), Some(e)) = (&d.summary, &d.equivalence) {
             println!("{:<24} {} points", d.name, mean_sd_interval(s, true));
-            let p = |p: Option<f64>| p.map_or("-".to_owned(), p_value_text);
-            println!(
-                "equivalence (two one-sided t tests, margin ±{} points): {} (TOST p = {}; t test of no difference p = {})",
-                e.margin,
-                verdict_text(e),
-                p(e.tost_p_value),
-                p(e.difference_p_value)
-            );
+            println!("{}", equivalence_line(e));
         }
     }
 }

@@ -12,6 +12,26 @@ pub struct TableLine<'a> {
     pub difference_points: f64,
 }
 
+impl TableLine<'_> {
+    /// The table's header where it has room for units (the page, the step summary).
+    pub const HEADER: [&'static str; 4] = [
+        "experiment",
+        "ours (%)",
+        "assignment (%)",
+        "difference (points)",
+    ];
+
+    /// The row's cells under [`Self::HEADER`].
+    pub fn cells(&self) -> [String; 4] {
+        [
+            self.experiment.to_owned(),
+            format!("{:.2}", self.ours_percent),
+            format!("{:.2}", self.assignment_percent),
+            format!("{:+.2}", self.difference_points),
+        ]
+    }
+}
+
 /// The assignment's table of one run, and where `table.csv` is.
 pub fn print_table(threads: usize, lines: &[TableLine<'_>], csv: &Path) {
     println!();
@@ -21,10 +41,8 @@ pub fn print_table(threads: usize, lines: &[TableLine<'_>], csv: &Path) {
         "experiment", "ours (%)", "assignment", "difference"
     );
     for line in lines {
-        println!(
-            "{:<22} {:>12.2} {:>12.2} {:>+10.2}",
-            line.experiment, line.ours_percent, line.assignment_percent, line.difference_points
-        );
+        let [experiment, ours, assignment, difference] = line.cells();
+        println!("{experiment:<22} {ours:>12} {assignment:>12} {difference:>10}");
     }
     println!("table: {}", csv.display());
 }
@@ -39,34 +57,48 @@ pub struct SeedsTableLine<'a> {
     pub assignment_inside: Option<bool>,
 }
 
-/// The assignment's table over seeds, and where `table.csv` is.
-pub fn print_table_over_seeds(lines: &[SeedsTableLine<'_>], csv: &Path) {
-    println!();
-    println!(
-        "{:<22} {:>16} {:>18} {:>11} {:>8}",
-        "experiment", "mean ± sd (%)", "95% interval", "assignment", "inside"
-    );
-    for line in lines {
-        let interval = match line.interval {
-            Some((low, high)) => format!("[{low:.2}, {high:.2}]"),
-            None => "-".to_owned(),
-        };
-        println!(
-            "{:<22} {:>16} {:>18} {:>11.2} {:>8}",
-            line.experiment,
+impl SeedsTableLine<'_> {
+    /// The table's header.
+    pub const HEADER: [&'static str; 5] = [
+        "experiment",
+        "mean ± sd (%)",
+        "95% interval",
+        "assignment",
+        "inside",
+    ];
+
+    /// The row's cells under [`Self::HEADER`].
+    pub fn cells(&self) -> [String; 5] {
+        [
+            self.experiment.to_owned(),
             format!(
                 "{:.2} ± {:.2}",
-                line.mean_percent,
-                line.sd_points.unwrap_or(f64::NAN)
+                self.mean_percent,
+                self.sd_points.unwrap_or(f64::NAN)
             ),
-            interval,
-            line.assignment_percent,
-            match line.assignment_inside {
+            match self.interval {
+                Some((low, high)) => format!("[{low:.2}, {high:.2}]"),
+                None => "-".to_owned(),
+            },
+            format!("{:.2}", self.assignment_percent),
+            match self.assignment_inside {
                 Some(true) => "yes",
                 Some(false) => "no",
                 None => "-",
             }
-        );
+            .to_owned(),
+        ]
+    }
+}
+
+/// The assignment's table over seeds, and where `table.csv` is.
+pub fn print_table_over_seeds(lines: &[SeedsTableLine<'_>], csv: &Path) {
+    println!();
+    let [a, b, c, d, e] = SeedsTableLine::HEADER;
+    println!("{a:<22} {b:>16} {c:>18} {d:>11} {e:>8}");
+    for line in lines {
+        let [a, b, c, d, e] = line.cells();
+        println!("{a:<22} {b:>16} {c:>18} {d:>11} {e:>8}");
     }
     println!("table: {}", csv.display());
 }
