@@ -356,6 +356,34 @@ fn the_table_has_a_passed_case_per_experiment_with_its_figures() {
     }
     let page = folder.join("report.html").display().to_string();
     assert!(markdown.contains(&page), "{markdown}");
+
+    // Over seeds: the same cases, with the mean, spread and interval of table.csv.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let args = ["table", "--seeds", "2", "--epochs", "1", "--limit", "64"];
+    let (output, files) = compare_for_ci(dir.path(), &args);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let folder = run_folder(&dir.path().join("runs"));
+    let (header, rows) = csv_rows(&folder.join("table.csv"));
+    let (mean, sd) = (
+        column(&header, "mean_test_accuracy_percent"),
+        column(&header, "sd_points"),
+    );
+    let cases = junit_cases(&files.junit);
+    assert_eq!(names(&cases), experiments);
+    let markdown = files.markdown();
+    for (case, row) in cases.iter().zip(&rows) {
+        assert_eq!((&case.failure, &case.error), (&None, &None));
+        let number = |i: usize| row[i].parse::<f64>().expect("a number");
+        let spread = format!("{:.2} ± {:.2}", number(mean), number(sd));
+        let output = case.output.as_deref().expect("the figures");
+        assert!(
+            output.starts_with(&format!("mean ± sd (%): {spread}; ")),
+            "{output}"
+        );
+        let table_row = format!("| {} | {spread} | ", row[0]);
+        assert!(markdown.contains(&table_row), "{table_row} in {markdown}");
+    }
+    assert!(markdown.contains("over 2 seeds"), "{markdown}");
 }
 
 #[test]

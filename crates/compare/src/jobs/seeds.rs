@@ -144,17 +144,22 @@ pub fn seed_runs(pooled: &Pooled) -> Vec<SeedRun> {
 pub fn run(config: &RunConfig, seeds: &SeedList) -> Result<JobEnd> {
     let job = JobConfig::Run(config.clone());
     let (folder, pooled, end) = run_seeds(&job, &config.specs(), seeds)?;
-    if let (Some(_), Some(spec)) = (&config.common.shard, &config.common.seeds) {
-        terminal::print_shard_done(&folder, spec, config.common.seed);
-        return Ok(JobEnd::ungated(end));
-    }
     let junit = config.common.junit.as_deref();
-    let Some(pooled) = pooled else {
-        terminal::print_no_seed_complete();
+    // Without statistics there is no gate: the JUnit file still says whether a signal
+    // stopped the run.
+    let ungated = |end: RunEnd| -> Result<JobEnd> {
         if let Some(path) = junit {
             junit::write_gates(path, &[], end.interrupted_by())?;
         }
-        return Ok(JobEnd::ungated(end));
+        Ok(JobEnd::ungated(end))
+    };
+    if let (Some(_), Some(spec)) = (&config.common.shard, &config.common.seeds) {
+        terminal::print_shard_done(&folder, spec, config.common.seed);
+        return ungated(end);
+    }
+    let Some(pooled) = pooled else {
+        terminal::print_no_seed_complete();
+        return ungated(end);
     };
     report_over_seeds(
         &folder,

@@ -176,7 +176,10 @@ fn once(config: JobConfig, specs: Vec<Spec>) -> Result<JobEnd> {
         junit::write_table(path, &cases, finished.end.interrupted_by())?;
     }
     let page = write_page(&finished, None, Some(table))?;
-    append_step_summary(|| terminal::table_step_summary(&lines, &page))?;
+    append_step_summary(|| {
+        let rows = lines.iter().map(|line| line.cells().to_vec()).collect();
+        terminal::table_step_summary("", &TableLine::HEADER, rows, &page)
+    })?;
     terminal::print_page(&page);
     Ok(JobEnd::ungated(finished.end))
 }
@@ -288,7 +291,11 @@ fn over_seeds(config: &JobConfig, specs: &[Spec], seeds: &SeedList) -> Result<Jo
         &figures_files,
         None,
     )?;
-    append_step_summary(|| terminal::table_over_seeds_step_summary(&lines, &page))?;
+    append_step_summary(|| {
+        let rows = lines.iter().map(|line| line.cells().to_vec()).collect();
+        let what = format!(" over {} seeds", runs.len());
+        terminal::table_step_summary(&what, &SeedsTableLine::HEADER, rows, &page)
+    })?;
     terminal::print_page(&page);
     Ok(JobEnd::ungated(end))
 }

@@ -24,8 +24,7 @@ pub use seeds::{
 };
 pub use signals::{print_aborted, print_stopping};
 pub use step_summary::{
-    append_step_summary, parity_step_summary, seeds_step_summary, step_summary,
-    table_over_seeds_step_summary, table_step_summary,
+    append_step_summary, parity_step_summary, seeds_step_summary, step_summary, table_step_summary,
 };
 pub use table::{
     print_experiment_incomplete, print_table, print_table_over_seeds, SeedsTableLine, TableLine,

@@ -10,7 +10,6 @@ use anyhow::{Context, Result};
 use super::parity::worst_point;
 use super::run::summary_lines;
 use super::seeds::{equivalence_line, spread};
-use super::table::{SeedsTableLine, TableLine};
 use crate::gate::ParityVerdict;
 use crate::seed_stats::{ModelStats, PairStats};
 use crate::summary::SummaryRow;
@@ -130,22 +129,18 @@ pub fn seeds_step_summary(
     )
 }
 
-/// `compare table` in one run: the assignment's table, and where the page is.
-pub fn table_step_summary(lines: &[TableLine<'_>], page: &Path) -> String {
-    let rows: Vec<Vec<String>> = lines.iter().map(|l| l.cells().to_vec()).collect();
+/// `compare table`, once or over seeds (`what`): the assignment's table (`header`, `rows`),
+/// and where the page is.
+pub fn table_step_summary(
+    what: &str,
+    header: &[&str],
+    rows: Vec<Vec<String>>,
+    page: &Path,
+) -> String {
+    let header: Vec<String> = header.iter().map(|&h| h.to_owned()).collect();
     format!(
-        "### compare table: the assignment's experiments\n\n{}{}",
-        table(&TableLine::HEADER.map(String::from), &rows),
-        verdict_and_page(&[], page)
-    )
-}
-
-/// `compare table --seeds`: the assignment's table over the seeds, and where the page is.
-pub fn table_over_seeds_step_summary(lines: &[SeedsTableLine<'_>], page: &Path) -> String {
-    let rows: Vec<Vec<String>> = lines.iter().map(|l| l.cells().to_vec()).collect();
-    format!(
-        "### compare table: the assignment's experiments over seeds\n\n{}{}",
-        table(&SeedsTableLine::HEADER.map(String::from), &rows),
+        "### compare table: the assignment's experiments{what}\n\n{}{}",
+        table(&header, &rows),
         verdict_and_page(&[], page)
     )
 }
