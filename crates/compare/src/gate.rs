@@ -200,11 +200,14 @@ pub fn seeds_checks(
         let failure = match difference.and_then(|d| d.equivalence.as_ref().map(|e| (d, e))) {
             Some((_, e)) if e.verdict == stats::Verdict::Equivalent => None,
             Some((d, e)) => Some(format!(
-                "{} test accuracy is not shown equivalent within ±{} points: {} (TOST p = {})",
+                "{} test accuracy is not shown equivalent within ±{} points (TOST p = {}){}",
                 d.name,
                 e.margin,
-                e.verdict,
-                e.tost_p_value.map_or("-".to_owned(), p_value_text)
+                e.tost_p_value.map_or("-".to_owned(), p_value_text),
+                match e.verdict {
+                    stats::Verdict::Different => ", and differs: its 95% interval excludes 0",
+                    _ => "",
+                }
             )),
             None => Some(NO_INTERVAL.to_owned()),
         };

@@ -269,7 +269,7 @@ fn seeds_and_their_aggregate_have_a_case_per_gate_equivalence_included() {
     assert_eq!(messages[1..], terminal[2..]);
     assert!(messages[1].contains("is not within ±1"), "{messages:?}");
     assert!(
-        messages[2].contains("not shown equivalent within ±0.5 points"),
+        messages[2].contains("not shown equivalent within ±0.5 points (TOST p = "),
         "{messages:?}"
     );
     let markdown = files.markdown();
