@@ -91,8 +91,29 @@ impl CiFiles {
         command
     }
 
+    /// The step summary, once its tables are checked to be well formed.
     fn markdown(&self) -> String {
-        std::fs::read_to_string(&self.summary).expect("the step summary")
+        let markdown = std::fs::read_to_string(&self.summary).expect("the step summary");
+        assert_tables_well_formed(&markdown);
+        markdown
+    }
+}
+
+/// Every Markdown table in `markdown` has as many cells in each row as in its header, and a
+/// rule under it: a `|` inside a cell must be escaped, or it splits the cell.
+fn assert_tables_well_formed(markdown: &str) {
+    let cells = |line: &str| line.replace("\\|", "").matches('|').count() - 1;
+    let mut lines = markdown.lines().peekable();
+    while let Some(line) = lines.next() {
+        if !line.starts_with('|') {
+            continue;
+        }
+        let header = cells(line);
+        let rule = lines.next().unwrap_or_default();
+        assert_eq!(rule, format!("|{}", " --- |".repeat(header)), "{markdown}");
+        while let Some(row) = lines.next_if(|l| l.starts_with('|')) {
+            assert_eq!(cells(row), header, "{row} in {markdown}");
+        }
     }
 }
 

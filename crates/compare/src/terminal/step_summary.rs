@@ -30,9 +30,13 @@ pub fn append_step_summary(markdown: impl FnOnce() -> String) -> Result<()> {
         .with_context(|| format!("cannot append to $GITHUB_STEP_SUMMARY ({})", path.display()))
 }
 
-/// A Markdown table: the header, its rule, the rows.
+/// A Markdown table: the header, its rule, the rows (a `|` in a cell escaped, so that it
+/// stays in its cell).
 fn table(header: &[String], rows: &[Vec<String>]) -> String {
-    let row = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
+    let row = |cells: &[String]| {
+        let cells: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
+        format!("| {} |\n", cells.join(" | "))
+    };
     let mut text = row(header);
     text += &row(&vec!["---".to_owned(); header.len()]);
     for cells in rows {
