@@ -35,6 +35,8 @@ pub struct RunConfig {
     pub min_accuracy: Option<f64>,
     /// Points of the equivalence test over seeds.
     pub equivalence_margin: f64,
+    /// Over seeds: the gate also needs the equivalence test to find the pair equivalent.
+    pub require_equivalence: bool,
     #[serde(flatten)]
     pub common: Common,
 }
@@ -81,25 +83,30 @@ pub struct AggregateConfig {
     pub gate: SeedsGate,
     pub equivalence_margin: f64,
     pub out: PathBuf,
+    /// `--junit`: where to write the gates as JUnit XML (left out of `run.json` when unset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub junit: Option<PathBuf>,
     /// What every pooled seed ran with, known once the folders are read.
     #[serde(flatten)]
     pub pooled: Option<SeedSettings>,
 }
 
 /// The gate over seeds: `--max-accuracy-gap` on the 95% interval of the paired difference,
-/// `--min-accuracy` on each model's mean.
+/// `--min-accuracy` on each model's mean, `--require-equivalence` on the equivalence test.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SeedsGate {
     /// Percentage points the interval of the difference must lie within.
     pub max_accuracy_gap: Option<f64>,
     /// Percent each model's mean final test accuracy must reach.
     pub min_accuracy: Option<f64>,
+    /// Whether the equivalence test must find the pair equivalent.
+    pub require_equivalence: bool,
 }
 
 impl SeedsGate {
     /// Whether a gate was asked for.
     pub fn gated(&self) -> bool {
-        self.max_accuracy_gap.is_some() || self.min_accuracy.is_some()
+        self.max_accuracy_gap.is_some() || self.min_accuracy.is_some() || self.require_equivalence
     }
 }
 
@@ -326,6 +333,7 @@ impl RunConfig {
         SeedsGate {
             max_accuracy_gap: self.max_accuracy_gap,
             min_accuracy: self.min_accuracy,
+            require_equivalence: self.require_equivalence,
         }
     }
 }

@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use crate::config::{RunConfig, SeedsGate};
 use crate::seed_stats::{ModelStats, PairStats};
-use crate::status::ModelStatus;
+use crate::status::{ModelStatus, Signal};
+use crate::terminal::p_value_text;
 use crate::train::Contender;
 
 /// How a parity gate went, when one was asked for.
@@ -43,7 +44,7 @@ pub fn run_verdict(config: &RunConfig, failures: &[String]) -> Option<Verdict> {
     })
 }
 
-/// One gate of a run, as CI lists it (a test case of `--junit`).
+/// One gate of a run or of a run over seeds, as CI lists it (a test case of `--junit`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Gate {
     /// Every model completed (checked whenever another gate is asked for).
@@ -52,6 +53,9 @@ pub enum Gate {
     MinimumAccuracy,
     /// `--max-accuracy-gap`.
     AccuracyGap,
+    /// `--require-equivalence` (over seeds): the two one-sided t tests find the pair
+    /// equivalent within `--equivalence-margin`.
+    Equivalence,
 }
 
 impl Gate {
@@ -60,6 +64,7 @@ impl Gate {
             Gate::Completion => "every model completed",
             Gate::MinimumAccuracy => "minimum accuracy (--min-accuracy)",
             Gate::AccuracyGap => "accuracy gap (--max-accuracy-gap)",
+            Gate::Equivalence => "equivalence (--require-equivalence)",
         }
     }
 }
@@ -142,25 +147,27 @@ pub fn seeds_verdict(gate: &SeedsGate, failures: &[String]) -> Option<Verdict> {
     })
 }
 
-/// Why the gate fails over the seeds, if it does: every model must complete every seed, each
-/// model's mean must reach `--min-accuracy`, and the whole 95% interval of the paired
-/// difference must lie within `±--max-accuracy-gap`.
-pub fn seeds_failures(
+/// Each gate over the seeds that was asked for, in the order the terminal lists failures:
+/// every model must complete every seed, each model's mean must reach `--min-accuracy`, the
+/// whole 95% interval of the paired difference must lie within `±--max-accuracy-gap`, and
+/// with `--require-equivalence` the equivalence test must find the pair equivalent.
+pub fn seeds_checks(
     gate: &SeedsGate,
     models: &[ModelStats],
     difference: Option<&PairStats>,
-) -> Vec<String> {
-    let mut failures = Vec::new();
+) -> Vec<GateCheck> {
+    let mut checks = Vec::new();
     if !gate.gated() {
-        return failures;
+        return checks;
     }
-    for m in models.iter().filter(|m| !m.incomplete.is_empty()) {
-        failures.push(format!(
-            "{} did not complete seeds {:?}",
-            m.model, m.incomplete
-        ));
-    }
+    checks.push(GateCheck {
+        gate: Gate::Completion,
+        failures: (models.iter().filter(|m| !m.incomplete.is_empty()))
+            .map(|m| format!("{} did not complete seeds {:?}", m.model, m.incomplete))
+            .collect(),
+    });
     if let Some(floor) = gate.min_accuracy {
+        let mut failures = Vec::new();
         for m in models {
             let mean = m.summary.as_ref().map_or(f64::NAN, |s| s.mean);
             if mean.is_nan() || mean < floor {
@@ -170,21 +177,51 @@ pub fn seeds_failures(
                 ));
             }
         }
+        checks.push(GateCheck {
+            gate: Gate::MinimumAccuracy,
+            failures,
+        });
     }
     if let Some(gap) = gate.max_accuracy_gap {
-        match difference.and_then(|d| d.summary.as_ref().map(|s| (d, s.interval))) {
-            Some((_, Some(i))) if i.within(gap) => {}
-            Some((d, Some(i))) => failures.push(format!(
+        let failure = match difference.and_then(|d| d.summary.as_ref().map(|s| (d, s.interval))) {
+            Some((_, Some(i))) if i.within(gap) => None,
+            Some((d, Some(i))) => Some(format!(
                 "the 95% interval of {} test accuracy, [{:+.2}, {:+.2}] points, is not within ±{gap}",
                 d.name, i.low, i.high
             )),
-            _ => failures.push(
-                "no interval of the test accuracy difference: it needs two seeds in which both models completed".to_owned(),
-            ),
-        }
+            _ => Some(NO_INTERVAL.to_owned()),
+        };
+        checks.push(GateCheck {
+            gate: Gate::AccuracyGap,
+            failures: failure.into_iter().collect(),
+        });
     }
-    failures
+    if gate.require_equivalence {
+        let failure = match difference.and_then(|d| d.equivalence.as_ref().map(|e| (d, e))) {
+            Some((_, e)) if e.verdict == stats::Verdict::Equivalent => None,
+            Some((d, e)) => Some(format!(
+                "{} test accuracy is not shown equivalent within ±{} points (TOST p = {}){}",
+                d.name,
+                e.margin,
+                e.tost_p_value.map_or("-".to_owned(), p_value_text),
+                match e.verdict {
+                    stats::Verdict::Different => ", and differs: its 95% interval excludes 0",
+                    _ => "",
+                }
+            )),
+            None => Some(NO_INTERVAL.to_owned()),
+        };
+        checks.push(GateCheck {
+            gate: Gate::Equivalence,
+            failures: failure.into_iter().collect(),
+        });
+    }
+    checks
 }
+
+/// Why a gate on the paired difference cannot be applied.
+const NO_INTERVAL: &str =
+    "no interval of the test accuracy difference: it needs two seeds in which both models completed";
 
 /// What a parity check found.
 #[derive(Serialize)]
@@ -215,6 +252,26 @@ pub fn tensor_finding(step: usize, t: &TensorReport) -> String {
 /// The verdict line of a parity check that found `finding` over `bound`.
 pub fn departs_line(candidate: &str, bound: f64, finding: &str) -> String {
     format!("parity: {candidate} departs from torchref beyond the bound {bound:.0e}: {finding}")
+}
+
+/// The gate's verdict as the terminal says it: each failure's line, or that it passed when it
+/// was asked for (`gated`).
+pub fn verdict_lines(gated: bool, failures: &[String]) -> Vec<String> {
+    if failures.is_empty() {
+        (gated.then(|| "parity gate: passed".to_owned()))
+            .into_iter()
+            .collect()
+    } else {
+        failures.iter().map(|f| failed_line(f)).collect()
+    }
+}
+
+/// What a run that `signal` stopped says instead of a verdict.
+pub fn interrupted_line(signal: Signal) -> String {
+    format!(
+        "run interrupted by {}: the gates were not applied",
+        signal.name()
+    )
 }
 
 /// The verdict line of a failed run gate, as the terminal prints it.

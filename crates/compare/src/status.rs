@@ -91,6 +91,14 @@ impl RunEnd {
     pub fn is_interrupted(self) -> bool {
         matches!(self, RunEnd::Interrupted(_))
     }
+
+    /// The signal that stopped the run at a step boundary, if one did.
+    pub fn interrupted_by(self) -> Option<Signal> {
+        match self {
+            RunEnd::Interrupted(signal) => Some(signal),
+            _ => None,
+        }
+    }
 }
 
 impl Serialize for RunEnd {

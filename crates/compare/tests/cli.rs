@@ -2,70 +2,15 @@
 //! each takes seconds), bad input, the parity gate, divergence and the stop signals.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+mod common;
 mod page;
 
-fn compare(out: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_compare"));
-    command
-        .args(args)
-        .arg("--out")
-        .arg(out)
-        .arg("--data-dir")
-        .arg(testkit::real_mnist_dir())
-        .arg("--offline");
-    if !args.contains(&"--threads") {
-        command.args(["--threads", "2"]);
-    }
-    command
-}
-
-fn run(out: &Path, args: &[&str]) -> Output {
-    compare(out, args)
-        .output()
-        .expect("the compare binary starts")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// The single run folder under `out`.
-fn run_folder(out: &Path) -> PathBuf {
-    let folders: Vec<PathBuf> = std::fs::read_dir(out)
-        .expect("the output folder exists")
-        .map(|entry| entry.expect("readable entry").path())
-        .collect();
-    assert_eq!(
-        folders.len(),
-        1,
-        "one run folder in {}: {folders:?}",
-        out.display()
-    );
-    folders.into_iter().next().expect("one folder")
-}
-
-fn run_json(folder: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(folder.join("run.json")).expect("run.json exists");
-    serde_json::from_str(&text).expect("run.json is JSON")
-}
-
-fn csv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut reader = csv::Reader::from_path(path).expect("the CSV exists");
-    let header = reader
-        .headers()
-        .expect("a header")
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let rows = reader
-        .records()
-        .map(|r| r.expect("a valid row").iter().map(str::to_owned).collect())
-        .collect();
-    (header, rows)
-}
+use common::{
+    column, compare, csv_rows, run, run_folder, run_json, send, stderr, wait_for_run_json,
+};
 
 #[test]
 fn a_short_run_writes_every_report() {
@@ -638,13 +583,6 @@ fn every_stop_signal_ends_parity_with_the_steps_compared() {
     }
 }
 
-fn column(header: &[String], name: &str) -> usize {
-    header
-        .iter()
-        .position(|h| h == name)
-        .unwrap_or_else(|| panic!("a column {name}: {header:?}"))
-}
-
 #[test]
 fn seeds_run_the_comparison_per_seed_and_gate_on_the_interval() {
     // Like for like: per seed, both models the same to rounding, so the interval of the
@@ -915,32 +853,6 @@ fn mnist_compare_home_moves_the_data_folder() {
     assert!(printed.contains(&data.display().to_string()), "{printed}");
 }
 
-/// Waits for the run folder under `out` and its `run.json`.
-fn wait_for_run_json(out: &Path) -> PathBuf {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        assert!(Instant::now() < deadline, "no run.json in time");
-        std::thread::sleep(Duration::from_millis(20));
-        let Ok(entries) = std::fs::read_dir(out) else {
-            continue;
-        };
-        if let Some(folder) = entries.flatten().next().map(|e| e.path()) {
-            if folder.join("run.json").exists() {
-                return folder;
-            }
-        }
-    }
-}
-
-/// Sends SIG`signal` (`INT`, `TERM`…) to `child`.
-fn send(child: &std::process::Child, signal: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-}
-
 #[test]
 fn a_second_signal_ends_at_once_and_run_json_says_aborted() {
     let out = tempfile::tempdir().expect("temp dir");
@@ -976,181 +888,4 @@ fn a_second_signal_ends_at_once_and_run_json_says_aborted() {
     assert_eq!(record["status"], "aborted", "{record}");
     assert_eq!(record["signal"], "SIGTERM", "{record}");
     assert!(record["ended_at"].is_string(), "{record}");
-}
-
-/// Unmounts the tmpfs at its path when dropped, pass or fail.
-struct Mounted(PathBuf);
-
-impl Drop for Mounted {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
-    }
-}
-
-#[test]
-#[ignore = "mounts a 150 KB tmpfs, so needs root: cargo test -- --ignored"]
-fn a_full_disk_is_one_line_naming_the_file_and_run_json_says_failed() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let status = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=150k", "tmpfs"])
-        .arg(dir.path())
-        .status()
-        .expect("mount runs");
-    assert!(status.success(), "cannot mount a tmpfs (not root?)");
-    let mounted = Mounted(dir.path().to_owned());
-    let output = run(&mounted.0, &["--epochs", "1", "--limit", "640"]);
-    let message = stderr(&output);
-    assert_eq!(output.status.code(), Some(1), "{message}");
-    let error = message
-        .lines()
-        .find(|line| line.starts_with("error: "))
-        .expect("an error line");
-    assert!(
-        error.contains("No space left on device") && error.contains(&*mounted.0.to_string_lossy()),
-        "{message}"
-    );
-    assert!(
-        !error.contains("Os {") && !error.contains("kind:"),
-        "no Debug dump: {error}"
-    );
-    assert_eq!(
-        message.lines().filter(|l| l.starts_with("error")).count(),
-        1
-    );
-    let record = run_json(&run_folder(&mounted.0));
-    assert_eq!(record["status"], "failed", "{record}");
-    assert!(
-        record["error"]
-            .as_str()
-            .is_some_and(|e| e.contains("No space left on device")),
-        "{record}"
-    );
-}
-
-/// The `<testsuites>` of a JUnit file as CI reads it: per case its name and, if it failed,
-/// its failure message; the counts on `testsuites` and `testsuite` checked against them.
-fn junit_cases(path: &Path) -> Vec<(String, Option<String>)> {
-    let text = std::fs::read_to_string(path).expect("the JUnit file exists");
-    let document = roxmltree::Document::parse(&text).expect("well-formed XML");
-    let root = document.root_element();
-    assert_eq!(root.tag_name().name(), "testsuites");
-    let suites: Vec<_> = root
-        .children()
-        .filter(|n| n.has_tag_name("testsuite"))
-        .collect();
-    assert_eq!(suites.len(), 1);
-    let cases: Vec<(String, Option<String>)> = (suites[0].children())
-        .filter(|n| n.has_tag_name("testcase"))
-        .map(|case| {
-            let failure = case.children().find(|n| n.has_tag_name("failure"));
-            let name = case.attribute("name").expect("a name").to_owned();
-            (
-                name,
-                failure.map(|f| f.attribute("message").expect("a message").to_owned()),
-            )
-        })
-        .collect();
-    let failed = cases.iter().filter(|c| c.1.is_some()).count().to_string();
-    let count = cases.len().to_string();
-    for element in [root, suites[0]] {
-        assert_eq!(element.attribute("tests"), Some(count.as_str()));
-        assert_eq!(element.attribute("failures"), Some(failed.as_str()));
-    }
-    assert!(suites[0].attribute("name").is_some());
-    cases
-}
-
-/// `compare args --junit out/junit.xml` into `out/runs`; the command and the JUnit file.
-fn compare_with_junit(out: &Path, args: &[&str]) -> (Command, PathBuf) {
-    let junit = out.join("junit.xml");
-    let flag = junit.to_str().expect("a UTF-8 temp path").to_owned();
-    let command = compare(&out.join("runs"), &[args, &["--junit", &flag]].concat());
-    (command, junit)
-}
-
-/// The names of the cases, in order.
-fn case_names(cases: &[(String, Option<String>)]) -> Vec<&str> {
-    cases.iter().map(|c| c.0.as_str()).collect()
-}
-
-#[test]
-fn junit_has_a_case_per_gate_and_the_step_summary_the_table() {
-    let out = tempfile::tempdir().expect("temp dir");
-    let summary = out.path().join("summary.md");
-    let args = [
-        "--epochs",
-        "1",
-        "--limit",
-        "640",
-        "--min-accuracy",
-        "99.9",
-        "--max-accuracy-gap",
-        "100",
-    ];
-    let (mut command, junit) = compare_with_junit(out.path(), &args);
-    let output = command
-        .env("GITHUB_STEP_SUMMARY", &summary)
-        .output()
-        .expect("starts");
-    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
-    let cases = junit_cases(&junit);
-    assert_eq!(
-        case_names(&cases),
-        [
-            "every model completed",
-            "minimum accuracy (--min-accuracy)",
-            "accuracy gap (--max-accuracy-gap)"
-        ]
-    );
-    assert_eq!((cases[0].1.as_deref(), cases[2].1.as_deref()), (None, None));
-    let failure = cases[1].1.as_deref().expect("the floor fails");
-    // The terminal's verdict lines, both models below the floor, joined in one message.
-    let terminal: Vec<String> = (stderr(&output).lines())
-        .filter(|l| l.starts_with("parity gate failed: "))
-        .map(str::to_owned)
-        .collect();
-    assert_eq!(terminal.len(), 2, "{}", stderr(&output));
-    assert_eq!(failure, terminal.join("; "));
-
-    let markdown = std::fs::read_to_string(&summary).expect("the step summary");
-    let folder = run_folder(&out.path().join("runs"));
-    let (header, rows) = csv_rows(&folder.join("summary.csv"));
-    let accuracy = column(&header, "final_test_accuracy_percent");
-    let figures: Vec<String> = (rows.iter())
-        .map(|row| format!("{:.2}", row[accuracy].parse::<f64>().expect("a number")))
-        .collect();
-    let table_row = format!("| final test accuracy (%) | {} |", figures.join(" | "));
-    assert!(markdown.contains(&table_row), "{table_row} in {markdown}");
-    assert!(markdown.contains(&terminal[0]), "{markdown}");
-    let page = folder.join("report.html").display().to_string();
-    assert!(markdown.contains(&page), "{markdown}");
-
-    let parity = tempfile::tempdir().expect("temp dir");
-    let args = [
-        "parity", "--steps", "2", "--hidden", "32,16", "--limit", "640", "--bound", "1e-12",
-    ];
-    let (mut command, junit) = compare_with_junit(parity.path(), &args);
-    let output = command.output().expect("starts");
-    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
-    let cases = junit_cases(&junit);
-    assert_eq!(
-        case_names(&cases),
-        [
-            "layer 1 weight",
-            "layer 1 bias",
-            "layer 2 weight",
-            "layer 2 bias",
-            "layer 3 weight",
-            "layer 3 bias"
-        ]
-    );
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let verdict = stdout
-        .lines()
-        .find(|l| l.starts_with("parity: "))
-        .expect("a verdict line");
-    assert!(
-        cases.iter().any(|c| c.1.as_deref() == Some(verdict)),
-        "one case fails with the terminal's verdict line {verdict}: {cases:?}"
-    );
 }

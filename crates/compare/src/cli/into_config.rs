@@ -119,6 +119,9 @@ impl RunArgs {
         if gate.max_accuracy_gap.is_some() && self.models.len() < 2 {
             refuse!("--max-accuracy-gap compares two models: use --models scratch,torchref");
         }
+        if gate.require_equivalence && (self.models.len() < 2 || common.seeds.is_none()) {
+            refuse!("--require-equivalence tests two models over seeds: use --models scratch,torchref and --seeds N (2 or more)");
+        }
         Ok(RunConfig {
             network,
             scratch_optimizer: self.scratch_optimizer,
@@ -127,6 +130,7 @@ impl RunArgs {
             max_accuracy_gap: gate.max_accuracy_gap,
             min_accuracy: gate.min_accuracy,
             equivalence_margin,
+            require_equivalence: gate.require_equivalence,
             common,
         })
     }
@@ -154,6 +158,7 @@ impl GateArgs {
         let gate = SeedsGate {
             max_accuracy_gap: self.max_accuracy_gap,
             min_accuracy: self.min_accuracy,
+            require_equivalence: self.require_equivalence,
         };
         Ok((gate, self.equivalence_margin))
     }
@@ -175,6 +180,7 @@ impl AggregateArgs {
             gate,
             equivalence_margin,
             out: self.out,
+            junit: self.junit,
             pooled: None,
         })
     }
@@ -413,6 +419,7 @@ mod tests {
             (&["--scratch-engine", "avx3"][..], "--scratch-engine"),
             (&["--min-accuracy", "120"][..], "--min-accuracy"),
             (&["--equivalence-margin", "0"][..], "--equivalence-margin"),
+            (&["--require-equivalence"][..], "--require-equivalence"),
             (&["--seeds", "1"][..], "--seeds"),
             (&["--hidden", "100000000"][..], "--hidden"),
             (&["--models", "torchref,torchref"][..], "--models"),

@@ -74,6 +74,9 @@ pub struct AggregateArgs {
     /// Folder under which the pooled report gets a new subfolder (never overwritten).
     #[arg(long, default_value = "results", value_name = "DIR")]
     pub out: PathBuf,
+    /// Also write the gates as JUnit XML to FILE, for CI: one test case per gate.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 /// Everything that defines a parity check.
@@ -220,6 +223,10 @@ pub struct GateArgs {
         allow_negative_numbers = true
     )]
     pub equivalence_margin: f64,
+    /// Over seeds: exit with code 3 also unless the equivalence test finds the paired
+    /// difference (scratch − torchref) equivalent within ±--equivalence-margin.
+    #[arg(long)]
+    pub require_equivalence: bool,
 }
 
 /// Settings shared by a comparison run and the assignment's table.
@@ -287,7 +294,8 @@ pub struct CommonArgs {
     #[arg(long, default_value_t = 200, value_name = "STEPS")]
     pub log_every: usize,
     /// Also write the gates as JUnit XML to FILE, for CI: one test case per gate
-    /// (--min-accuracy, --max-accuracy-gap), or per layer and tensor with `parity`.
+    /// (--min-accuracy, --max-accuracy-gap, --require-equivalence), per layer and tensor with
+    /// `parity`, per experiment with `table`.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
 }

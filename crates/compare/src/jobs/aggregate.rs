@@ -26,6 +26,7 @@ pub fn run(mut config: AggregateConfig) -> Result<JobEnd> {
     config.pooled = Some(pooled.fingerprint.config.clone());
     let gate = config.gate;
     let margin = config.equivalence_margin;
+    let junit = config.junit.clone();
     report_over_seeds(
         &folder,
         JobConfig::Aggregate(config),
@@ -33,5 +34,6 @@ pub fn run(mut config: AggregateConfig) -> Result<JobEnd> {
         &gate,
         margin,
         RunEnd::Completed,
+        junit.as_deref(),
     )
 }

@@ -217,21 +217,26 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
     };
 
     let verdict = gate::parity_verdict(&run.reports, &run.updates, run.short_batch, args.bound);
-    terminal::print_parity(&worst_per_layer(&run.reports), &verdict, &name);
+    let layers = worst_per_layer(&run.reports);
+    terminal::print_parity(&layers, &verdict, &name);
     let end = crate::stop::requested().map_or(RunEnd::Completed, RunEnd::Interrupted);
     record.end(end, None);
     record.write(&folder)?;
     write_json_atomically(&folder.join("verdict.json"), &verdict)?;
     if let Some(path) = &common.junit {
-        crate::report::junit::write_parity(path, &name, &run.reports, args.bound)?;
+        let interrupted = end.interrupted_by();
+        crate::report::junit::write_parity(path, &name, &run.reports, args.bound, interrupted)?;
     }
-    crate::report::page::write_parity_page(&crate::report::page::ParityPage {
+    let page = crate::report::page::write_parity_page(&crate::report::page::ParityPage {
         folder: &folder,
         record: &record,
         candidate: &name,
         verdict: &verdict,
         reports: &run.reports,
         updates: &run.updates,
+    })?;
+    terminal::append_step_summary(|| {
+        terminal::parity_step_summary(&layers, &verdict, &name, &page)
     })?;
     terminal::print_reports_written(&folder);
     Ok(JobEnd {

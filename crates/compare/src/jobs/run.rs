@@ -1,17 +1,15 @@
 //! `compare` (no subcommand, no `--seeds`): the models side by side in one run, the closing
 //! table, the parity gate and the page.
 
-use std::io::Write;
-use std::path::Path;
-
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::config::{JobConfig, RunConfig};
 use crate::execute::{execute, write_page, RunFolder};
 use crate::exit::JobEnd;
-use crate::gate::{failed_line, Verdict};
+use crate::gate::{interrupted_line, verdict_lines};
 use crate::progress::Progress;
 use crate::report::junit;
+use crate::terminal::append_step_summary;
 use crate::{gate, terminal};
 
 pub fn run(config: &RunConfig) -> Result<JobEnd> {
@@ -32,51 +30,34 @@ pub fn run(config: &RunConfig) -> Result<JobEnd> {
         &finished.folder,
         common.threads,
     );
-    if finished.end.is_interrupted() {
-        terminal::print_page(&write_page(&finished, None, None)?);
-        return Ok(JobEnd::ungated(finished.end));
-    }
-    let checks = gate::run_checks(config, &finished.contenders);
-    let failures = gate::failures(&checks);
-    terminal::print_gate(config.gated(), &failures);
+    let stopped_by = finished.end.interrupted_by();
+    let (checks, verdict, verdict_lines) = match stopped_by {
+        Some(signal) => (Vec::new(), None, vec![interrupted_line(signal)]),
+        None => {
+            let checks = gate::run_checks(config, &finished.contenders);
+            let failures = gate::failures(&checks);
+            terminal::print_gate(config.gated(), &failures);
+            let lines = verdict_lines(config.gated(), &failures);
+            let verdict = gate::run_verdict(config, &failures);
+            (checks, verdict, lines)
+        }
+    };
     if let Some(path) = &common.junit {
-        junit::write_gates(path, &checks)?;
+        junit::write_gates(path, &checks, stopped_by)?;
     }
-    let verdict = gate::run_verdict(config, &failures);
-    let verdict_lines = verdict.as_ref().map(gate_lines).unwrap_or_default();
     let page = write_page(&finished, verdict, None)?;
-    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
-        let markdown = terminal::step_summary(
+    append_step_summary(|| {
+        terminal::step_summary(
             &finished.summaries,
             &finished.contenders,
             &finished.data,
             &verdict_lines,
             &page,
-        );
-        append(Path::new(&path), &markdown)?;
-    }
+        )
+    })?;
     terminal::print_page(&page);
     Ok(JobEnd {
         run: finished.end,
-        gate_failed: !failures.is_empty(),
+        gate_failed: checks.iter().any(|c| !c.failures.is_empty()),
     })
-}
-
-/// The gate's verdict as the terminal says it: each failure's line, or that it passed.
-fn gate_lines(verdict: &Verdict) -> Vec<String> {
-    if verdict.passed {
-        vec!["parity gate: passed".to_owned()]
-    } else {
-        verdict.lines.iter().map(|l| failed_line(l)).collect()
-    }
-}
-
-/// Appends `text` to the file at `path` (`$GITHUB_STEP_SUMMARY`, which other steps share).
-fn append(path: &Path, text: &str) -> Result<()> {
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .and_then(|mut file| file.write_all(text.as_bytes()))
-        .with_context(|| format!("cannot append to $GITHUB_STEP_SUMMARY ({})", path.display()))
 }

@@ -22,17 +22,18 @@ use crate::config::{JobConfig, RunConfig, SeedsGate, Spec};
 use crate::execute::{execute, write_page, RunFolder};
 use crate::exit::JobEnd;
 use crate::fingerprint::fingerprint;
-use crate::gate::{self, Verdict};
+use crate::gate::{self, interrupted_line, verdict_lines, Verdict};
 use crate::pair::compared_pair;
 use crate::progress::Progress;
 use crate::record::SeedsRecord;
 use crate::report::files::create_run_folder;
+use crate::report::junit;
 use crate::report::page::{write_seeds_page, ExtraTable, SeedsPage};
 use crate::report::plots;
 use crate::report::tables::write_csv;
 use crate::seed_stats::{curves, seed_rows, ModelStats, PairStats, SeedResult, SeedRun, StatsRow};
 use crate::status::RunEnd;
-use crate::terminal;
+use crate::terminal::{self, append_step_summary};
 
 /// Seed folders pooled from one folder or many.
 pub type Pooled = Merged<SeedSettings, SeedResult>;
@@ -143,13 +144,22 @@ pub fn seed_runs(pooled: &Pooled) -> Vec<SeedRun> {
 pub fn run(config: &RunConfig, seeds: &SeedList) -> Result<JobEnd> {
     let job = JobConfig::Run(config.clone());
     let (folder, pooled, end) = run_seeds(&job, &config.specs(), seeds)?;
+    let junit = config.common.junit.as_deref();
+    // Without statistics there is no gate: the JUnit file still says whether a signal
+    // stopped the run.
+    let ungated = |end: RunEnd| -> Result<JobEnd> {
+        if let Some(path) = junit {
+            junit::write_gates(path, &[], end.interrupted_by())?;
+        }
+        Ok(JobEnd::ungated(end))
+    };
     if let (Some(_), Some(spec)) = (&config.common.shard, &config.common.seeds) {
         terminal::print_shard_done(&folder, spec, config.common.seed);
-        return Ok(JobEnd::ungated(end));
+        return ungated(end);
     }
     let Some(pooled) = pooled else {
         terminal::print_no_seed_complete();
-        return Ok(JobEnd::ungated(end));
+        return ungated(end);
     };
     report_over_seeds(
         &folder,
@@ -158,12 +168,14 @@ pub fn run(config: &RunConfig, seeds: &SeedList) -> Result<JobEnd> {
         &config.gate(),
         config.equivalence_margin,
         end,
+        junit,
     )
 }
 
 /// Writes `seeds.csv`, `stats.csv`, `accuracy_over_seeds.svg`, `run.json` and `report.html`
 /// of the `pooled` seeds into `folder`, prints the statistics and applies `gate` (on a
-/// completed run): what `compare --seeds` and `compare aggregate` both end with.
+/// completed run), writing its cases to `junit` and its summary to `$GITHUB_STEP_SUMMARY`:
+/// what `compare --seeds` and `compare aggregate` both end with.
 pub fn report_over_seeds(
     folder: &Path,
     job: JobConfig,
@@ -171,6 +183,7 @@ pub fn report_over_seeds(
     gate: &SeedsGate,
     margin: f64,
     end: RunEnd,
+    junit: Option<&Path>,
 ) -> Result<JobEnd> {
     let labels = pooled.fingerprint.config.labels();
     let labels = labels.as_slice();
@@ -194,11 +207,11 @@ pub fn report_over_seeds(
     )?;
 
     terminal::print_stats(&models, difference.as_ref());
-    let failures = match end {
-        RunEnd::Completed => gate::seeds_failures(gate, &models, difference.as_ref()),
+    let checks = match end {
+        RunEnd::Completed => gate::seeds_checks(gate, &models, difference.as_ref()),
         _ => Vec::new(),
     };
-    let mut record = seeds_record(job, end, runs, rows, failures);
+    let mut record = seeds_record(job, end, runs, rows, gate::failures(&checks));
     record.seed_folders = pooled
         .seeds
         .iter()
@@ -206,17 +219,28 @@ pub fn report_over_seeds(
         .collect::<Result<_>>()?;
     record.write(folder)?;
     terminal::print_reports(folder);
+    let what = format!("{} over {} seeds", labels.join(" vs "), runs.len());
     let page = write_over_seeds_page(
         folder,
         &record,
-        format!("{} over {} seeds", labels.join(" vs "), runs.len()),
+        what.clone(),
         "stats.csv",
         &["accuracy_over_seeds.svg".to_owned()],
         gate::seeds_verdict(gate, &record.gate_failures),
     )?;
-    if end == RunEnd::Completed {
-        terminal::print_gate(gate.gated(), &record.gate_failures);
+    let verdict = match end.interrupted_by() {
+        Some(signal) => vec![interrupted_line(signal)],
+        None => {
+            terminal::print_gate(gate.gated(), &record.gate_failures);
+            verdict_lines(gate.gated(), &record.gate_failures)
+        }
+    };
+    if let Some(path) = junit {
+        junit::write_gates(path, &checks, end.interrupted_by())?;
     }
+    append_step_summary(|| {
+        terminal::seeds_step_summary(&what, &models, difference.as_ref(), &verdict, &page)
+    })?;
     terminal::print_page(&page);
     Ok(JobEnd {
         run: end,

@@ -1,6 +1,8 @@
 //! `--junit FILE`: the gates as JUnit XML, the format CI systems (GitHub Actions, GitLab,
-//! Jenkins) show as test results: one test case per gate of a run, or per layer and tensor of
-//! `compare parity`; a failed one is a `<failure>` whose message is the terminal's verdict line.
+//! Jenkins) show as test results: one test case per gate of a run or of a run over seeds, per
+//! layer and tensor of `compare parity`, or per experiment of `compare table`; a failed one is
+//! a `<failure>` whose message is the terminal's verdict line. A run stopped by a signal adds
+//! one `<error>` case saying so, so that CI finds a file saying what happened.
 
 use std::path::Path;
 
@@ -8,10 +10,12 @@ use anyhow::{Context, Result};
 use parity::StepReport;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use crate::gate::{departs_line, failed_line, tensor_finding, GateCheck};
+use crate::gate::{departs_line, failed_line, interrupted_line, tensor_finding, GateCheck};
+use crate::status::Signal;
 
-/// The gates of one run (`compare`) as one suite.
-pub fn write_gates(path: &Path, checks: &[GateCheck]) -> Result<()> {
+/// The gates of one run, or of a run over seeds (`compare --seeds`, `compare aggregate`), as
+/// one suite; `interrupted`: the signal that stopped the run before the gates were applied.
+pub fn write_gates(path: &Path, checks: &[GateCheck], interrupted: Option<Signal>) -> Result<()> {
     let cases = checks.iter().map(|check| {
         let message = (!check.failures.is_empty()).then(|| {
             let lines: Vec<String> = check.failures.iter().map(|f| failed_line(f)).collect();
@@ -20,15 +24,17 @@ pub fn write_gates(path: &Path, checks: &[GateCheck]) -> Result<()> {
         });
         case(check.gate.name(), message)
     });
-    write(path, "compare gates", cases)
+    write(path, "compare gates", cases, interrupted)
 }
 
-/// `compare parity`: one case per layer and tensor, failed at its first step over `bound`.
+/// `compare parity`: one case per layer and tensor, failed at its first step over `bound`,
+/// over the steps compared before a signal, if one stopped it (`interrupted`).
 pub fn write_parity(
     path: &Path,
     candidate: &str,
     reports: &[StepReport],
     bound: f64,
+    interrupted: Option<Signal>,
 ) -> Result<()> {
     let tensors = reports.first().map_or(0, |r| r.tensors.len());
     let cases = (0..tensors).map(|index| {
@@ -43,7 +49,27 @@ pub fn write_parity(
             over.map(|finding| departs_line(candidate, bound, &finding)),
         )
     });
-    write(path, &format!("compare parity {candidate}"), cases)
+    write(
+        path,
+        &format!("compare parity {candidate}"),
+        cases,
+        interrupted,
+    )
+}
+
+/// `compare table`, which has no gate: one passed case per experiment named by it, with its
+/// figures (`experiments`: name and the terminal's row) as the case's output.
+pub fn write_table(
+    path: &Path,
+    experiments: &[(String, String)],
+    interrupted: Option<Signal>,
+) -> Result<()> {
+    let cases = experiments.iter().map(|(name, figures)| {
+        let mut case = case(name, None);
+        case.set_system_out(figures.as_str());
+        case
+    });
+    write(path, "compare table", cases, interrupted)
 }
 
 /// A passed case, or a failed one with `failure` as its message.
@@ -59,9 +85,22 @@ fn case(name: &str, failure: Option<String>) -> TestCase {
     TestCase::new(name, status)
 }
 
-fn write(path: &Path, suite_name: &str, cases: impl Iterator<Item = TestCase>) -> Result<()> {
+/// The case of a run a signal stopped: an error (the run did not get to its verdict), not a
+/// failure (a gate that failed).
+fn interrupted_case(signal: Signal) -> TestCase {
+    let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+    status.set_message(interrupted_line(signal));
+    TestCase::new("run finished", status)
+}
+
+fn write(
+    path: &Path,
+    suite_name: &str,
+    cases: impl Iterator<Item = TestCase>,
+    interrupted: Option<Signal>,
+) -> Result<()> {
     let mut suite = TestSuite::new(suite_name);
-    suite.add_test_cases(cases);
+    suite.add_test_cases(cases.chain(interrupted.map(interrupted_case)));
     let mut report = Report::new("compare");
     report.add_test_suite(suite);
     let xml = report
