@@ -12,7 +12,7 @@ use crate::config::{Common, JobConfig, Model, Spec};
 use crate::gate::Verdict;
 use crate::prepare::Prepared;
 use crate::progress::Progress;
-use crate::record::RunRecord;
+use crate::record::{RunRecord, StepThreads};
 use crate::report::files::create_run_folder;
 use crate::report::page::{self, ExtraTable, RunPage};
 use crate::report::plots;
@@ -70,7 +70,7 @@ pub fn execute(
     folder: RunFolder<'_>,
     progress: &Progress,
 ) -> Result<Finished> {
-    let contenders = build(
+    let (contenders, scratch_threads) = build(
         prepared,
         config.common().context("a job that trains")?,
         specs,
@@ -78,28 +78,39 @@ pub fn execute(
     train_recorded(
         config,
         &prepared.data,
-        prepared.scratch_engine,
+        (prepared.scratch_engine, scratch_threads),
         contenders,
         folder,
         progress,
     )
 }
 
-/// Every model of the run, each from the same Xavier-uniform weights of the seed.
-fn build(prepared: &Prepared, common: &Common, specs: Vec<Spec>) -> Result<Vec<Contender>> {
+/// Every model of the run, each from the same Xavier-uniform weights of the seed, and the
+/// threads the scratch model's steps run on (none without one).
+fn build(
+    prepared: &Prepared,
+    common: &Common,
+    specs: Vec<Spec>,
+) -> Result<(Vec<Contender>, Vec<StepThreads>)> {
     let initial = scratch::Mlp::new(&specs[0].config, common.seed).parameters();
     let mut contenders = Vec::with_capacity(specs.len());
+    let mut scratch_threads = Vec::new();
     for spec in specs {
         let trainer: Box<dyn contract::Trainer> = match spec.implementation {
             Model::Scratch => {
                 let engine = prepared
                     .scratch_engine
                     .context("a scratch model needs an engine")?;
-                Box::new(
-                    scratch::Mlp::from_parameters(&spec.config, &initial)
-                        .with_engine(engine)
-                        .context("--scratch-engine")?,
-                )
+                let mlp = scratch::Mlp::from_parameters(&spec.config, &initial)
+                    .with_engine(engine)
+                    .context("--scratch-engine")?;
+                scratch_threads = step_batches(common, prepared.data.train.len())
+                    .map(|batch_images| StepThreads {
+                        batch_images,
+                        threads: mlp.threads_for_batch(batch_images),
+                    })
+                    .collect();
+                Box::new(mlp)
             }
             Model::ScratchTextbook => Box::new(scratch::Textbook::<f32>::from_parameters(
                 &spec.config,
@@ -122,7 +133,16 @@ fn build(prepared: &Prepared, common: &Common, specs: Vec<Spec>) -> Result<Vec<C
             trainer,
         ));
     }
-    Ok(contenders)
+    Ok((contenders, scratch_threads))
+}
+
+/// The sizes of an epoch's training batches over `images`: the full batch, and the short
+/// last one unless `--drop-last` leaves it out.
+fn step_batches(common: &Common, images: usize) -> impl Iterator<Item = usize> {
+    let full = (images >= common.batch_size).then_some(common.batch_size);
+    let short = images % common.batch_size;
+    full.into_iter()
+        .chain((short > 0 && !common.drop_last).then_some(short))
 }
 
 /// Trains `contenders` in a new run folder whose `run.json` ends in a true status: the run's
@@ -131,7 +151,7 @@ fn build(prepared: &Prepared, common: &Common, specs: Vec<Spec>) -> Result<Vec<C
 fn train_recorded(
     config: JobConfig,
     data: &Rc<mnist::Mnist>,
-    scratch_engine: Option<scratch::Engine>,
+    (scratch_engine, scratch_threads): (Option<scratch::Engine>, Vec<StepThreads>),
     mut contenders: Vec<Contender>,
     folder: RunFolder<'_>,
     progress: &Progress,
@@ -143,6 +163,7 @@ fn train_recorded(
     };
     let common = config.common().context("a job that trains")?.clone();
     let mut record = RunRecord::new(config, &common, data, scratch_engine, &started);
+    record.scratch_threads_per_step = scratch_threads;
     record.write(&folder)?;
     let result = guarded(|| train_and_report(&common, data, &mut contenders, &folder, progress));
     if result.is_err() {
@@ -251,6 +272,21 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn an_epoch_has_a_full_batch_and_a_short_one_unless_it_is_dropped() {
+        let common = |flags: &[&str]| {
+            let args = ["compare", "--batch-size", "64"].iter().chain(flags);
+            let cli = crate::cli::Cli::try_parse_from(args).expect("valid flags");
+            cli.run.into_config().expect("valid flags").common
+        };
+        let keep = common(&[]);
+        let sizes = |common: &Common, images| step_batches(common, images).collect::<Vec<_>>();
+        assert_eq!(sizes(&keep, 640), [64]);
+        assert_eq!(sizes(&keep, 650), [64, 10]);
+        assert_eq!(sizes(&keep, 30), [30]);
+        assert_eq!(sizes(&common(&["--drop-last"]), 650), [64]);
+    }
+
     /// A model whose training step panics, as tch's does on a CUDA out-of-memory error.
     struct PanickingStep;
 
@@ -294,7 +330,7 @@ mod tests {
         let error = train_recorded(
             JobConfig::Run(config),
             &data,
-            None,
+            (None, Vec::new()),
             contenders,
             RunFolder::NewUnder(out.path()),
             &progress,

@@ -30,6 +30,10 @@ pub struct RunRecord {
     device: String,
     /// The engine the `scratch` model ran on (`--scratch-engine` resolved on this CPU).
     pub scratch_engine: Option<&'static str>,
+    /// The threads the `scratch` model's training step ran on, per batch size of the run
+    /// (the full batch, and the epoch's short last batch if there is one): the engine picks
+    /// fewer than `threads` where a step is too small to share.
+    pub scratch_threads_per_step: Vec<StepThreads>,
     pub versions: Versions,
     pub git_commit: &'static str,
     pub cpu_model: String,
@@ -40,6 +44,13 @@ pub struct RunRecord {
     pub started_at: String,
     pub ended_at: Option<String>,
     pub models: Vec<SummaryRow>,
+}
+
+/// How many threads a training step on `batch_images` images ran on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StepThreads {
+    pub batch_images: usize,
+    pub threads: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -101,6 +112,7 @@ impl RunRecord {
             threads: common.threads,
             device: common.device.clone(),
             scratch_engine: scratch_engine.map(scratch::Engine::name),
+            scratch_threads_per_step: Vec::new(),
             versions: Versions {
                 workspace_crates: env!("CARGO_PKG_VERSION"),
                 libtorch: torchref::libtorch_version(),

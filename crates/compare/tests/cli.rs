@@ -134,6 +134,22 @@ fn a_short_run_writes_every_report() {
         record["scratch_engine"], "auto",
         "the engine that ran, not the flag"
     );
+    let per_step = record["scratch_threads_per_step"]
+        .as_array()
+        .expect("a list");
+    assert_eq!(
+        per_step.len(),
+        1,
+        "640 images in batches of 64: no short batch"
+    );
+    assert_eq!(per_step[0]["batch_images"], 64);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+    assert!(
+        per_step[0]["threads"]
+            .as_u64()
+            .is_some_and(|t| (1..=cores).contains(&t)),
+        "{per_step:?}"
+    );
     assert!(
         record["pid"].as_u64().is_some_and(|pid| pid > 0),
         "{record}"
