@@ -37,12 +37,9 @@ pub fn one_at_a_time() -> MutexGuard<'static, ()> {
     guard
 }
 
-/// `scripts/setup`'s venv Python, which has NumPy. Its BLAS runs on one thread: the steps are
-/// small, and OpenBLAS's threads spin-waiting on a loaded machine made a step 8× slower
-/// (89 ms against 11 ms, measured).
+/// `scripts/setup`'s venv Python, which has NumPy (its BLAS on one thread: `Candidate` sees
+/// to that).
 pub fn python() -> PathBuf {
-    static ONE_THREAD: OnceLock<()> = OnceLock::new();
-    ONE_THREAD.get_or_init(|| std::env::set_var("OPENBLAS_NUM_THREADS", "1"));
     candidate::installed_python().unwrap_or_else(|missing| panic!("{missing}"))
 }
 
