@@ -15,7 +15,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use candidate::{Candidate, Options};
-use common::{config, teacher_forced, Found};
+use common::{config, teacher_forced, Found, DEFAULT_HIDDEN};
 use contract::Activation;
 
 const STEPS: usize = 200;
@@ -26,7 +26,7 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(3);
-    let config = config(Activation::Relu, 0.0);
+    let config = config(&DEFAULT_HIDDEN, Activation::Relu, 0.0);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/timed_mlp.py");
     let options = Options {
         timeout: Duration::from_secs(60),

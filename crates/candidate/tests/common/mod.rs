@@ -61,14 +61,17 @@ pub fn numpy(
     Candidate::python(&python(), &model(name), config, &options)
 }
 
-/// The default network (784-500-250-100-10) with `activation`: Adam (lr 1e-3) for ReLU and
-/// tanh, SGD (lr 0.01) for sigmoid, as torchref's own parity tests.
-pub fn config(activation: Activation, l2: f32) -> ModelConfig {
+/// The default network's hidden widths (784-500-250-100-10).
+pub const DEFAULT_HIDDEN: [usize; 3] = [500, 250, 100];
+
+/// The network 784-`hidden`-10 with `activation`: Adam (lr 1e-3) for ReLU and tanh, SGD
+/// (lr 0.01) for sigmoid, as torchref's own parity tests.
+pub fn config(hidden: &[usize], activation: Activation, l2: f32) -> ModelConfig {
     let optimizer = match activation {
         Activation::Sigmoid => Optimizer::Sgd { lr: 0.01 },
         Activation::Relu | Activation::Tanh => Optimizer::adam(1e-3),
     };
-    ModelConfig::new(&[500, 250, 100], activation, optimizer, l2)
+    ModelConfig::new(hidden, activation, optimizer, l2)
 }
 
 /// What a teacher-forced run found first.
