@@ -1,85 +1,67 @@
-//! What the protocol costs per step: the default network (784-500-250-100-10, ReLU, batch
-//! 64) as `tests/models/numpy_mlp.py` through the NumPy adapter. Each step is timed twice in
-//! the same run: by the harness, around `Candidate::try_differentiate` (the request's `.npz`
-//! written, sent, read by the adapter, the model's arithmetic, the answer written, sent and
-//! read back and checked), and inside the candidate's process, around `loss_and_grads` alone
-//! (`benches/timed_mlp.py`). Prints both medians and their ratio.
+//! What a check costs against the candidate's own arithmetic: the default network
+//! (784-500-250-100-10, ReLU, Adam, batch 64) as `tests/models/numpy_mlp.py` through the NumPy
+//! adapter, teacher-forced against libtorch over 200 real MNIST steps ending on the epoch's
+//! short batch, as `compare parity` and `tests/numpy_parity.rs` run it: every step the
+//! candidate's gradient and its Adam step, libtorch's, and their comparison. Inside the
+//! candidate's process `benches/timed_mlp.py` times `loss_and_grads` and `update` alone.
+//! Prints, per run, the whole check's seconds, the NumPy arithmetic's, and their ratio.
 //!
-//! `cargo bench -p candidate --bench protocol [STEPS]` (default 300; the first 20 are warm-up).
+//! `cargo build --release -p candidate --bench protocol` then `target/release/deps/protocol-* [RUNS]`
+//! (default 3; `cargo bench` rebuilds everything in the bench profile).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 use std::time::{Duration, Instant};
 
 use candidate::{Candidate, Options};
-use contract::{Activation, Batch, ModelConfig, Optimizer};
-use ndarray::s;
+use common::{config, teacher_forced, Found, DEFAULT_HIDDEN};
+use contract::Activation;
 
-const WARM_UP: usize = 20;
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
+const STEPS: usize = 200;
+const IMAGES: usize = 199 * 64 + 32;
 
 fn main() {
-    let steps: usize = std::env::args()
+    let runs: usize = std::env::args()
         .skip(1)
         .find_map(|a| a.parse().ok())
-        .unwrap_or(300);
-    let timings = std::env::temp_dir().join(format!("candidate-timings-{}", std::process::id()));
-    std::env::set_var("CANDIDATE_TIMINGS", &timings);
-    std::env::set_var("OPENBLAS_NUM_THREADS", "1");
-    let config = ModelConfig::new(
-        &[500, 250, 100],
-        Activation::Relu,
-        Optimizer::adam(1e-3),
-        0.0,
-    );
+        .unwrap_or(3);
+    let config = config(&DEFAULT_HIDDEN, Activation::Relu, 0.0);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/timed_mlp.py");
     let options = Options {
         timeout: Duration::from_secs(60),
         echo_stderr: true,
     };
-    let mut candidate = Candidate::python(
-        &candidate::default_python(),
-        script.as_ref(),
-        &config,
-        &options,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let data = testkit::real_mnist();
-    let parameters = torchref::TorchMlp::new(&config, torchref::Device::Cpu, 2024)
-        .expect("torchref")
-        .parameters();
-    let batches = data.train.len() / 64;
-    let mut seen = Vec::with_capacity(steps);
-    for step in 0..steps {
-        let rows = (step % batches) * 64..(step % batches + 1) * 64;
-        let batch = Batch {
-            images: data.train.images.slice(s![rows.clone(), ..]),
-            labels: data.train.labels.slice(s![rows]),
-        };
-        candidate.begin_step(step + 1);
+    common::mnist();
+    for run in 1..=runs {
+        let timings =
+            std::env::temp_dir().join(format!("candidate-timings-{}", std::process::id()));
+        let _ = std::fs::remove_file(&timings);
+        std::env::set_var("CANDIDATE_TIMINGS", &timings);
+        let mut candidate =
+            Candidate::python(&common::python(), script.as_ref(), &config, &options)
+                .unwrap_or_else(|e| panic!("{e}"));
         let clock = Instant::now();
-        candidate
-            .try_differentiate(&parameters, &batch)
-            .unwrap_or_else(|e| panic!("{e}"));
-        seen.push(clock.elapsed().as_secs_f64());
+        let found = teacher_forced(&config, &mut candidate, STEPS, IMAGES);
+        let check = clock.elapsed().as_secs_f64();
+        assert!(matches!(found, Found::Within(_)), "{found:?}");
+        drop(candidate);
+        let (mut gradients, mut updates) = (0.0, 0.0);
+        for line in std::fs::read_to_string(&timings)
+            .expect("the candidate's timings")
+            .lines()
+        {
+            match line.split_once(' ') {
+                Some(("loss_and_grads", s)) => gradients += s.parse::<f64>().expect("seconds"),
+                Some(("update", s)) => updates += s.parse::<f64>().expect("seconds"),
+                _ => panic!("timings line {line:?}"),
+            }
+        }
+        let _ = std::fs::remove_file(&timings);
+        let arithmetic = gradients + updates;
+        println!(
+            "run {run}: {STEPS}-step check {check:.2} s; NumPy arithmetic {arithmetic:.2} s (loss_and_grads {gradients:.2} s, update {updates:.2} s): {:.2}×",
+            check / arithmetic
+        );
     }
-    drop(candidate);
-    let inside: Vec<f64> = std::fs::read_to_string(&timings)
-        .expect("the candidate's timings")
-        .lines()
-        .filter_map(|l| l.parse().ok())
-        .collect();
-    let _ = std::fs::remove_file(&timings);
-    let step = median(seen[WARM_UP..].to_vec());
-    let arithmetic = median(inside[WARM_UP..].to_vec());
-    println!(
-        "{} steps: a step through the protocol {:.2} ms, its arithmetic alone {:.2} ms (medians): {:.2}× (protocol {:.2} ms a step)",
-        steps - WARM_UP,
-        step * 1e3,
-        arithmetic * 1e3,
-        step / arithmetic,
-        (step - arithmetic) * 1e3
-    );
 }

@@ -1,5 +1,6 @@
-"""tests/models/numpy_mlp.py, timing its own arithmetic: the seconds each loss_and_grads call
-takes inside the candidate's process are appended to $CANDIDATE_TIMINGS, one a line."""
+"""tests/models/numpy_mlp.py, timing its own arithmetic: the seconds each loss_and_grads and
+update call takes inside the candidate's process are appended to $CANDIDATE_TIMINGS, one a
+line ("loss_and_grads 0.0042", "update 0.0031")."""
 import os
 import sys
 import time
@@ -11,9 +12,17 @@ from numpy_mlp import configure  # noqa: E402,F401
 timings = open(os.environ["CANDIDATE_TIMINGS"], "a")
 
 
-def loss_and_grads(params, x, y):
+def timed(function, *args):
     start = time.perf_counter()
-    result = model.loss_and_grads(params, x, y)
-    timings.write(f"{time.perf_counter() - start}\n")
+    result = function(*args)
+    timings.write(f"{function.__name__} {time.perf_counter() - start}\n")
     timings.flush()
     return result
+
+
+def loss_and_grads(params, x, y):
+    return timed(model.loss_and_grads, params, x, y)
+
+
+def update(params, grads, state, config):
+    return timed(model.update, params, grads, state, config)

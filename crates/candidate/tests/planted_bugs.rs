@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use candidate::{Fault, When};
-use common::{config, numpy, teacher_forced, Found};
+use common::{config, numpy, teacher_forced, Found, DEFAULT_HIDDEN};
 use contract::Activation;
 use parity::TensorKind;
 
@@ -19,7 +19,7 @@ fn first_finding(
     steps: usize,
     images: usize,
 ) -> Found {
-    let config = config(activation, l2);
+    let config = config(&DEFAULT_HIDDEN, activation, l2);
     let mut candidate = numpy(model, &config, Duration::from_secs(60)).expect("starts");
     teacher_forced(&config, &mut candidate, steps, images)
 }
@@ -42,9 +42,16 @@ fn derivative_at_a_instead_of_z() {
 /// `λ/(2·64)` and `(λ/64)·W` instead of `m`: right on every full batch, so steps 1 to 4 pass
 /// and the fifth, an epoch's short last batch of 32 images (4·64 + 32), is named at the
 /// output layer's weight (its bias has no L2 term).
+///
+/// Tanh, because with ReLU any batch can show it: a step where an image holds a unit within
+/// rounding of 0 is compared again without that image, on 63, where 64 is wrong too.
+/// `compare parity --candidate-python bug_batch_64.py --l2 0.8` (ReLU, shuffled) names step 2
+/// so, 6.5e-5 off, its `excluded_images` 1 in `parity.csv`; the correct model, float32 and
+/// float64, is within the bound on the same steps (worst 2.7e-6), so it is no rounding of the
+/// L2 term.
 #[test]
 fn batch_size_hard_coded_to_64() {
-    let found = first_finding("bug_batch_64.py", Activation::Relu, 0.8, 5, 4 * 64 + 32);
+    let found = first_finding("bug_batch_64.py", Activation::Tanh, 0.8, 5, 4 * 64 + 32);
     assert_eq!(found, Found::Gradient(5, 3, TensorKind::Weight));
 }
 

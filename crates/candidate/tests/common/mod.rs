@@ -37,12 +37,9 @@ pub fn one_at_a_time() -> MutexGuard<'static, ()> {
     guard
 }
 
-/// `scripts/setup`'s venv Python, which has NumPy. Its BLAS runs on one thread: the steps are
-/// small, and OpenBLAS's threads spin-waiting on a loaded machine made a step 8× slower
-/// (89 ms against 11 ms, measured).
+/// `scripts/setup`'s venv Python, which has NumPy (its BLAS on one thread: `Candidate` sees
+/// to that).
 pub fn python() -> PathBuf {
-    static ONE_THREAD: OnceLock<()> = OnceLock::new();
-    ONE_THREAD.get_or_init(|| std::env::set_var("OPENBLAS_NUM_THREADS", "1"));
     candidate::installed_python().unwrap_or_else(|missing| panic!("{missing}"))
 }
 
@@ -64,14 +61,17 @@ pub fn numpy(
     Candidate::python(&python(), &model(name), config, &options)
 }
 
-/// The default network (784-500-250-100-10) with `activation`: Adam (lr 1e-3) for ReLU and
-/// tanh, SGD (lr 0.01) for sigmoid, as torchref's own parity tests.
-pub fn config(activation: Activation, l2: f32) -> ModelConfig {
+/// The default network's hidden widths (784-500-250-100-10).
+pub const DEFAULT_HIDDEN: [usize; 3] = [500, 250, 100];
+
+/// The network 784-`hidden`-10 with `activation`: Adam (lr 1e-3) for ReLU and tanh, SGD
+/// (lr 0.01) for sigmoid, as torchref's own parity tests.
+pub fn config(hidden: &[usize], activation: Activation, l2: f32) -> ModelConfig {
     let optimizer = match activation {
         Activation::Sigmoid => Optimizer::Sgd { lr: 0.01 },
         Activation::Relu | Activation::Tanh => Optimizer::adam(1e-3),
     };
-    ModelConfig::new(&[500, 250, 100], activation, optimizer, l2)
+    ModelConfig::new(hidden, activation, optimizer, l2)
 }
 
 /// What a teacher-forced run found first.
