@@ -25,6 +25,7 @@ mod update;
 pub use difference::Difference;
 pub use error::Error;
 pub use step::{
-    compare_step, is_over_bound, Finding, StepReport, TensorKind, TensorReport, DEFAULT_BOUND,
+    compare_step, is_over_bound, ComparedStep, Finding, StepReport, TensorKind, TensorReport,
+    DEFAULT_BOUND,
 };
 pub use update::{compare_update, UpdateReport};

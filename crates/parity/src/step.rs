@@ -102,6 +102,14 @@ pub(crate) fn first_over_bound(tensors: &[TensorReport], bound: f64) -> Option<&
         .find(|t| is_over_bound(t.difference.max_rel, bound))
 }
 
+/// One step compared, and the reference's gradient on the whole batch: what the caller's
+/// optimiser step needs, so that it need not compute it again.
+#[derive(Debug, Clone)]
+pub struct ComparedStep {
+    pub report: StepReport,
+    pub reference_gradient: Parameters,
+}
+
 /// Both models' loss and gradient at `parameters` on `batch`, compared. With ReLU, images
 /// holding [kinks](crate::kinks) are left out and the step is compared on the others (the
 /// kinks are still counted), unless every image holds one.
@@ -111,15 +119,18 @@ pub fn compare_step(
     parameters: &Parameters,
     batch: &Batch<'_>,
     activation: Activation,
-) -> Result<StepReport, Error> {
-    let mut r = reference.differentiate(parameters, batch);
+) -> Result<ComparedStep, Error> {
+    let whole = reference.differentiate(parameters, batch);
+    // The reference on the images still compared, once some are left out.
+    let mut rest_of_batch = None;
     let mut c = candidate.differentiate(parameters, batch);
-    let hidden = r.pre_activations.len();
+    let hidden = whole.pre_activations.len();
     let mut kink_units = vec![0; hidden];
     // Rows of `batch` still in the comparison.
     let mut kept: Vec<usize> = (0..batch.labels.len()).collect();
     if activation == Activation::Relu {
         loop {
+            let r = rest_of_batch.as_ref().unwrap_or(&whole);
             let kinks = Kinks::find(&r.pre_activations, &c.pre_activations)?;
             if kinks.is_empty() || kinks.images.len() == kept.len() {
                 break;
@@ -141,15 +152,20 @@ pub fn compare_step(
                 images: images.view(),
                 labels: labels.view(),
             };
-            r = reference.differentiate(parameters, &rest);
+            rest_of_batch = Some(reference.differentiate(parameters, &rest));
             c = candidate.differentiate(parameters, &rest);
         }
     }
-    Ok(StepReport {
+    let r = rest_of_batch.as_ref().unwrap_or(&whole);
+    let report = StepReport {
         reference_loss: r.loss,
         candidate_loss: c.loss,
         tensors: compare_tensors(&r.gradient, &c.gradient, &kink_units)?,
         excluded_images: batch.labels.len() - kept.len(),
+    };
+    Ok(ComparedStep {
+        report,
+        reference_gradient: whole.gradient,
     })
 }
 
@@ -248,6 +264,7 @@ mod tests {
             activation,
         )
         .expect("same shapes")
+        .report
     }
 
     /// With ReLU the image holding the kink is set aside: the rest (labels 1, 2, 3) agree

@@ -61,7 +61,8 @@ fn teacher_forced<C: Differentiable>(
                 &batch,
                 config.activation,
             )
-            .expect("comparable models");
+            .expect("comparable models")
+            .report;
             reference.train_step(&batch);
             report
         })

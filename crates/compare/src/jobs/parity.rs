@@ -8,12 +8,12 @@
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use contract::{AdamState, Differentiable, Optimizer, UpdateRequest, UpdateRule};
+use contract::{AdamState, Optimizer, UpdateRequest, UpdateRule};
 use mnist::{Batcher, EpochOrder};
 use parity::{StepReport, TensorReport, UpdateReport};
 use serde::Serialize;
 
-use crate::config::{JobConfig, Model, ParityCandidate, ParityConfig, Spec, UpdateCheck};
+use crate::config::{Common, JobConfig, Model, ParityCandidate, ParityConfig, Spec, UpdateCheck};
 use crate::execute::guarded;
 use crate::exit::JobEnd;
 use crate::gate::ShortBatchStep;
@@ -64,6 +64,23 @@ struct ParityRow {
 }
 
 pub fn run(args: &ParityConfig) -> Result<JobEnd> {
+    let external;
+    let args = if matches!(args.candidate, ParityCandidate::Builtin { .. }) {
+        args
+    } else {
+        // An external candidate and libtorch take turns on the same cores, and libtorch's
+        // OpenMP threads spinning while the candidate computes made a 200-step check of the
+        // NumPy MLP 6× slower (163 s against 27 s, 2 cores, --threads 2 against 1). Set in
+        // the configuration, so that run.json says the threads libtorch had.
+        external = ParityConfig {
+            common: Common {
+                threads: 1,
+                ..args.common.clone()
+            },
+            ..args.clone()
+        };
+        &external
+    };
     let common = &args.common;
     let config = args.model_config();
     let builtin = match args.candidate {
@@ -80,12 +97,6 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
         })
         .collect();
     let prepared = crate::prepare::prepare(common, &specs)?;
-    if builtin.is_none() {
-        // An external candidate and libtorch take turns on the same cores, and libtorch's
-        // OpenMP threads spinning while the candidate computes made a 200-step check of the
-        // NumPy MLP 6× slower (163 s against 27 s, 2 cores, --threads 2 against 1).
-        torchref::set_threads(1);
-    }
     let data = &prepared.data;
     let initial = scratch::Mlp::new(&config, common.seed).parameters();
     let device = prepared
@@ -170,12 +181,14 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
             if let Some(fault) = candidate.fault() {
                 return Err(fault.clone().into());
             }
-            let report = compared
+            let parity::ComparedStep {
+                report,
+                reference_gradient: gradient,
+            } = compared
                 .with_context(|| format!("step {}: the models cannot be compared", step + 1))?;
             for row in gradient_rows(step + 1, images, &report) {
                 csv.append(&row)?;
             }
-            let gradient = reference.differentiate(&run.parameters, &batch).gradient;
             let request = UpdateRequest {
                 optimizer: &config.optimizer,
                 parameters: &run.parameters,
