@@ -1,0 +1,74 @@
+//! `out = epilogue(lhs · rhs)` ([`super::Kernels::product`]) over the register tile of
+//! `tile.rs`, with the bias and activation, or the activation's derivative, applied while the
+//! results are still in registers.
+
+use super::tile::{any_tile, row_blocks, tile_lanes, MR};
+use super::vector::{activate, derivative_from_output, Vector};
+use super::{Epilogue, Lhs, Mat, MatMut};
+
+/// [`super::Kernels::product`], shapes checked.
+#[inline(always)]
+pub(super) unsafe fn product<V: Vector, const NV: usize>(
+    lhs: Lhs<'_, f32>,
+    rhs: Mat<'_, f32>,
+    mut out: MatMut<'_, f32>,
+    epilogue: Epilogue<'_, f32>,
+) {
+    let (rows, depth, cols) = (lhs.rows, lhs.depth, rhs.cols());
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    if lhs.row_stride == 1 && cols <= V::LANES {
+        return super::narrow::axpy_product::<V>(lhs, rhs, out, epilogue);
+    }
+    let (out_ld, out_ptr) = (out.ld(), out.data_mut().as_mut_ptr());
+    for (block, c0) in row_blocks(rows, cols, V::LANES * NV) {
+        let lanes = tile_lanes::<V, NV>(cols - c0);
+        for r0 in block.step_by(MR) {
+            // Rows past the end repeat the last one; their results are not stored.
+            let a: [*const f32; MR] = std::array::from_fn(|r| {
+                lhs.data
+                    .as_ptr()
+                    .wrapping_add((r0 + r).min(rows - 1) * lhs.row_stride)
+            });
+            let b = rhs.data().as_ptr().wrapping_add(c0);
+            let acc = any_tile(a, lhs.depth_stride, b, rhs.ld(), depth, lanes);
+            // Constant indices into `acc` (no iterator over it), so that it stays in registers.
+            #[allow(clippy::needless_range_loop)]
+            for r in 0..MR {
+                let row = r0 + r;
+                if row >= rows {
+                    break;
+                }
+                let acc = acc[r];
+                let dst = out_ptr.wrapping_add(row * out_ld + c0);
+                match epilogue {
+                    Epilogue::Store => {
+                        for v in 0..NV {
+                            lanes[v].store(dst.wrapping_add(V::LANES * v), acc[v]);
+                        }
+                    }
+                    Epilogue::Bias { bias, activation } => {
+                        let bias = V::splat(bias[row]);
+                        for v in 0..NV {
+                            let z = acc[v].add(bias);
+                            let a = match activation {
+                                Some(f) => activate(f, z),
+                                None => z,
+                            };
+                            lanes[v].store(dst.wrapping_add(V::LANES * v), a);
+                        }
+                    }
+                    Epilogue::Derivative { activation, output } => {
+                        let src = output.data().as_ptr().wrapping_add(row * output.ld() + c0);
+                        for v in 0..NV {
+                            let a = lanes[v].load(src.wrapping_add(V::LANES * v));
+                            let d = derivative_from_output(activation, a, acc[v]);
+                            lanes[v].store(dst.wrapping_add(V::LANES * v), d);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

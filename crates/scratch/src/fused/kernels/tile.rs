@@ -1,0 +1,93 @@
+//! The register tile the product and the weight step share: a tile of `MR × NV` vectors of
+//! results kept in registers while the inner loop runs over the depth, and the order in which
+//! the tiles of a result are visited.
+
+use super::vector::{Lanes, Vector};
+
+/// Rows of a result tile.
+pub(super) const MR: usize = 6;
+
+/// Rows of the left operand (`W`, or the deltas in the weight step) that the tiled kernels
+/// take through every column tile before moving on: 48 rows of 784 weights are 150 KB, which
+/// stay in a core's L2 cache meanwhile, rather than being read again from L3 for each column
+/// tile, as all the rows were when the batch (the columns) is wide.
+pub(super) const ROW_BLOCK: usize = 8 * MR;
+
+/// The tiles of a `rows × cols` result, `width` columns each, in row blocks of [`ROW_BLOCK`]:
+/// each block's rows, and a tile's first column, block after block.
+pub(super) fn row_blocks(
+    rows: usize,
+    cols: usize,
+    width: usize,
+) -> impl Iterator<Item = (std::ops::Range<usize>, usize)> {
+    (0..rows).step_by(ROW_BLOCK).flat_map(move |first| {
+        let block = first..(first + ROW_BLOCK).min(rows);
+        (0..cols).step_by(width).map(move |c0| (block.clone(), c0))
+    })
+}
+
+/// The lanes of each of the `NV` vectors of a tile whose first column is `remaining` from
+/// the end.
+#[inline(always)]
+pub(super) unsafe fn tile_lanes<V: Vector, const NV: usize>(remaining: usize) -> [Lanes<V>; NV] {
+    std::array::from_fn(|v| Lanes::first(remaining.saturating_sub(V::LANES * v)))
+}
+
+/// `Σ_p a_r[p · a_stride] · b[p · b_stride + (lanes)]` for the `MR` rows `a` of one tile and
+/// `NV` vectors of `b`: the inner loop of both [`super::product::product`] and
+/// [`super::weight_step::weight_step`]. `FULL` tiles
+/// read whole vectors; the others only the lanes of `lanes`.
+///
+/// # Safety
+/// As [`Vector`]; for `p < depth`, `a_r[p · a_stride]` and the kept lanes of each vector of
+/// `b` at `p · b_stride` must be readable.
+#[inline(always)]
+unsafe fn tile<V: Vector, const NV: usize, const FULL: bool>(
+    a: [*const f32; MR],
+    a_stride: usize,
+    mut b: *const f32,
+    b_stride: usize,
+    depth: usize,
+    lanes: [Lanes<V>; NV],
+) -> [[V; NV]; MR] {
+    let mut acc = [[V::zero(); NV]; MR];
+    for p in 0..depth {
+        let bv: [V; NV] = std::array::from_fn(|v| {
+            let at = b.wrapping_add(V::LANES * v);
+            if FULL {
+                V::load(at)
+            } else {
+                V::load_masked(at, lanes[v].mask)
+            }
+        });
+        let offset = p * a_stride;
+        for r in 0..MR {
+            let s = V::splat(*a[r].wrapping_add(offset));
+            for v in 0..NV {
+                acc[r][v] = acc[r][v].mul_add(s, bv[v]);
+            }
+        }
+        b = b.wrapping_add(b_stride);
+    }
+    acc
+}
+
+/// [`tile`], with whole vectors when every lane of the tile is kept.
+///
+/// # Safety
+/// As [`tile`].
+#[inline(always)]
+pub(super) unsafe fn any_tile<V: Vector, const NV: usize>(
+    a: [*const f32; MR],
+    a_stride: usize,
+    b: *const f32,
+    b_stride: usize,
+    depth: usize,
+    lanes: [Lanes<V>; NV],
+) -> [[V; NV]; MR] {
+    if lanes.iter().all(|l| l.all) {
+        tile::<V, NV, true>(a, a_stride, b, b_stride, depth, lanes)
+    } else {
+        tile::<V, NV, false>(a, a_stride, b, b_stride, depth, lanes)
+    }
+}

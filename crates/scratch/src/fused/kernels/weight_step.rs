@@ -1,0 +1,144 @@
+//! One update of a layer's weights by its gradient `ΔZᵀ·A` ([`super::Kernels::weight_step`]):
+//! the gradient is summed over the batch in the register tile of `tile.rs` and handed to the
+//! optimiser there, so it never goes to memory and the weights are read and written once.
+
+use super::tile::{any_tile, row_blocks, tile_lanes, MR, ROW_BLOCK};
+use super::vector::{Lanes, Vector};
+use super::{Mat, MatMut, Update};
+
+/// [`super::Kernels::weight_step`], shapes checked. Each kind of update gets its own copy of
+/// the tile loop (a closure, inlined), so that no branch on it is left among the vector
+/// operations and the tile's accumulators stay in registers: with a batch of a few images
+/// this epilogue, not the sum over the batch, is most of the work.
+#[inline(always)]
+pub(super) unsafe fn weight_step<V: Vector, const NV: usize>(
+    weights: MatMut<'_, f32>,
+    delta: Mat<'_, f32>,
+    input: Mat<'_, f32>,
+    decay: f32,
+    update: Update<'_, f32>,
+    sum_squares: bool,
+) -> f64 {
+    match update {
+        Update::Store { mut out } => {
+            let (ld, out) = (out.ld(), out.data_mut().as_mut_ptr());
+            weight_tiles::<V, NV>(weights, delta, input, decay, sum_squares, |at, _, w, g| {
+                at.lanes.store(out.wrapping_add(at.row * ld + at.col), g);
+                w
+            })
+        }
+        Update::Sgd { lr } => {
+            let lr = V::splat(lr);
+            weight_tiles::<V, NV>(weights, delta, input, decay, sum_squares, |at, wp, w, g| {
+                let w = w.mul_sub_from(lr, g);
+                at.lanes.store(wp, w);
+                w
+            })
+        }
+        Update::Adam {
+            step,
+            mut m,
+            v: mut second,
+        } => {
+            let (m_ld, m_ptr) = (m.ld(), m.data_mut().as_mut_ptr());
+            let (v_ld, v_ptr) = (second.ld(), second.data_mut().as_mut_ptr());
+            weight_tiles::<V, NV>(weights, delta, input, decay, sum_squares, |at, wp, w, g| {
+                let mp = m_ptr.wrapping_add(at.row * m_ld + at.col);
+                let vp = v_ptr.wrapping_add(at.row * v_ld + at.col);
+                let mut mv = at.lanes.load(mp);
+                let mut vv = at.lanes.load(vp);
+                // The same operations, in the same order, as `AdamStep::apply`.
+                mv = mv.add(g.sub(mv).mul(V::splat(step.one_minus_beta1)));
+                vv = vv
+                    .mul(V::splat(step.beta2))
+                    .add(g.mul(g).mul(V::splat(step.one_minus_beta2)));
+                let denom = vv
+                    .sqrt()
+                    .div(V::splat(step.bias_correction2_sqrt))
+                    .add(V::splat(step.eps));
+                let w = w.sub(V::splat(step.step_size).mul(mv.div(denom)));
+                at.lanes.store(mp, mv);
+                at.lanes.store(vp, vv);
+                at.lanes.store(wp, w);
+                w
+            })
+        }
+    }
+}
+
+/// Where one vector of a weight tile sits: its row, its first column, the lanes it keeps.
+#[derive(Clone, Copy)]
+struct At<V: Vector> {
+    row: usize,
+    col: usize,
+    lanes: Lanes<V>,
+}
+
+/// The weight gradient `g = Σ_i delta[r, i] · input[i, c] + decay · w[r, c]` tile by tile,
+/// each vector of it handed to `apply(at, wp, w, g)` (`wp` where the weights `w` are), which
+/// updates (or stores) what it must and returns the weights afterwards; returns their `Σ w²`
+/// when `sum_squares`, else 0.
+#[inline(always)]
+unsafe fn weight_tiles<V: Vector, const NV: usize>(
+    mut weights: MatMut<'_, f32>,
+    delta: Mat<'_, f32>,
+    input: Mat<'_, f32>,
+    decay: f32,
+    sum_squares: bool,
+    mut apply: impl FnMut(At<V>, *mut f32, V, V) -> V,
+) -> f64 {
+    let (rows, cols, batch) = (weights.rows(), weights.cols(), input.rows());
+    if rows == 0 || cols == 0 {
+        return 0.0;
+    }
+    let (w_ld, w_ptr) = (weights.ld(), weights.data_mut().as_mut_ptr());
+    let decay = V::splat(decay);
+    let mut total = 0.0;
+    // Each row tile's rows of deltas, worked out once per row block rather than per tile.
+    let mut deltas = [[std::ptr::null::<f32>(); MR]; ROW_BLOCK / MR];
+    let mut deltas_of = usize::MAX;
+    for (block, c0) in row_blocks(rows, cols, V::LANES * NV) {
+        let lanes = tile_lanes::<V, NV>(cols - c0);
+        if deltas_of != block.start {
+            deltas_of = block.start;
+            for (tile, r0) in deltas.iter_mut().zip(block.clone().step_by(MR)) {
+                *tile = std::array::from_fn(|r| {
+                    delta
+                        .data()
+                        .as_ptr()
+                        .wrapping_add((r0 + r).min(rows - 1) * delta.ld())
+                });
+            }
+        }
+        for (&d, r0) in deltas.iter().zip(block.step_by(MR)) {
+            let x = input.data().as_ptr().wrapping_add(c0);
+            let acc = any_tile(d, 1, x, input.ld(), batch, lanes);
+            let mut squares = V::zero();
+            // Constant indices into `acc` (no iterator over it), so that it stays in registers.
+            #[allow(clippy::needless_range_loop)]
+            for r in 0..MR {
+                let row = r0 + r;
+                if row >= rows {
+                    break;
+                }
+                for v in 0..NV {
+                    let at = At {
+                        row,
+                        col: c0 + V::LANES * v,
+                        lanes: lanes[v],
+                    };
+                    let wp = w_ptr.wrapping_add(row * w_ld + at.col);
+                    let w = at.lanes.load(wp);
+                    let w = apply(at, wp, w, acc[r][v].mul_add(decay, w));
+                    if sum_squares {
+                        squares = squares.mul_add(w, w);
+                    }
+                }
+            }
+            if sum_squares {
+                total += f64::from(squares.sum());
+            }
+        }
+    }
+    total
+}
