@@ -25,6 +25,8 @@ mod detect;
 #[cfg(target_arch = "x86_64")]
 mod narrow;
 #[cfg(target_arch = "x86_64")]
+mod pack;
+#[cfg(target_arch = "x86_64")]
 mod product;
 #[cfg(test)]
 mod reference;

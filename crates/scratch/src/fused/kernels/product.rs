@@ -2,7 +2,8 @@
 //! `tile.rs`, with the bias and activation, or the activation's derivative, applied while the
 //! results are still in registers.
 
-use super::tile::{any_tile, row_blocks, tile_lanes, MR};
+use super::pack::{Rhs, PACK_FROM};
+use super::tile::{any_tile, depth_chunks, tile_lanes, MR, ROW_BLOCK};
 use super::vector::{activate, derivative_from_output, Vector};
 use super::{Epilogue, Lhs, Mat, MatMut};
 
@@ -22,49 +23,82 @@ pub(super) unsafe fn product<V: Vector, const NV: usize>(
         return super::narrow::axpy_product::<V>(lhs, rhs, out, epilogue);
     }
     let (out_ld, out_ptr) = (out.ld(), out.data_mut().as_mut_ptr());
-    for (block, c0) in row_blocks(rows, cols, V::LANES * NV) {
-        let lanes = tile_lanes::<V, NV>(cols - c0);
-        for r0 in block.step_by(MR) {
-            // Rows past the end repeat the last one; their results are not stored.
-            let a: [*const f32; MR] = std::array::from_fn(|r| {
-                lhs.data
-                    .as_ptr()
-                    .wrapping_add((r0 + r).min(rows - 1) * lhs.row_stride)
-            });
-            let b = rhs.data().as_ptr().wrapping_add(c0);
-            let acc = any_tile(a, lhs.depth_stride, b, rhs.ld(), depth, lanes);
-            // Constant indices into `acc` (no iterator over it), so that it stays in registers.
-            #[allow(clippy::needless_range_loop)]
-            for r in 0..MR {
-                let row = r0 + r;
-                if row >= rows {
-                    break;
-                }
-                let acc = acc[r];
-                let dst = out_ptr.wrapping_add(row * out_ld + c0);
-                match epilogue {
-                    Epilogue::Store => {
-                        for v in 0..NV {
-                            lanes[v].store(dst.wrapping_add(V::LANES * v), acc[v]);
+    let width = V::LANES * NV;
+    let packed = cols >= PACK_FROM;
+    let rhs = Rhs::new(rhs, width, packed);
+    for first in (0..rows).step_by(ROW_BLOCK) {
+        let block = first..(first + ROW_BLOCK).min(rows);
+        for chunk in depth_chunks(depth, width, packed) {
+            // Before the last chunk the sums so far go to `out`, and come back for the next.
+            let last = chunk.end == depth;
+            for c0 in (0..cols).step_by(width) {
+                let lanes = tile_lanes::<V, NV>(cols - c0);
+                let (b, b_stride, load_lanes) = rhs.tile(c0, lanes);
+                let b = b.wrapping_add(chunk.start * b_stride);
+                for r0 in block.clone().step_by(MR) {
+                    // Rows past the end repeat the last one; their results are not stored.
+                    let a: [*const f32; MR] = std::array::from_fn(|r| {
+                        lhs.data.as_ptr().wrapping_add(
+                            (r0 + r).min(rows - 1) * lhs.row_stride
+                                + chunk.start * lhs.depth_stride,
+                        )
+                    });
+                    let so_far: [[V; NV]; MR] = std::array::from_fn(|r| {
+                        std::array::from_fn(|v| {
+                            let dst = out_ptr.wrapping_add((r0 + r) * out_ld + c0 + V::LANES * v);
+                            if chunk.start == 0 || r0 + r >= rows {
+                                V::zero()
+                            } else {
+                                lanes[v].load(dst)
+                            }
+                        })
+                    });
+                    let acc = any_tile(
+                        so_far,
+                        a,
+                        lhs.depth_stride,
+                        b,
+                        b_stride,
+                        chunk.len(),
+                        load_lanes,
+                    );
+                    // Constant indices into `acc` (no iterator over it), so that it stays in
+                    // registers.
+                    #[allow(clippy::needless_range_loop)]
+                    for r in 0..MR {
+                        let row = r0 + r;
+                        if row >= rows {
+                            break;
                         }
-                    }
-                    Epilogue::Bias { bias, activation } => {
-                        let bias = V::splat(bias[row]);
-                        for v in 0..NV {
-                            let z = acc[v].add(bias);
-                            let a = match activation {
-                                Some(f) => activate(f, z),
-                                None => z,
-                            };
-                            lanes[v].store(dst.wrapping_add(V::LANES * v), a);
-                        }
-                    }
-                    Epilogue::Derivative { activation, output } => {
-                        let src = output.data().as_ptr().wrapping_add(row * output.ld() + c0);
-                        for v in 0..NV {
-                            let a = lanes[v].load(src.wrapping_add(V::LANES * v));
-                            let d = derivative_from_output(activation, a, acc[v]);
-                            lanes[v].store(dst.wrapping_add(V::LANES * v), d);
+                        let acc = acc[r];
+                        let dst = out_ptr.wrapping_add(row * out_ld + c0);
+                        let epilogue = if last { epilogue } else { Epilogue::Store };
+                        match epilogue {
+                            Epilogue::Store => {
+                                for v in 0..NV {
+                                    lanes[v].store(dst.wrapping_add(V::LANES * v), acc[v]);
+                                }
+                            }
+                            Epilogue::Bias { bias, activation } => {
+                                let bias = V::splat(bias[row]);
+                                for v in 0..NV {
+                                    let z = acc[v].add(bias);
+                                    let a = match activation {
+                                        Some(f) => activate(f, z),
+                                        None => z,
+                                    };
+                                    lanes[v].store(dst.wrapping_add(V::LANES * v), a);
+                                }
+                            }
+                            Epilogue::Derivative { activation, output } => {
+                                let src =
+                                    output.data().as_ptr().wrapping_add(row * output.ld() + c0);
+                                for v in 0..NV {
+                                    let a = lanes[v].load(src.wrapping_add(V::LANES * v));
+                                    let d = derivative_from_output(activation, a, acc[v]);
+                                    lanes[v].store(dst.wrapping_add(V::LANES * v), d);
+                                }
+                            }
                         }
                     }
                 }

@@ -13,17 +13,26 @@ pub(super) const MR: usize = 6;
 /// tile, as all the rows were when the batch (the columns) is wide.
 pub(super) const ROW_BLOCK: usize = 8 * MR;
 
-/// The tiles of a `rows × cols` result, `width` columns each, in row blocks of [`ROW_BLOCK`]:
-/// each block's rows, and a tile's first column, block after block.
-pub(super) fn row_blocks(
-    rows: usize,
-    cols: usize,
+/// Elements of one depth chunk of a packed panel (`super::pack`): 16 KB, half of a 32 KB L1
+/// cache, so that a chunk stays in L1 while the row block's tiles go through it.
+const CHUNK_ELEMENTS: usize = 4096;
+
+/// The depth chunks the tiled kernels go through the depth in: chunks of [`CHUNK_ELEMENTS`]
+/// in a panel `width` columns wide when the right operand is packed, else all the depth at
+/// once. At least one chunk, empty for an empty depth, so that the results are still stored.
+pub(super) fn depth_chunks(
+    depth: usize,
     width: usize,
-) -> impl Iterator<Item = (std::ops::Range<usize>, usize)> {
-    (0..rows).step_by(ROW_BLOCK).flat_map(move |first| {
-        let block = first..(first + ROW_BLOCK).min(rows);
-        (0..cols).step_by(width).map(move |c0| (block.clone(), c0))
-    })
+    packed: bool,
+) -> impl Iterator<Item = std::ops::Range<usize>> {
+    let chunk = if packed {
+        (CHUNK_ELEMENTS / width).max(1)
+    } else {
+        depth.max(1)
+    };
+    (0..depth.max(1))
+        .step_by(chunk)
+        .map(move |k| k.min(depth)..(k + chunk).min(depth))
 }
 
 /// The lanes of each of the `NV` vectors of a tile whose first column is `remaining` from
@@ -33,16 +42,18 @@ pub(super) unsafe fn tile_lanes<V: Vector, const NV: usize>(remaining: usize) ->
     std::array::from_fn(|v| Lanes::first(remaining.saturating_sub(V::LANES * v)))
 }
 
-/// `Σ_p a_r[p · a_stride] · b[p · b_stride + (lanes)]` for the `MR` rows `a` of one tile and
-/// `NV` vectors of `b`: the inner loop of both [`super::product::product`] and
-/// [`super::weight_step::weight_step`]. `FULL` tiles
-/// read whole vectors; the others only the lanes of `lanes`.
+/// `acc + Σ_p a_r[p · a_stride] · b[p · b_stride + (lanes)]` for the `MR` rows `a` of one
+/// tile and `NV` vectors of `b`: the inner loop of both [`super::product::product`] and
+/// [`super::weight_step::weight_step`], which start `acc` at zero, or, for the second depth
+/// chunk on, at the sums of the chunks before. `FULL` tiles read whole vectors; the others
+/// only the lanes of `lanes`.
 ///
 /// # Safety
 /// As [`Vector`]; for `p < depth`, `a_r[p · a_stride]` and the kept lanes of each vector of
 /// `b` at `p · b_stride` must be readable.
 #[inline(always)]
 unsafe fn tile<V: Vector, const NV: usize, const FULL: bool>(
+    mut acc: [[V; NV]; MR],
     a: [*const f32; MR],
     a_stride: usize,
     mut b: *const f32,
@@ -50,7 +61,6 @@ unsafe fn tile<V: Vector, const NV: usize, const FULL: bool>(
     depth: usize,
     lanes: [Lanes<V>; NV],
 ) -> [[V; NV]; MR] {
-    let mut acc = [[V::zero(); NV]; MR];
     for p in 0..depth {
         let bv: [V; NV] = std::array::from_fn(|v| {
             let at = b.wrapping_add(V::LANES * v);
@@ -78,6 +88,7 @@ unsafe fn tile<V: Vector, const NV: usize, const FULL: bool>(
 /// As [`tile`].
 #[inline(always)]
 pub(super) unsafe fn any_tile<V: Vector, const NV: usize>(
+    acc: [[V; NV]; MR],
     a: [*const f32; MR],
     a_stride: usize,
     b: *const f32,
@@ -86,8 +97,8 @@ pub(super) unsafe fn any_tile<V: Vector, const NV: usize>(
     lanes: [Lanes<V>; NV],
 ) -> [[V; NV]; MR] {
     if lanes.iter().all(|l| l.all) {
-        tile::<V, NV, true>(a, a_stride, b, b_stride, depth, lanes)
+        tile::<V, NV, true>(acc, a, a_stride, b, b_stride, depth, lanes)
     } else {
-        tile::<V, NV, false>(a, a_stride, b, b_stride, depth, lanes)
+        tile::<V, NV, false>(acc, a, a_stride, b, b_stride, depth, lanes)
     }
 }

@@ -2,7 +2,8 @@
 //! the gradient is summed over the batch in the register tile of `tile.rs` and handed to the
 //! optimiser there, so it never goes to memory and the weights are read and written once.
 
-use super::tile::{any_tile, row_blocks, tile_lanes, MR, ROW_BLOCK};
+use super::pack::{Partials, Rhs, PACK_FROM};
+use super::tile::{any_tile, depth_chunks, tile_lanes, MR, ROW_BLOCK};
 use super::vector::{Lanes, Vector};
 use super::{Mat, MatMut, Update};
 
@@ -94,49 +95,79 @@ unsafe fn weight_tiles<V: Vector, const NV: usize>(
     let (w_ld, w_ptr) = (weights.ld(), weights.data_mut().as_mut_ptr());
     let decay = V::splat(decay);
     let mut total = 0.0;
-    // Each row tile's rows of deltas, worked out once per row block rather than per tile.
     let mut deltas = [[std::ptr::null::<f32>(); MR]; ROW_BLOCK / MR];
-    let mut deltas_of = usize::MAX;
-    for (block, c0) in row_blocks(rows, cols, V::LANES * NV) {
-        let lanes = tile_lanes::<V, NV>(cols - c0);
-        if deltas_of != block.start {
-            deltas_of = block.start;
-            for (tile, r0) in deltas.iter_mut().zip(block.clone().step_by(MR)) {
-                *tile = std::array::from_fn(|r| {
-                    delta
-                        .data()
-                        .as_ptr()
-                        .wrapping_add((r0 + r).min(rows - 1) * delta.ld())
-                });
-            }
+    let width = V::LANES * NV;
+    let packed = batch >= PACK_FROM;
+    let input = Rhs::new(input, width, packed);
+    // Before the last depth chunk the sums so far of a row block's tiles wait here.
+    let mut partials = packed.then(|| Partials::new(ROW_BLOCK, cols.next_multiple_of(width)));
+    let (p_ld, p_ptr) = partials
+        .as_mut()
+        .map_or((0, std::ptr::null_mut()), |p| (p.ld(), p.as_mut_ptr()));
+    for first in (0..rows).step_by(ROW_BLOCK) {
+        let block = first..(first + ROW_BLOCK).min(rows);
+        // Each row tile's rows of deltas, worked out once per row block rather than per tile.
+        for (tile, r0) in deltas.iter_mut().zip(block.clone().step_by(MR)) {
+            *tile = std::array::from_fn(|r| {
+                delta
+                    .data()
+                    .as_ptr()
+                    .wrapping_add((r0 + r).min(rows - 1) * delta.ld())
+            });
         }
-        for (&d, r0) in deltas.iter().zip(block.step_by(MR)) {
-            let x = input.data().as_ptr().wrapping_add(c0);
-            let acc = any_tile(d, 1, x, input.ld(), batch, lanes);
-            let mut squares = V::zero();
-            // Constant indices into `acc` (no iterator over it), so that it stays in registers.
-            #[allow(clippy::needless_range_loop)]
-            for r in 0..MR {
-                let row = r0 + r;
-                if row >= rows {
-                    break;
-                }
-                for v in 0..NV {
-                    let at = At {
-                        row,
-                        col: c0 + V::LANES * v,
-                        lanes: lanes[v],
+        for chunk in depth_chunks(batch, width, packed) {
+            let last = chunk.end == batch;
+            for c0 in (0..cols).step_by(width) {
+                let lanes = tile_lanes::<V, NV>(cols - c0);
+                let (x, x_stride, load_lanes) = input.tile(c0, lanes);
+                let x = x.wrapping_add(chunk.start * x_stride);
+                for (d, r0) in deltas.iter().zip(block.clone().step_by(MR)) {
+                    let d = d.map(|row| row.wrapping_add(chunk.start));
+                    let partial = |r: usize, v: usize| {
+                        p_ptr.wrapping_add((r0 + r - first) * p_ld + c0 + V::LANES * v)
                     };
-                    let wp = w_ptr.wrapping_add(row * w_ld + at.col);
-                    let w = at.lanes.load(wp);
-                    let w = apply(at, wp, w, acc[r][v].mul_add(decay, w));
+                    let so_far: [[V; NV]; MR] = std::array::from_fn(|r| {
+                        std::array::from_fn(|v| match chunk.start {
+                            0 => V::zero(),
+                            _ => V::load(partial(r, v)),
+                        })
+                    });
+                    let acc = any_tile(so_far, d, 1, x, x_stride, chunk.len(), load_lanes);
+                    if !last {
+                        for (r, acc) in acc.iter().enumerate() {
+                            for (v, acc) in acc.iter().enumerate() {
+                                acc.store(partial(r, v));
+                            }
+                        }
+                        continue;
+                    }
+                    let mut squares = V::zero();
+                    // Constant indices into `acc` (no iterator over it), so that it stays in
+                    // registers.
+                    #[allow(clippy::needless_range_loop)]
+                    for r in 0..MR {
+                        let row = r0 + r;
+                        if row >= rows {
+                            break;
+                        }
+                        for v in 0..NV {
+                            let at = At {
+                                row,
+                                col: c0 + V::LANES * v,
+                                lanes: lanes[v],
+                            };
+                            let wp = w_ptr.wrapping_add(row * w_ld + at.col);
+                            let w = at.lanes.load(wp);
+                            let w = apply(at, wp, w, acc[r][v].mul_add(decay, w));
+                            if sum_squares {
+                                squares = squares.mul_add(w, w);
+                            }
+                        }
+                    }
                     if sum_squares {
-                        squares = squares.mul_add(w, w);
+                        total += f64::from(squares.sum());
                     }
                 }
-            }
-            if sum_squares {
-                total += f64::from(squares.sum());
             }
         }
     }

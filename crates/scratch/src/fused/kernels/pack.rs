@@ -1,0 +1,155 @@
+//! The right operand of the tiled kernels, packed for wide batches: copied once per call into
+//! column panels one tile wide, each panel's rows contiguous, so that the inner loop of a tile
+//! reads one unbroken stream rather than one cache line from each of `depth` rows far apart.
+//!
+//! Without packing, a tile's column strip of the operand is `depth` cache lines one row stride
+//! apart. The weight step's operand is a layer's input batch-major, whose row stride is the
+//! layer's padded width: 512 and 256 floats, 2 KB and 1 KB for the default network, so the
+//! strip of a batch of 1024 falls in 2 or 4 of L1's 64 sets and 64 or 128 of L2's 1024, and is
+//! read from L3 again by each of a row block's tiles. Packed, a panel is contiguous: it is
+//! read through L2 by the prefetchers and stays there for the row block's other tiles. The
+//! packing is one pass over the operand, against `rows` multiply-adds per element for the
+//! product, so it pays wherever the operand is too deep to stay in cache unpacked; at batch 64
+//! the strips stay in L2 (64 rows of 64 bytes) and packing only adds the copy.
+
+use std::cell::RefCell;
+
+use super::vector::{Lanes, Vector};
+use super::Mat;
+use crate::fused::buffer::Buffer;
+
+/// The depth (rows of the right operand: the batch in the weight step) and the width (its
+/// columns: the batch in the products) from which the kernels pack it. Below it the strips
+/// stay in L2 unpacked; see the module docs.
+pub(super) const PACK_FROM: usize = 128;
+
+/// Which of a thread's kept buffers: the panels of [`Rhs`], or the [`Partials`].
+const PANELS: usize = 0;
+const PARTIALS: usize = 1;
+
+thread_local! {
+    /// Each thread's buffers, kept between calls so that a call does not allocate; grown to
+    /// the largest operand seen.
+    static KEPT: RefCell<[Option<Buffer<f32>>; 2]> = const { RefCell::new([None, None]) };
+}
+
+/// This thread's kept buffer `slot`, of at least `len` elements, holding whatever its last
+/// user left (a fresh one is zero).
+fn take(slot: usize, len: usize) -> Buffer<f32> {
+    KEPT.with(|kept| kept.borrow_mut()[slot].take())
+        .filter(|b| b.len() >= len)
+        .unwrap_or_else(|| Buffer::zeros(len))
+}
+
+/// Hands `buffer` back to this thread for the next call.
+fn keep(slot: usize, buffer: Buffer<f32>) {
+    KEPT.with(|kept| kept.borrow_mut()[slot] = Some(buffer));
+}
+
+/// A tiled kernel's right operand, `depth × cols`, as its tiles read it: where the tile of
+/// `width` columns from column `c0` starts, the stride between its rows, and which lanes its
+/// loads keep.
+pub(super) struct Rhs<'a> {
+    src: Mat<'a, f32>,
+    width: usize,
+    /// The panels, one after another, `depth × width` each, zeros past the last column;
+    /// `None`: the tiles read `src` itself.
+    panels: Option<Buffer<f32>>,
+}
+
+impl<'a> Rhs<'a> {
+    /// `src` read by tiles `width` columns wide: packed into panels when `pack`.
+    pub(super) fn new(src: Mat<'a, f32>, width: usize, pack: bool) -> Self {
+        let panels = (pack && src.rows() > 0).then(|| {
+            let (depth, cols) = (src.rows(), src.cols());
+            let len = cols.div_ceil(width) * width * depth;
+            let mut panels = take(PANELS, len);
+            let data = src.data();
+            for (c0, panel) in (0..cols)
+                .step_by(width)
+                .zip(panels.as_mut_slice().chunks_exact_mut(width * depth))
+            {
+                let kept = width.min(cols - c0);
+                for (p, row) in panel.chunks_exact_mut(width).enumerate() {
+                    let from = p * src.ld() + c0;
+                    row[..kept].copy_from_slice(&data[from..from + kept]);
+                    row[kept..].fill(0.0);
+                }
+            }
+            panels
+        });
+        Rhs { src, width, panels }
+    }
+
+    /// The start, the row stride and the lanes to load of the tile from column `c0`, whose
+    /// own lanes (those it stores) are `lanes`: a packed tile loads whole vectors, as its
+    /// panel holds zeros past the last column.
+    ///
+    /// # Safety
+    /// As [`Vector`].
+    #[inline(always)]
+    pub(super) unsafe fn tile<V: Vector, const NV: usize>(
+        &self,
+        c0: usize,
+        lanes: [Lanes<V>; NV],
+    ) -> (*const f32, usize, [Lanes<V>; NV]) {
+        match &self.panels {
+            Some(panels) => {
+                let start = c0 / self.width * self.width * self.src.rows();
+                let all = std::array::from_fn(|_| Lanes::first(V::LANES));
+                (panels.as_slice()[start..].as_ptr(), self.width, all)
+            }
+            None => (
+                self.src.data().as_ptr().wrapping_add(c0),
+                self.src.ld(),
+                lanes,
+            ),
+        }
+    }
+}
+
+impl Drop for Rhs<'_> {
+    /// Hands the panels back to the thread for its next call.
+    fn drop(&mut self) {
+        if let Some(panels) = self.panels.take() {
+            keep(PANELS, panels);
+        }
+    }
+}
+
+/// The sums so far of a block of a result's tiles, `rows × ld`, which a tiled kernel keeps
+/// between one depth chunk and the next when it cannot keep them in its output.
+pub(super) struct Partials {
+    buffer: Option<Buffer<f32>>,
+    ld: usize,
+}
+
+impl Partials {
+    /// `ld` is a whole number of tiles wide, so that every vector of every tile fits.
+    pub(super) fn new(rows: usize, ld: usize) -> Self {
+        Partials {
+            buffer: Some(take(PARTIALS, rows * ld)),
+            ld,
+        }
+    }
+
+    pub(super) fn ld(&self) -> usize {
+        self.ld
+    }
+
+    pub(super) fn as_mut_ptr(&mut self) -> *mut f32 {
+        self.buffer
+            .as_mut()
+            .expect("the buffer is handed back only on drop")
+            .as_mut_slice()
+            .as_mut_ptr()
+    }
+}
+
+impl Drop for Partials {
+    fn drop(&mut self) {
+        if let Some(buffer) = self.buffer.take() {
+            keep(PARTIALS, buffer);
+        }
+    }
+}
