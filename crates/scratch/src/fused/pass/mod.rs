@@ -47,12 +47,18 @@ pub(super) use workspace::Workspace;
 
 /// Rows of a kernel tile: threads split layers on multiples of this.
 const TILE_ROWS: usize = 6;
-/// Multiply-adds of a forward pass below which one thread does it all: the few microseconds
-/// of barriers would cost more than a second core saves. The default network's batch of 1
-/// (543 000) is above it: on two cores each streams half the weights, and a step took 0.13 ms
-/// against 0.20 ms on one (2-core AMD EPYC Zen 3, AVX2, wall time, median of 7 alternating
-/// runs of each, load average about 1.4).
-const PARALLEL_WORK: usize = 1 << 19;
+/// Multiply-adds of a forward pass below which one thread does it all: the default network's
+/// batch of 1 (543 000), not its batch of 2 (1 086 000). Measured on a 2-core AMD EPYC Zen 3
+/// (AVX2), fastest step of 1 500–4 000, the machine loaded by two compiles (load about 5):
+/// when both cores are free, two threads win at every batch (batch 1: 0.12 ms against 0.20 on
+/// one; batch 2: 0.13 against 0.21; batch 4: 0.16 against 0.28), but when the second core is
+/// taken both threads share one, each of the pass's ten or so waits spins its 100 µs before
+/// yielding (see `pool`), and a step takes about 1.05 ms whatever the batch (in 4 of 6 runs
+/// at batch 1, 3 of 6 at batch 2, 2 of 6 at batch 8 here). At batch 1 the second thread saves
+/// least, 0.08 ms, and there the previous quiet sweep (median of 5 blocks) also lost: 0.73 ms
+/// on two threads against 0.29 on one; from batch 2 on it won (batch 2: 0.20 against 0.30;
+/// batch 4: 0.20 against 0.37).
+const PARALLEL_WORK: usize = 1 << 20;
 
 /// The parts of the network a pass reads and updates.
 pub(super) struct Model<'n> {
