@@ -14,6 +14,7 @@
 
 use std::cell::RefCell;
 
+use super::tile::tile_lanes;
 use super::vector::{Lanes, Vector};
 use super::Mat;
 use crate::fused::buffer::Buffer;
@@ -58,27 +59,43 @@ pub(super) struct Rhs<'a> {
 }
 
 impl<'a> Rhs<'a> {
-    /// `src` read by tiles `width` columns wide: packed into panels when `pack`.
-    pub(super) fn new(src: Mat<'a, f32>, width: usize, pack: bool) -> Self {
-        let panels = (pack && src.rows() > 0).then(|| {
-            let (depth, cols) = (src.rows(), src.cols());
-            let len = cols.div_ceil(width) * width * depth;
-            let mut panels = take(PANELS, len);
-            let data = src.data();
-            for (c0, panel) in (0..cols)
-                .step_by(width)
-                .zip(panels.as_mut_slice().chunks_exact_mut(width * depth))
-            {
-                let kept = width.min(cols - c0);
-                for (p, row) in panel.chunks_exact_mut(width).enumerate() {
-                    let from = p * src.ld() + c0;
-                    row[..kept].copy_from_slice(&data[from..from + kept]);
-                    row[kept..].fill(0.0);
+    /// `src` read by tiles of `NV` vectors: packed into panels when `pack`. The copy goes a
+    /// vector at a time, masked past the last column so that the panel gets zeros there (a
+    /// slice copy of each row's 64 bytes was a call to `memmove`, 7% of a step at batch
+    /// 1024). No closure here: the vector operations stay in the caller's instruction set.
+    ///
+    /// # Safety
+    /// As [`Vector`].
+    #[inline(always)]
+    pub(super) unsafe fn new<V: Vector, const NV: usize>(src: Mat<'a, f32>, pack: bool) -> Self {
+        let width = V::LANES * NV;
+        if !pack || src.rows() == 0 {
+            return Rhs {
+                src,
+                width,
+                panels: None,
+            };
+        }
+        let (depth, cols, ld) = (src.rows(), src.cols(), src.ld());
+        let len = cols.div_ceil(width) * width * depth;
+        let mut panels = take(PANELS, len);
+        let (from, to) = (src.data().as_ptr(), panels.as_mut_slice().as_mut_ptr());
+        for (j, c0) in (0..cols).step_by(width).enumerate() {
+            let lanes = tile_lanes::<V, NV>(cols - c0);
+            let panel = to.add(j * width * depth);
+            for p in 0..depth {
+                let (row_from, row_to) = (from.wrapping_add(p * ld + c0), panel.add(p * width));
+                for (k, lanes) in lanes.iter().enumerate() {
+                    let v = k * V::LANES;
+                    V::load_masked(row_from.wrapping_add(v), lanes.mask).store(row_to.add(v));
                 }
             }
-            panels
-        });
-        Rhs { src, width, panels }
+        }
+        Rhs {
+            src,
+            width,
+            panels: Some(panels),
+        }
     }
 
     /// The start, the row stride and the lanes to load of the tile from column `c0`, whose

@@ -25,7 +25,7 @@ pub(super) unsafe fn product<V: Vector, const NV: usize>(
     let (out_ld, out_ptr) = (out.ld(), out.data_mut().as_mut_ptr());
     let width = V::LANES * NV;
     let packed = cols >= PACK_FROM;
-    let rhs = Rhs::new(rhs, width, packed);
+    let rhs = Rhs::new::<V, NV>(rhs, packed);
     for first in (0..rows).step_by(ROW_BLOCK) {
         let block = first..(first + ROW_BLOCK).min(rows);
         for chunk in depth_chunks(depth, width, packed) {

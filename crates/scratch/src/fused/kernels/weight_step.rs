@@ -98,7 +98,7 @@ unsafe fn weight_tiles<V: Vector, const NV: usize>(
     let mut deltas = [[std::ptr::null::<f32>(); MR]; ROW_BLOCK / MR];
     let width = V::LANES * NV;
     let packed = batch >= PACK_FROM;
-    let input = Rhs::new(input, width, packed);
+    let input = Rhs::new::<V, NV>(input, packed);
     // Before the last depth chunk the sums so far of a row block's tiles wait here.
     let mut partials = packed.then(|| Partials::new(ROW_BLOCK, cols.next_multiple_of(width)));
     let (p_ld, p_ptr) = partials
