@@ -98,26 +98,30 @@ impl<'a> Rhs<'a> {
         }
     }
 
-    /// The start, the row stride and the lanes to load of the tile from column `c0`, whose
-    /// own lanes (those it stores) are `lanes`: a packed tile loads whole vectors, as its
-    /// panel holds zeros past the last column.
+    /// Where the tile from row `p0` and column `c0` starts, the stride between its rows, and
+    /// the lanes its loads keep, when its own lanes (those it stores) are `lanes`: a packed
+    /// tile loads whole vectors, as its panel holds zeros past the last column.
     ///
     /// # Safety
     /// As [`Vector`].
     #[inline(always)]
     pub(super) unsafe fn tile<V: Vector, const NV: usize>(
         &self,
+        p0: usize,
         c0: usize,
         lanes: [Lanes<V>; NV],
     ) -> (*const f32, usize, [Lanes<V>; NV]) {
         match &self.panels {
             Some(panels) => {
-                let start = c0 / self.width * self.width * self.src.rows();
+                let start = (c0 / self.width * self.src.rows() + p0) * self.width;
                 let all = std::array::from_fn(|_| Lanes::first(V::LANES));
                 (panels.as_slice()[start..].as_ptr(), self.width, all)
             }
             None => (
-                self.src.data().as_ptr().wrapping_add(c0),
+                self.src
+                    .data()
+                    .as_ptr()
+                    .wrapping_add(p0 * self.src.ld() + c0),
                 self.src.ld(),
                 lanes,
             ),

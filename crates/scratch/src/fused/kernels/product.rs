@@ -33,8 +33,7 @@ pub(super) unsafe fn product<V: Vector, const NV: usize>(
             let last = chunk.end == depth;
             for c0 in (0..cols).step_by(width) {
                 let lanes = tile_lanes::<V, NV>(cols - c0);
-                let (b, b_stride, load_lanes) = rhs.tile(c0, lanes);
-                let b = b.wrapping_add(chunk.start * b_stride);
+                let (b, b_stride, load_lanes) = rhs.tile(chunk.start, c0, lanes);
                 for r0 in block.clone().step_by(MR) {
                     // Rows past the end repeat the last one; their results are not stored.
                     let a: [*const f32; MR] = std::array::from_fn(|r| {

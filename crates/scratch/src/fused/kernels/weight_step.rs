@@ -119,8 +119,7 @@ unsafe fn weight_tiles<V: Vector, const NV: usize>(
             let last = chunk.end == batch;
             for c0 in (0..cols).step_by(width) {
                 let lanes = tile_lanes::<V, NV>(cols - c0);
-                let (x, x_stride, load_lanes) = input.tile(c0, lanes);
-                let x = x.wrapping_add(chunk.start * x_stride);
+                let (x, x_stride, load_lanes) = input.tile(chunk.start, c0, lanes);
                 for (d, r0) in deltas.iter().zip(block.clone().step_by(MR)) {
                     let d = d.map(|row| row.wrapping_add(chunk.start));
                     let partial = |r: usize, v: usize| {
