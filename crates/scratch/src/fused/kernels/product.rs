@@ -3,7 +3,7 @@
 //! results are still in registers.
 
 use super::pack::{Rhs, PACK_FROM};
-use super::tile::{any_tile, depth_chunks, tile_lanes, MR, ROW_BLOCK};
+use super::tile::{any_tile, column_blocks, depth_chunks, tile_lanes, MR, ROW_BLOCK};
 use super::vector::{activate, derivative_from_output, Vector};
 use super::{Epilogue, Lhs, Mat, MatMut};
 
@@ -26,76 +26,79 @@ pub(super) unsafe fn product<V: Vector, const NV: usize>(
     let width = V::LANES * NV;
     let packed = cols >= PACK_FROM;
     let rhs = Rhs::new::<V, NV>(rhs, packed);
-    for first in (0..rows).step_by(ROW_BLOCK) {
-        let block = first..(first + ROW_BLOCK).min(rows);
+    for columns in column_blocks(cols, width, packed) {
         for chunk in depth_chunks(depth, width, packed) {
             // Before the last chunk the sums so far go to `out`, and come back for the next.
             let last = chunk.end == depth;
-            for c0 in (0..cols).step_by(width) {
-                let lanes = tile_lanes::<V, NV>(cols - c0);
-                let (b, b_stride, load_lanes) = rhs.tile(chunk.start, c0, lanes);
-                for r0 in block.clone().step_by(MR) {
-                    // Rows past the end repeat the last one; their results are not stored.
-                    let a: [*const f32; MR] = std::array::from_fn(|r| {
-                        lhs.data.as_ptr().wrapping_add(
-                            (r0 + r).min(rows - 1) * lhs.row_stride
-                                + chunk.start * lhs.depth_stride,
-                        )
-                    });
-                    let so_far: [[V; NV]; MR] = std::array::from_fn(|r| {
-                        std::array::from_fn(|v| {
-                            let dst = out_ptr.wrapping_add((r0 + r) * out_ld + c0 + V::LANES * v);
-                            if chunk.start == 0 || r0 + r >= rows {
-                                V::zero()
-                            } else {
-                                lanes[v].load(dst)
-                            }
-                        })
-                    });
-                    let acc = any_tile(
-                        so_far,
-                        a,
-                        lhs.depth_stride,
-                        b,
-                        b_stride,
-                        chunk.len(),
-                        load_lanes,
-                    );
-                    // Constant indices into `acc` (no iterator over it), so that it stays in
-                    // registers.
-                    #[allow(clippy::needless_range_loop)]
-                    for r in 0..MR {
-                        let row = r0 + r;
-                        if row >= rows {
-                            break;
-                        }
-                        let acc = acc[r];
-                        let dst = out_ptr.wrapping_add(row * out_ld + c0);
-                        let epilogue = if last { epilogue } else { Epilogue::Store };
-                        match epilogue {
-                            Epilogue::Store => {
-                                for v in 0..NV {
-                                    lanes[v].store(dst.wrapping_add(V::LANES * v), acc[v]);
+            for first in (0..rows).step_by(ROW_BLOCK) {
+                let block = first..(first + ROW_BLOCK).min(rows);
+                for c0 in columns.clone().step_by(width) {
+                    let lanes = tile_lanes::<V, NV>(cols - c0);
+                    let (b, b_stride, load_lanes) = rhs.tile(chunk.start, c0, lanes);
+                    for r0 in block.clone().step_by(MR) {
+                        // Rows past the end repeat the last one; their results are not stored.
+                        let a: [*const f32; MR] = std::array::from_fn(|r| {
+                            lhs.data.as_ptr().wrapping_add(
+                                (r0 + r).min(rows - 1) * lhs.row_stride
+                                    + chunk.start * lhs.depth_stride,
+                            )
+                        });
+                        let so_far: [[V; NV]; MR] = std::array::from_fn(|r| {
+                            std::array::from_fn(|v| {
+                                let dst =
+                                    out_ptr.wrapping_add((r0 + r) * out_ld + c0 + V::LANES * v);
+                                if chunk.start == 0 || r0 + r >= rows {
+                                    V::zero()
+                                } else {
+                                    lanes[v].load(dst)
                                 }
+                            })
+                        });
+                        let acc = any_tile(
+                            so_far,
+                            a,
+                            lhs.depth_stride,
+                            b,
+                            b_stride,
+                            chunk.len(),
+                            load_lanes,
+                        );
+                        // Constant indices into `acc` (no iterator over it), so that it stays in
+                        // registers.
+                        #[allow(clippy::needless_range_loop)]
+                        for r in 0..MR {
+                            let row = r0 + r;
+                            if row >= rows {
+                                break;
                             }
-                            Epilogue::Bias { bias, activation } => {
-                                let bias = V::splat(bias[row]);
-                                for v in 0..NV {
-                                    let z = acc[v].add(bias);
-                                    let a = match activation {
-                                        Some(f) => activate(f, z),
-                                        None => z,
-                                    };
-                                    lanes[v].store(dst.wrapping_add(V::LANES * v), a);
+                            let acc = acc[r];
+                            let dst = out_ptr.wrapping_add(row * out_ld + c0);
+                            let epilogue = if last { epilogue } else { Epilogue::Store };
+                            match epilogue {
+                                Epilogue::Store => {
+                                    for v in 0..NV {
+                                        lanes[v].store(dst.wrapping_add(V::LANES * v), acc[v]);
+                                    }
                                 }
-                            }
-                            Epilogue::Derivative { activation, output } => {
-                                let src =
-                                    output.data().as_ptr().wrapping_add(row * output.ld() + c0);
-                                for v in 0..NV {
-                                    let a = lanes[v].load(src.wrapping_add(V::LANES * v));
-                                    let d = derivative_from_output(activation, a, acc[v]);
-                                    lanes[v].store(dst.wrapping_add(V::LANES * v), d);
+                                Epilogue::Bias { bias, activation } => {
+                                    let bias = V::splat(bias[row]);
+                                    for v in 0..NV {
+                                        let z = acc[v].add(bias);
+                                        let a = match activation {
+                                            Some(f) => activate(f, z),
+                                            None => z,
+                                        };
+                                        lanes[v].store(dst.wrapping_add(V::LANES * v), a);
+                                    }
+                                }
+                                Epilogue::Derivative { activation, output } => {
+                                    let src =
+                                        output.data().as_ptr().wrapping_add(row * output.ld() + c0);
+                                    for v in 0..NV {
+                                        let a = lanes[v].load(src.wrapping_add(V::LANES * v));
+                                        let d = derivative_from_output(activation, a, acc[v]);
+                                        lanes[v].store(dst.wrapping_add(V::LANES * v), d);
+                                    }
                                 }
                             }
                         }

@@ -17,22 +17,50 @@ pub(super) const ROW_BLOCK: usize = 8 * MR;
 /// cache, so that a chunk stays in L1 while the row block's tiles go through it.
 const CHUNK_ELEMENTS: usize = 4096;
 
-/// The depth chunks the tiled kernels go through the depth in: chunks of [`CHUNK_ELEMENTS`]
-/// in a panel `width` columns wide when the right operand is packed, else all the depth at
-/// once. At least one chunk, empty for an empty depth, so that the results are still stored.
+/// Elements of one depth chunk of the panels of a column block: 256 KB, half of a 512 KB L2
+/// cache, so that the block stays in L2 while every row block of the product goes through it
+/// (rather than all the panels streaming from L3 for each row block).
+const COLUMN_BLOCK_ELEMENTS: usize = 65536;
+
+/// Rows of a depth chunk of panels `width` columns wide.
+fn chunk_depth(width: usize) -> usize {
+    (CHUNK_ELEMENTS / width).max(1)
+}
+
+/// The depth chunks the tiled kernels go through the depth in: [`CHUNK_ELEMENTS`] in a panel
+/// `width` columns wide when the right operand is packed, else all the depth at once. At
+/// least one chunk, empty for an empty depth, so that the results are still stored.
 pub(super) fn depth_chunks(
     depth: usize,
     width: usize,
     packed: bool,
 ) -> impl Iterator<Item = std::ops::Range<usize>> {
     let chunk = if packed {
-        (CHUNK_ELEMENTS / width).max(1)
+        chunk_depth(width)
     } else {
         depth.max(1)
     };
     (0..depth.max(1))
         .step_by(chunk)
         .map(move |k| k.min(depth)..(k + chunk).min(depth))
+}
+
+/// The column blocks a product goes through its `cols` columns in: [`COLUMN_BLOCK_ELEMENTS`]
+/// per depth chunk when the right operand is packed (256 columns for AVX2's 16-wide panels),
+/// else all of them at once.
+pub(super) fn column_blocks(
+    cols: usize,
+    width: usize,
+    packed: bool,
+) -> impl Iterator<Item = std::ops::Range<usize>> {
+    let block = if packed {
+        (COLUMN_BLOCK_ELEMENTS / chunk_depth(width)).next_multiple_of(width)
+    } else {
+        cols.max(1)
+    };
+    (0..cols)
+        .step_by(block)
+        .map(move |c| c..(c + block).min(cols))
 }
 
 /// The lanes of each of the `NV` vectors of a tile whose first column is `remaining` from
