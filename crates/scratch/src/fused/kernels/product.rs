@@ -12,24 +12,42 @@ use super::{Epilogue, Lhs, Mat, MatMut};
 pub(super) unsafe fn product<V: Vector, const NV: usize>(
     lhs: Lhs<'_, f32>,
     rhs: Mat<'_, f32>,
-    mut out: MatMut<'_, f32>,
+    out: MatMut<'_, f32>,
     epilogue: Epilogue<'_, f32>,
 ) {
-    let (rows, depth, cols) = (lhs.rows, lhs.depth, rhs.cols());
+    let (rows, cols) = (lhs.rows, rhs.cols());
     if rows == 0 || cols == 0 {
         return;
     }
     if lhs.row_stride == 1 && cols <= V::LANES {
         return super::narrow::axpy_product::<V>(lhs, rhs, out, epilogue);
     }
+    if cols >= PACK_FROM {
+        in_chunks::<V, NV, true>(lhs, rhs, out, epilogue)
+    } else {
+        in_chunks::<V, NV, false>(lhs, rhs, out, epilogue)
+    }
+}
+
+/// [`product`] over tiles, the right operand packed and gone through in column blocks and
+/// depth chunks when `PACKED`, else read as it is, all the depth at once. (Two copies, so
+/// that the unpacked one carries no test for the chunks.)
+#[inline(always)]
+unsafe fn in_chunks<V: Vector, const NV: usize, const PACKED: bool>(
+    lhs: Lhs<'_, f32>,
+    rhs: Mat<'_, f32>,
+    mut out: MatMut<'_, f32>,
+    epilogue: Epilogue<'_, f32>,
+) {
+    let (rows, depth, cols) = (lhs.rows, lhs.depth, rhs.cols());
     let (out_ld, out_ptr) = (out.ld(), out.data_mut().as_mut_ptr());
     let width = V::LANES * NV;
-    let packed = cols >= PACK_FROM;
+    let packed = PACKED;
     let rhs = Rhs::new::<V, NV>(rhs, packed);
     for columns in column_blocks(cols, width, packed) {
         for chunk in depth_chunks(depth, width, packed) {
             // Before the last chunk the sums so far go to `out`, and come back for the next.
-            let last = chunk.end == depth;
+            let last = !PACKED || chunk.end == depth;
             for first in (0..rows).step_by(ROW_BLOCK) {
                 let block = first..(first + ROW_BLOCK).min(rows);
                 for c0 in columns.clone().step_by(width) {
@@ -47,7 +65,7 @@ pub(super) unsafe fn product<V: Vector, const NV: usize>(
                             std::array::from_fn(|v| {
                                 let dst =
                                     out_ptr.wrapping_add((r0 + r) * out_ld + c0 + V::LANES * v);
-                                if chunk.start == 0 || r0 + r >= rows {
+                                if !PACKED || chunk.start == 0 || r0 + r >= rows {
                                     V::zero()
                                 } else {
                                     lanes[v].load(dst)
