@@ -14,7 +14,7 @@
 
 use std::cell::RefCell;
 
-use super::tile::tile_lanes;
+use super::tile::{tile_lanes, ROW_BLOCK};
 use super::vector::{Lanes, Vector};
 use super::Mat;
 use crate::fused::buffer::Buffer;
@@ -22,7 +22,16 @@ use crate::fused::buffer::Buffer;
 /// The depth (rows of the right operand: the batch in the weight step) and the width (its
 /// columns: the batch in the products) from which the kernels pack it. Below it the strips
 /// stay in L2 unpacked; see the module docs.
-pub(super) const PACK_FROM: usize = 128;
+const PACK_FROM: usize = 128;
+
+/// Whether a tiled kernel packs its right operand: when it is wide (product) or deep (weight
+/// step) enough, `extent` at least [`PACK_FROM`], and the result has at least a row block of
+/// rows ([`ROW_BLOCK`]) to go through each panel. With fewer (the output layer's 10, 5 a
+/// thread on two), each strip is read a few times only, and the copy would cost about as
+/// much as it saves.
+pub(super) fn packs(extent: usize, rows: usize) -> bool {
+    extent >= PACK_FROM && rows >= ROW_BLOCK
+}
 
 /// Which of a thread's kept buffers: the panels of [`Rhs`], or the [`Partials`].
 const PANELS: usize = 0;

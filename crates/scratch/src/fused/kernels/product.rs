@@ -2,7 +2,7 @@
 //! `tile.rs`, with the bias and activation, or the activation's derivative, applied while the
 //! results are still in registers.
 
-use super::pack::{Rhs, PACK_FROM};
+use super::pack::{packs, Rhs};
 use super::tile::{any_tile, column_blocks, depth_chunks, tile_lanes, MR, ROW_BLOCK};
 use super::vector::{activate, derivative_from_output, Vector};
 use super::{Epilogue, Lhs, Mat, MatMut};
@@ -22,7 +22,7 @@ pub(super) unsafe fn product<V: Vector, const NV: usize>(
     if lhs.row_stride == 1 && cols <= V::LANES {
         return super::narrow::axpy_product::<V>(lhs, rhs, out, epilogue);
     }
-    if cols >= PACK_FROM {
+    if packs(cols, rows) {
         in_chunks::<V, NV, true>(lhs, rhs, out, epilogue)
     } else {
         in_chunks::<V, NV, false>(lhs, rhs, out, epilogue)

@@ -2,7 +2,7 @@
 //! the gradient is summed over the batch in the register tile of `tile.rs` and handed to the
 //! optimiser there, so it never goes to memory and the weights are read and written once.
 
-use super::pack::{Partials, Rhs, PACK_FROM};
+use super::pack::{packs, Partials, Rhs};
 use super::tile::{any_tile, depth_chunks, tile_lanes, MR, ROW_BLOCK};
 use super::vector::{Lanes, Vector};
 use super::{Mat, MatMut, Update};
@@ -88,7 +88,7 @@ unsafe fn weight_tiles<V: Vector, const NV: usize>(
     sum_squares: bool,
     apply: impl FnMut(At<V>, *mut f32, V, V) -> V,
 ) -> f64 {
-    if input.rows() >= PACK_FROM {
+    if packs(input.rows(), weights.rows()) {
         tiles_in_chunks::<V, NV, true>(weights, delta, input, decay, sum_squares, apply)
     } else {
         tiles_in_chunks::<V, NV, false>(weights, delta, input, decay, sum_squares, apply)
