@@ -233,8 +233,11 @@ impl SummaryLine {
             }
             SummaryLine::SecondsPerEpoch => Figure::Seconds(row.seconds_per_epoch),
             SummaryLine::FirstEpochSeconds => Figure::Seconds(row.first_epoch_train_seconds),
+            // A one-epoch run has no later epochs: a dash, not NaN.
             SummaryLine::MedianLaterEpochSeconds => {
-                Figure::Seconds(row.median_train_seconds_after_first_epoch)
+                Some(row.median_train_seconds_after_first_epoch)
+                    .filter(|seconds| !seconds.is_nan())
+                    .map_or(Figure::Missing, Figure::Seconds)
             }
             SummaryLine::ImagesPerSecond => Figure::Rate(row.images_per_second),
             SummaryLine::OnlyThisModelRight => row
