@@ -238,10 +238,20 @@ pub struct ParityVerdict {
     pub short_batch: Option<ShortBatchStep>,
 }
 
-/// Where a tensor's gradient departs: the step (from 1), the layer, and by how much.
-pub fn tensor_finding(step: usize, t: &TensorReport) -> String {
+/// Where a tensor's gradient departs: the step (from 1), the layer, by how much, and whether
+/// the step was compared without images that hold a ReLU kink ([`parity::kinks`]).
+pub fn tensor_finding(step: usize, t: &TensorReport, excluded_images: usize) -> String {
+    let left_out = match excluded_images {
+        0 => String::new(),
+        1 => {
+            ", on the batch without the 1 image that holds a ReLU unit within rounding of 0".into()
+        }
+        n => format!(
+            ", on the batch without the {n} images that hold a ReLU unit within rounding of 0"
+        ),
+    };
     format!(
-        "step {step}, layer {} {}: gradient differs by {:.2e} of its largest |gradient| (cosine {:.6})",
+        "step {step}, layer {} {}: gradient differs by {:.2e} of its largest |gradient| (cosine {:.6}){left_out}",
         t.layer + 1,
         t.tensor.name(),
         t.difference.max_rel,
@@ -297,7 +307,7 @@ pub fn parity_verdict(
 ) -> ParityVerdict {
     let first_over_bound = reports.iter().enumerate().find_map(|(step, report)| {
         let gradient = report.over_bound(bound).map(|finding| match finding {
-            Finding::Tensor(t) => tensor_finding(step + 1, t),
+            Finding::Tensor(t) => tensor_finding(step + 1, t, report.excluded_images),
             Finding::Loss(rel) => format!("step {}, the loss: differs by {rel:.2e} relative", step + 1),
         });
         let update = || {
@@ -357,5 +367,29 @@ impl ParityVerdict {
             None => "no step ran on a smaller batch (the training set is a multiple of --batch-size, --drop-last, or --no-short-batch)".to_owned(),
         };
         vec![finding, short_batch]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use parity::{Difference, TensorKind, TensorReport};
+
+    use super::tensor_finding;
+
+    #[test]
+    fn a_finding_says_when_its_step_left_images_out_at_a_relu_kink() {
+        let t = TensorReport {
+            layer: 2,
+            tensor: TensorKind::Weight,
+            difference: Difference::between(&[1.0, 2.0], &[1.0, 2.5]),
+            kink_units: 0,
+        };
+        let whole = "step 3, layer 3 weight: gradient differs by 2.50e-1 of its largest |gradient|";
+        assert!(tensor_finding(3, &t, 0).starts_with(whole));
+        assert!(!tensor_finding(3, &t, 0).contains("ReLU"));
+        assert!(tensor_finding(3, &t, 1).ends_with(
+            ", on the batch without the 1 image that holds a ReLU unit within rounding of 0"
+        ));
+        assert!(tensor_finding(3, &t, 2).contains("without the 2 images that hold"));
     }
 }
