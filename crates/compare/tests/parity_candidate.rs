@@ -45,6 +45,18 @@ fn parity(out: &Path, extra: &[&str]) -> Output {
         .expect("the compare binary starts")
 }
 
+/// The stdout of a candidate that answers but differs, once its exit code is 3.
+fn differs(output: &Output) -> String {
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "{stdout}\n{}",
+        text(&output.stderr)
+    );
+    stdout
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -111,13 +123,7 @@ fn the_numpy_mlp_is_within_the_bound_up_to_the_short_batch() {
 fn a_planted_adam_bug_is_named_after_the_optimiser_step() {
     let out = tempfile::tempdir().expect("temporary folder");
     let output = numpy(out.path(), "bug_adam_correction.py", &[]);
-    let stdout = text(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(3),
-        "{stdout}\n{}",
-        text(&output.stderr)
-    );
+    let stdout = differs(&output);
     assert!(
         stdout.contains("departs from torchref beyond the bound 1e-5: step 1, layer ")
             && stdout.contains("after the optimiser step"),
@@ -134,13 +140,7 @@ fn a_hard_coded_batch_size_is_named_on_the_short_batch() {
     let out = tempfile::tempdir().expect("temporary folder");
     let flags = ["--l2", "0.8", "--activation", "tanh"];
     let output = numpy(out.path(), "bug_batch_64.py", &flags);
-    let stdout = text(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(3),
-        "{stdout}\n{}",
-        text(&output.stderr)
-    );
+    let stdout = differs(&output);
     assert!(
         stdout.contains("beyond the bound 1e-5: step 3, layer 3 weight: gradient differs"),
         "{stdout}"
