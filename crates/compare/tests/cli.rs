@@ -1,16 +1,13 @@
 //! The `compare` binary as a user meets it: real runs on real MNIST (a few hundred images, so
-//! each takes seconds), bad input, the parity gate, divergence and the stop signals.
+//! each takes seconds), bad input, the parity gate and divergence. The stop signals are in
+//! `signals.rs`.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 mod common;
 mod page;
 
-use common::{
-    column, compare, csv_rows, run, run_folder, run_json, send, stderr, wait_for_run_json,
-};
+use common::{column, csv_rows, run, run_folder, run_json, stderr};
 
 #[test]
 fn a_short_run_writes_every_report() {
@@ -424,181 +421,6 @@ fn a_diverging_model_is_stopped_and_recorded() {
     }
 }
 
-/// The stop signals, each with the exit code it ends a run with (128 + its number).
-const STOP_SIGNALS: [(&str, i32); 3] = [("INT", 130), ("TERM", 143), ("HUP", 129)];
-
-/// Starts `compare args` into `out`, waits until `ready` (given `out`) returns a count above
-/// zero, sends SIGsignal, and returns the exit code and that count as it was when signalled.
-fn signal_when(
-    out: &Path,
-    args: &[&str],
-    signal: &str,
-    ready: impl Fn(&Path) -> usize,
-) -> (Option<i32>, usize) {
-    let mut child = compare(out, args)
-        .stderr(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("starts");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let seen = loop {
-        assert!(Instant::now() < deadline, "{args:?}: not ready in time");
-        std::thread::sleep(Duration::from_millis(20));
-        let seen = ready(out);
-        if seen > 0 {
-            break seen;
-        }
-    };
-    send(&child, signal);
-    let signalled = Instant::now();
-    let exit = child.wait().expect("the run ends");
-    // Not a timing: a stop that waits for the run's end would pass Slurm's 30 s to SIGKILL.
-    assert!(
-        signalled.elapsed() < Duration::from_secs(30),
-        "{args:?}: SIG{signal} took {:?} to end the run",
-        signalled.elapsed()
-    );
-    (exit.code(), seen)
-}
-
-/// The data rows of a CSV file, 0 while it does not exist.
-fn data_rows(path: &Path) -> usize {
-    std::fs::read_to_string(path)
-        .map(|text| text.lines().count().saturating_sub(1))
-        .unwrap_or(0)
-}
-
-/// The only folder under `out`, if there is one yet.
-fn only_folder(out: &Path) -> Option<PathBuf> {
-    std::fs::read_dir(out)
-        .ok()?
-        .flatten()
-        .next()
-        .map(|e| e.path())
-}
-
-/// Every `run.json` under `folder`, at any depth, holds a final status: none says `running`.
-fn assert_every_run_json_final(folder: &Path, signal: &str) {
-    let mut found = 0;
-    let mut pending = vec![folder.to_owned()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).expect("readable").flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.file_name().is_some_and(|n| n == "run.json") {
-                found += 1;
-                let record = run_json(&dir);
-                assert!(
-                    ["completed", "interrupted"].contains(&record["status"].as_str().unwrap_or("")),
-                    "SIG{signal}: {}: {record}",
-                    path.display()
-                );
-                if record["status"] == "interrupted" {
-                    assert_eq!(
-                        record["signal"],
-                        format!("SIG{signal}"),
-                        "{}",
-                        path.display()
-                    );
-                }
-            }
-        }
-    }
-    assert!(
-        found > 0,
-        "SIG{signal}: no run.json under {}",
-        folder.display()
-    );
-}
-
-#[test]
-fn every_stop_signal_keeps_completed_epochs_and_names_itself() {
-    for (signal, code) in STOP_SIGNALS {
-        let out = tempfile::tempdir().expect("temp dir");
-        let epochs_so_far =
-            |out: &Path| only_folder(out).map_or(0, |folder| data_rows(&folder.join("epochs.csv")));
-        let args = ["--epochs", "1000", "--limit", "640", "--models", "scratch"];
-        let (exit, seen) = signal_when(out.path(), &args, signal, epochs_so_far);
-        assert_eq!(exit, Some(code), "SIG{signal}");
-        let folder = run_folder(out.path());
-        assert_every_run_json_final(&folder, signal);
-        let record = run_json(&folder);
-        assert_eq!(record["status"], "interrupted", "SIG{signal}: {record}");
-        let kept = data_rows(&folder.join("epochs.csv"));
-        assert!(
-            kept >= seen,
-            "SIG{signal}: {kept} epochs kept of {seen} seen"
-        );
-        assert_eq!(record["models"][0]["epochs_completed"], kept, "SIG{signal}");
-        assert!(folder.join("summary.csv").exists(), "SIG{signal}");
-    }
-}
-
-#[test]
-fn every_stop_signal_keeps_the_completed_seeds() {
-    for (signal, code) in STOP_SIGNALS {
-        let out = tempfile::tempdir().expect("temp dir");
-        // Signalled once the second seed has a first epoch: the first seed is complete. A seed
-        // under way is written as seed-N.partial, renamed when it completes.
-        let second_seed_started = |out: &Path| {
-            only_folder(out).map_or(0, |folder| {
-                data_rows(&folder.join("seed-5.partial/epochs.csv"))
-            })
-        };
-        let args = [
-            "--seeds", "3,5", "--epochs", "15", "--limit", "640", "--models", "scratch",
-        ];
-        let (exit, _) = signal_when(out.path(), &args, signal, second_seed_started);
-        assert_eq!(exit, Some(code), "SIG{signal}");
-        let folder = run_folder(out.path());
-        assert_every_run_json_final(&folder, signal);
-        let record = run_json(&folder);
-        assert_eq!(record["status"], "interrupted", "SIG{signal}: {record}");
-        assert_eq!(
-            record["seeds"],
-            serde_json::json!([3]),
-            "SIG{signal}: {record}"
-        );
-        assert_eq!(run_json(&folder.join("seed-3"))["status"], "completed");
-        assert_eq!(data_rows(&folder.join("seed-3/epochs.csv")), 15);
-        let (_, seeds) = csv_rows(&folder.join("seeds.csv"));
-        assert_eq!(
-            seeds.len(),
-            1,
-            "SIG{signal}: the completed seed's row: {seeds:?}"
-        );
-        assert_eq!(
-            run_json(&folder.join("seed-5.partial"))["status"],
-            "interrupted"
-        );
-        assert!(
-            !folder.join("seed-5").exists(),
-            "SIG{signal}: seed 5 is incomplete"
-        );
-    }
-}
-
-#[test]
-fn every_stop_signal_ends_parity_with_the_steps_compared() {
-    for (signal, code) in STOP_SIGNALS {
-        let out = tempfile::tempdir().expect("temp dir");
-        let rows_so_far =
-            |out: &Path| only_folder(out).map_or(0, |folder| data_rows(&folder.join("parity.csv")));
-        let args = [
-            "parity", "--steps", "1000000", "--hidden", "32,16", "--limit", "640", "--bound", "1",
-        ];
-        let (exit, seen) = signal_when(out.path(), &args, signal, rows_so_far);
-        assert_eq!(exit, Some(code), "SIG{signal}");
-        let folder = run_folder(out.path());
-        assert_every_run_json_final(&folder, signal);
-        assert_eq!(run_json(&folder)["status"], "interrupted", "SIG{signal}");
-        let kept = data_rows(&folder.join("parity.csv"));
-        assert!(kept >= seen, "SIG{signal}: {kept} rows kept of {seen} seen");
-        assert!(folder.join("parity.svg").exists(), "SIG{signal}");
-    }
-}
-
 #[test]
 fn seeds_run_the_comparison_per_seed_and_gate_on_the_interval() {
     // Like for like: per seed, both models the same to rounding, so the interval of the
@@ -867,41 +689,4 @@ fn mnist_compare_home_moves_the_data_folder() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let printed = String::from_utf8_lossy(&output.stdout);
     assert!(printed.contains(&data.display().to_string()), "{printed}");
-}
-
-#[test]
-fn a_second_signal_ends_at_once_and_run_json_says_aborted() {
-    let out = tempfile::tempdir().expect("temp dir");
-    // Steps of 8192 images on a wide network take a second or more each here, so both
-    // Ctrl-Cs land inside the first step, before a first Ctrl-C could end the run itself.
-    let mut child = compare(
-        out.path(),
-        &[
-            "--epochs",
-            "1",
-            "--limit",
-            "16384",
-            "--batch-size",
-            "8192",
-            "--hidden",
-            "2000,2000",
-            "--models",
-            "scratch",
-        ],
-    )
-    .stderr(std::process::Stdio::null())
-    .stdout(std::process::Stdio::null())
-    .spawn()
-    .expect("starts");
-    let folder = wait_for_run_json(out.path());
-    std::thread::sleep(Duration::from_millis(200));
-    send(&child, "INT");
-    std::thread::sleep(Duration::from_millis(100));
-    send(&child, "TERM");
-    let exit = child.wait().expect("the run ends");
-    assert_eq!(exit.code(), Some(143), "the second signal's code");
-    let record = run_json(&folder);
-    assert_eq!(record["status"], "aborted", "{record}");
-    assert_eq!(record["signal"], "SIGTERM", "{record}");
-    assert!(record["ended_at"].is_string(), "{record}");
 }
