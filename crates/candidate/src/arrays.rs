@@ -21,12 +21,19 @@ pub fn pre_activation_name(l: usize) -> String {
     format!("Z{}", l + 1)
 }
 
+/// Room for one member's names and headers in an archive (its local and central zip
+/// headers and `.npy` header; about 200 bytes).
+const MEMBER_ROOM: usize = 512;
+
 /// A request's `.npz`, built array by array in memory.
 pub struct Payload(NpzWriter<Cursor<Vec<u8>>>);
 
 impl Payload {
-    pub fn new() -> Self {
-        Payload(NpzWriter::new(Cursor::new(Vec::new())))
+    /// An archive with room for `members` arrays of `bytes` of values in all, so that its
+    /// buffer is not grown (and copied) as it fills.
+    pub fn with_room(members: usize, bytes: usize) -> Self {
+        let buffer = Vec::with_capacity(bytes + members * MEMBER_ROOM);
+        Payload(NpzWriter::new(Cursor::new(buffer)))
     }
 
     pub fn add<A, S, D>(&mut self, name: &str, array: &ArrayBase<S, D>)
@@ -38,6 +45,15 @@ impl Payload {
         self.0
             .add_array(name, array)
             .expect("an array writes to memory");
+    }
+
+    /// Room for one set of `parameters` in [`Payload::with_room`]: members and bytes.
+    pub fn room_for(parameters: &Parameters) -> (usize, usize) {
+        let values: usize = parameters
+            .iter()
+            .map(|p| p.weight.len() + p.bias.len())
+            .sum();
+        (2 * parameters.len(), values * std::mem::size_of::<f32>())
     }
 
     /// Every layer's weight `(out, in)` and bias `(out)` as `{prefix}W1`, `{prefix}b1`, ….
@@ -136,15 +152,16 @@ impl Answered {
             });
         }
         let (shape, values) = match self.reader.by_name::<OwnedRepr<f32>, IxDyn>(name) {
-            Ok(narrow) => (narrow.shape().to_vec(), row_major(&narrow)),
+            Ok(narrow) => (narrow.shape().to_vec(), row_major(narrow)),
             Err(ReadNpzError::Npy(ReadNpyError::WrongDescriptor(_))) => {
                 match self.reader.by_name::<OwnedRepr<f64>, IxDyn>(name) {
                     Ok(wide) => {
-                        if let Some(fault) = first_not_finite(name, row_major(&wide).into_iter()) {
+                        let shape = wide.shape().to_vec();
+                        let values = row_major(wide);
+                        if let Some(fault) = first_not_finite(name, values.iter().copied()) {
                             return Err(fault);
                         }
-                        let values = row_major(&wide).into_iter().map(|x| x as f32);
-                        (wide.shape().to_vec(), values.collect())
+                        (shape, values.into_iter().map(|x| x as f32).collect())
                     }
                     Err(ReadNpzError::Npy(ReadNpyError::WrongDescriptor(dtype))) => {
                         return Err(Fault::WrongDtype {
@@ -165,14 +182,22 @@ impl Answered {
     }
 }
 
-/// The elements in row-major order (iterating an `IxDyn` array element by element is slow:
-/// 20 ms for the default network's gradient, against a copy of its slice).
-fn row_major<A: Copy>(array: &ArrayD<A>) -> Vec<A> {
-    array
-        .as_standard_layout()
-        .as_slice()
-        .expect("a standard-layout array is one slice")
-        .to_vec()
+/// The elements in row-major order: the array's own buffer when it is in that order
+/// already, else a copy of its standard-layout slice (iterating an `IxDyn` array element by
+/// element is slow: 20 ms for the default network's gradient).
+fn row_major<A: Copy>(array: ArrayD<A>) -> Vec<A> {
+    let len = array.len();
+    let array = if array.is_standard_layout() {
+        array
+    } else {
+        array.as_standard_layout().into_owned()
+    };
+    // A standard-layout array's elements are `len` in a row from its offset (0 here: it was
+    // read whole or just copied).
+    let (mut values, offset) = array.into_raw_vec_and_offset();
+    values.drain(..offset.unwrap_or(0));
+    values.truncate(len);
+    values
 }
 
 /// [`Fault::NotFinite`] at the first NaN or infinity of `values`, in row-major order.

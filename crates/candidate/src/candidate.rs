@@ -5,7 +5,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use contract::{
-    Batch, Derivatives, Differentiable, ModelConfig, Parameters, UpdateRequest, UpdateRule, Updated,
+    AdamState, Batch, Derivatives, Differentiable, ModelConfig, Parameters, UpdateRequest,
+    UpdateRule, Updated,
 };
 use ndarray::Array2;
 
@@ -125,7 +126,7 @@ impl Candidate {
             l2: config.l2,
             optimizer: &config.optimizer,
         };
-        let (answer, _) = candidate.exchange(When::Start, &hello, &[])?;
+        let (answer, _) = candidate.exchange(When::Start, &hello, Vec::new())?;
         match answer {
             Answer::Hello { protocol, update } if protocol == PROTOCOL => {
                 candidate.has_update_rule = update;
@@ -193,12 +194,15 @@ impl Candidate {
         batch: &Batch<'_>,
     ) -> Result<Derivatives, CandidateError> {
         let when = When::Gradients(self.step);
-        let mut payload = Payload::new();
+        let (members, bytes) = Payload::room_for(parameters);
+        let batch_bytes = std::mem::size_of::<f32>() * batch.images.len()
+            + std::mem::size_of::<i64>() * batch.labels.len();
+        let mut payload = Payload::with_room(members + 2, bytes + batch_bytes);
         payload.add_parameters("", parameters);
         payload.add("x", &batch.images);
         payload.add("y", &batch.labels.mapv(i64::from));
         let request = Request::LossAndGrads { step: self.step };
-        let (answer, payload) = self.exchange(when, &request, &payload.finish())?;
+        let (answer, payload) = self.exchange(when, &request, payload.finish())?;
         if answer != Answer::Gradients {
             return Err(self.unexpected(when, "gradients", &answer));
         }
@@ -232,12 +236,23 @@ impl Candidate {
         if !self.has_update_rule {
             return Err(self.fail(when, Fault::NoUpdateRule));
         }
-        let mut payload = Payload::new();
+        let adam = request.optimizer.adam_f64().is_some();
+        let (members, bytes) = Payload::room_for(request.parameters);
+        let sets = if adam { 4 } else { 2 };
+        let mut payload = Payload::with_room(sets * members, sets * bytes);
         payload.add_parameters("", request.parameters);
         payload.add_parameters("grad.", request.gradient);
         let mut t = 1;
-        if request.optimizer.adam_f64().is_some() {
-            let state = request.adam_before();
+        if adam {
+            // The state handed over, borrowed: it is megabytes (zeros only before the first step).
+            let zeros;
+            let state = match request.adam {
+                Some(state) => state,
+                None => {
+                    zeros = AdamState::zeros(request.parameters);
+                    &zeros
+                }
+            };
             payload.add_parameters("m.", &state.m);
             payload.add_parameters("v.", &state.v);
             t = state.steps + 1;
@@ -247,7 +262,7 @@ impl Candidate {
             optimizer: request.optimizer,
             t,
         };
-        let (answer, payload) = self.exchange(when, &header, &payload.finish())?;
+        let (answer, payload) = self.exchange(when, &header, payload.finish())?;
         if answer != Answer::Updated {
             return Err(self.unexpected(when, "updated", &answer));
         }
@@ -261,7 +276,7 @@ impl Candidate {
         &mut self,
         when: When,
         request: &Request<'_>,
-        payload: &[u8],
+        payload: Vec<u8>,
     ) -> Result<(Answer, Vec<u8>), CandidateError> {
         if let Some(fault) = &self.fault {
             return Err(fault.clone());
@@ -331,7 +346,7 @@ impl Candidate {
 impl Drop for Candidate {
     fn drop(&mut self) {
         if let Some(mut process) = self.process.take() {
-            process.close(frame::encode(&Request::Bye, &[]));
+            process.close(frame::encode(&Request::Bye, Vec::new()));
         }
     }
 }

@@ -74,17 +74,26 @@ impl Answer {
     }
 }
 
+/// One frame to send: everything before the payload, and the payload, kept apart so that
+/// the payload (megabytes) is written where it was built instead of being copied behind the
+/// header.
+#[derive(Debug)]
+pub struct Outgoing {
+    /// The magic, the header's length, the header and the payload's length.
+    head: Vec<u8>,
+    payload: Vec<u8>,
+}
+
 /// `request` with `payload` (`.npz` bytes, or empty) as one frame.
-pub fn encode(request: &Request<'_>, payload: &[u8]) -> Vec<u8> {
+pub fn encode(request: &Request<'_>, payload: Vec<u8>) -> Outgoing {
     let header = serde_json::to_vec(request).expect("requests serialise");
     let header_len = u32::try_from(header.len()).expect("a request header is small");
-    let mut frame = Vec::with_capacity(4 + 4 + header.len() + 8 + payload.len());
-    frame.extend_from_slice(&MAGIC);
-    frame.extend_from_slice(&header_len.to_le_bytes());
-    frame.extend_from_slice(&header);
-    frame.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    frame.extend_from_slice(payload);
-    frame
+    let mut head = Vec::with_capacity(4 + 4 + header.len() + 8);
+    head.extend_from_slice(&MAGIC);
+    head.extend_from_slice(&header_len.to_le_bytes());
+    head.extend_from_slice(&header);
+    head.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    Outgoing { head, payload }
 }
 
 /// What reading one frame from the candidate's stdout gave.
@@ -134,8 +143,12 @@ pub fn read_frame(input: &mut impl Read, max_payload: u64) -> Incoming {
                 "a payload of {payload_len} bytes (at most {max_payload} for this network)"
             )));
         }
-        let mut payload = vec![0u8; payload_len as usize];
-        input.read_exact(&mut payload)?;
+        // Read into spare capacity: zeroing megabytes first would only be overwritten.
+        let mut payload = Vec::with_capacity(payload_len as usize);
+        input.by_ref().take(payload_len).read_to_end(&mut payload)?;
+        if payload.len() as u64 != payload_len {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
         Ok(Incoming::Frame { header, payload })
     };
     body().unwrap_or_else(|e| Incoming::Broken(format!("the stream ended inside a frame ({e})")))
@@ -156,8 +169,9 @@ fn read_up_to(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 /// Writes one frame and flushes.
-pub fn write_frame(output: &mut impl Write, frame: &[u8]) -> io::Result<()> {
-    output.write_all(frame)?;
+pub fn write_frame(output: &mut impl Write, frame: &Outgoing) -> io::Result<()> {
+    output.write_all(&frame.head)?;
+    output.write_all(&frame.payload)?;
     output.flush()
 }
 
@@ -165,9 +179,16 @@ pub fn write_frame(output: &mut impl Write, frame: &[u8]) -> io::Result<()> {
 mod tests {
     use super::*;
 
+    /// The bytes `frame` puts on the wire.
+    fn written(frame: &Outgoing) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        write_frame(&mut bytes, frame).expect("a write to memory");
+        bytes
+    }
+
     #[test]
     fn a_frame_reads_back() {
-        let frame = encode(&Request::Bye, b"npz");
+        let frame = written(&encode(&Request::Bye, b"npz".to_vec()));
         assert_eq!(&frame[..4], b"MLPP");
         match read_frame(&mut &frame[..], 16) {
             Incoming::Frame { header, payload } => {
@@ -183,12 +204,15 @@ mod tests {
         assert!(matches!(read_frame(&mut &b""[..], 16), Incoming::End));
         assert!(matches!(read_frame(&mut &b"loss"[..], 16), Incoming::Text(t) if t == b"loss"));
         assert!(matches!(read_frame(&mut &b"hi"[..], 16), Incoming::Text(t) if t == b"hi"));
-        let frame = encode(&Request::Bye, &[0; 17]);
+        let frame = written(&encode(&Request::Bye, vec![0; 17]));
         assert!(matches!(
             read_frame(&mut &frame[..], 16),
             Incoming::Broken(_)
         ));
-        let cut = &encode(&Request::Bye, b"npz")[..10];
-        assert!(matches!(read_frame(&mut &cut[..], 16), Incoming::Broken(_)));
+        let frame = written(&encode(&Request::Bye, b"npz".to_vec()));
+        for cut in [10, frame.len() - 1] {
+            let cut = &frame[..cut];
+            assert!(matches!(read_frame(&mut &cut[..], 16), Incoming::Broken(_)));
+        }
     }
 }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::frame::{self, Incoming};
+use crate::frame::{self, Incoming, Outgoing};
 use crate::Fault;
 
 /// Lines of the candidate's stderr kept for an error message.
@@ -23,7 +23,7 @@ const GRACE: Duration = Duration::from_millis(500);
 /// A running candidate.
 pub struct Process {
     child: Child,
-    to_stdin: Option<Sender<Vec<u8>>>,
+    to_stdin: Option<Sender<Outgoing>>,
     from_stdout: Receiver<Incoming>,
     stderr: Arc<Mutex<VecDeque<String>>>,
 }
@@ -46,7 +46,7 @@ impl Process {
                 _ => unreachable!("all three streams were piped"),
             };
 
-        let (to_stdin, requests) = mpsc::channel::<Vec<u8>>();
+        let (to_stdin, requests) = mpsc::channel::<Outgoing>();
         thread::spawn(move || {
             let mut stdin = stdin;
             // A candidate that stops reading ends the loop (broken pipe); its fault is seen on
@@ -105,7 +105,7 @@ impl Process {
     /// Sends one frame and waits up to `timeout` for the answer's header and payload.
     pub fn exchange(
         &mut self,
-        request: Vec<u8>,
+        request: Outgoing,
         timeout: Duration,
     ) -> Result<(Vec<u8>, Vec<u8>), Fault> {
         if let Some(stdin) = &self.to_stdin {
@@ -164,7 +164,7 @@ impl Process {
     }
 
     /// Sends `bye` (already encoded), closes stdin and waits briefly for the exit, then kills.
-    pub fn close(&mut self, bye: Vec<u8>) {
+    pub fn close(&mut self, bye: Outgoing) {
         if let Some(stdin) = self.to_stdin.take() {
             let _ = stdin.send(bye);
         }
