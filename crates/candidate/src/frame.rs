@@ -1,15 +1,18 @@
 //! The protocol's framing and messages (docs/candidate-protocol.md): every message is
-//! `MAGIC`, a little-endian u32 length and a JSON header, then a little-endian u64 length and
-//! that many bytes of `.npz` (possibly none). The magic before every frame is what makes text
-//! a candidate prints to stdout detectable.
+//! `MAGIC`, a little-endian u32 length and a JSON header, then a little-endian u64 payload
+//! length, which version 2 keeps at 0 (its arrays go through two files, [`crate::arrays`];
+//! the field stays so that a version 1 client still reads the hello and can answer it). The
+//! magic before every frame is what makes text a candidate prints to stdout detectable.
 
 use std::io::{self, Read, Write};
 
 use contract::{Activation, Optimizer};
+
+use crate::arrays::{Entry, Files};
 use serde::{Deserialize, Serialize};
 
 /// The version this harness speaks, sent in its first message.
-pub const PROTOCOL: u32 = 1;
+pub const PROTOCOL: u32 = 2;
 
 /// The four bytes before every frame.
 pub const MAGIC: [u8; 4] = *b"MLPP";
@@ -30,15 +33,18 @@ pub enum Request<'a> {
         /// λ of the loss's λ/(2m)·Σ‖W‖².
         l2: f32,
         optimizer: &'a Optimizer,
+        /// Where the arrays of every later request and answer lie.
+        files: &'a Files,
     },
     /// Loss and gradients at `W1, b1, …` on images `x` and labels `y`.
-    LossAndGrads { step: usize },
+    LossAndGrads { step: usize, arrays: &'a [Entry] },
     /// One optimiser step from `W1, …`, `grad.W1, …` (and `m.W1, …`, `v.W1, …` for Adam);
     /// `t` is the number of this step, 1 for the first.
     Update {
         step: usize,
         optimizer: &'a Optimizer,
         t: u64,
+        arrays: &'a [Entry],
     },
     /// The last message: the candidate exits with status 0.
     Bye,
@@ -54,10 +60,10 @@ pub enum Answer {
         #[serde(default)]
         update: bool,
     },
-    /// `loss`, the gradients `W1, b1, …` and optionally `Z1, …`.
-    Gradients,
-    /// The parameters after the step, `W1, b1, …`.
-    Updated,
+    /// `loss`, the gradients `W1, b1, …` and optionally `Z1, …`, in the answers file.
+    Gradients { arrays: Vec<Entry> },
+    /// The parameters after the step, `W1, b1, …`, in the answers file.
+    Updated { arrays: Vec<Entry> },
     /// The candidate could not answer (its message, e.g. the exception).
     Error { message: String },
 }
@@ -67,53 +73,40 @@ impl Answer {
     pub fn kind(&self) -> &'static str {
         match self {
             Answer::Hello { .. } => "hello",
-            Answer::Gradients => "gradients",
-            Answer::Updated => "updated",
+            Answer::Gradients { .. } => "gradients",
+            Answer::Updated { .. } => "updated",
             Answer::Error { .. } => "error",
         }
     }
 }
 
-/// One frame to send: everything before the payload, and the payload, kept apart so that
-/// the payload (megabytes) is written where it was built instead of being copied behind the
-/// header.
-#[derive(Debug)]
-pub struct Outgoing {
-    /// The magic, the header's length, the header and the payload's length.
-    head: Vec<u8>,
-    payload: Vec<u8>,
-}
-
-/// `request` with `payload` (`.npz` bytes, or empty) as one frame.
-pub fn encode(request: &Request<'_>, payload: Vec<u8>) -> Outgoing {
+/// `request` as one frame.
+pub fn encode(request: &Request<'_>) -> Vec<u8> {
     let header = serde_json::to_vec(request).expect("requests serialise");
     let header_len = u32::try_from(header.len()).expect("a request header is small");
-    let mut head = Vec::with_capacity(4 + 4 + header.len() + 8);
-    head.extend_from_slice(&MAGIC);
-    head.extend_from_slice(&header_len.to_le_bytes());
-    head.extend_from_slice(&header);
-    head.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    Outgoing { head, payload }
+    let mut frame = Vec::with_capacity(4 + 4 + header.len() + 8);
+    frame.extend_from_slice(&MAGIC);
+    frame.extend_from_slice(&header_len.to_le_bytes());
+    frame.extend_from_slice(&header);
+    frame.extend_from_slice(&0_u64.to_le_bytes());
+    frame
 }
 
 /// What reading one frame from the candidate's stdout gave.
 #[derive(Debug)]
 pub enum Incoming {
-    Frame {
-        header: Vec<u8>,
-        payload: Vec<u8>,
-    },
+    /// A frame's header (its payload was empty).
+    Frame(Vec<u8>),
     /// The stream ended before a frame began.
     End,
     /// The stream began with something else than [`MAGIC`]: the bytes read.
     Text(Vec<u8>),
-    /// The frame's lengths were out of bounds or the stream ended inside it.
+    /// The frame's lengths were out of bounds (a payload is) or the stream ended inside it.
     Broken(String),
 }
 
-/// Reads the next frame; payloads longer than `max_payload` are refused (a candidate's
-/// garbage must not exhaust memory).
-pub fn read_frame(input: &mut impl Read, max_payload: u64) -> Incoming {
+/// Reads the next frame.
+pub fn read_frame(input: &mut impl Read) -> Incoming {
     let mut magic = [0u8; 4];
     let got = match read_up_to(input, &mut magic) {
         Ok(n) => n,
@@ -138,18 +131,12 @@ pub fn read_frame(input: &mut impl Read, max_payload: u64) -> Incoming {
         let mut len = [0u8; 8];
         input.read_exact(&mut len)?;
         let payload_len = u64::from_le_bytes(len);
-        if payload_len > max_payload {
+        if payload_len != 0 {
             return Ok(Incoming::Broken(format!(
-                "a payload of {payload_len} bytes (at most {max_payload} for this network)"
+                "a payload of {payload_len} bytes after the header: protocol {PROTOCOL} frames carry none (arrays go in the answers file)"
             )));
         }
-        // Read into spare capacity: zeroing megabytes first would only be overwritten.
-        let mut payload = Vec::with_capacity(payload_len as usize);
-        input.by_ref().take(payload_len).read_to_end(&mut payload)?;
-        if payload.len() as u64 != payload_len {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        Ok(Incoming::Frame { header, payload })
+        Ok(Incoming::Frame(header))
     };
     body().unwrap_or_else(|e| Incoming::Broken(format!("the stream ended inside a frame ({e})")))
 }
@@ -169,9 +156,8 @@ fn read_up_to(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 /// Writes one frame and flushes.
-pub fn write_frame(output: &mut impl Write, frame: &Outgoing) -> io::Result<()> {
-    output.write_all(&frame.head)?;
-    output.write_all(&frame.payload)?;
+pub fn write_frame(output: &mut impl Write, frame: &[u8]) -> io::Result<()> {
+    output.write_all(frame)?;
     output.flush()
 }
 
@@ -179,40 +165,30 @@ pub fn write_frame(output: &mut impl Write, frame: &Outgoing) -> io::Result<()> 
 mod tests {
     use super::*;
 
-    /// The bytes `frame` puts on the wire.
-    fn written(frame: &Outgoing) -> Vec<u8> {
-        let mut bytes = Vec::new();
-        write_frame(&mut bytes, frame).expect("a write to memory");
-        bytes
-    }
-
     #[test]
     fn a_frame_reads_back() {
-        let frame = written(&encode(&Request::Bye, b"npz".to_vec()));
+        let frame = encode(&Request::Bye);
         assert_eq!(&frame[..4], b"MLPP");
-        match read_frame(&mut &frame[..], 16) {
-            Incoming::Frame { header, payload } => {
-                assert_eq!(header, br#"{"kind":"bye"}"#);
-                assert_eq!(payload, b"npz");
-            }
+        match read_frame(&mut &frame[..]) {
+            Incoming::Frame(header) => assert_eq!(header, br#"{"kind":"bye"}"#),
             other => panic!("{other:?}"),
         }
     }
 
     #[test]
-    fn text_a_long_payload_and_a_cut_frame_are_told_apart() {
-        assert!(matches!(read_frame(&mut &b""[..], 16), Incoming::End));
-        assert!(matches!(read_frame(&mut &b"loss"[..], 16), Incoming::Text(t) if t == b"loss"));
-        assert!(matches!(read_frame(&mut &b"hi"[..], 16), Incoming::Text(t) if t == b"hi"));
-        let frame = written(&encode(&Request::Bye, vec![0; 17]));
-        assert!(matches!(
-            read_frame(&mut &frame[..], 16),
-            Incoming::Broken(_)
-        ));
-        let frame = written(&encode(&Request::Bye, b"npz".to_vec()));
+    fn text_a_payload_and_a_cut_frame_are_told_apart() {
+        assert!(matches!(read_frame(&mut &b""[..]), Incoming::End));
+        assert!(matches!(read_frame(&mut &b"loss"[..]), Incoming::Text(t) if t == b"loss"));
+        assert!(matches!(read_frame(&mut &b"hi"[..]), Incoming::Text(t) if t == b"hi"));
+        let mut frame = encode(&Request::Bye);
+        let at = frame.len() - 8;
+        frame[at] = 3;
+        frame.extend_from_slice(b"npz");
+        assert!(matches!(read_frame(&mut &frame[..]), Incoming::Broken(_)));
+        let frame = encode(&Request::Bye);
         for cut in [10, frame.len() - 1] {
             let cut = &frame[..cut];
-            assert!(matches!(read_frame(&mut &cut[..], 16), Incoming::Broken(_)));
+            assert!(matches!(read_frame(&mut &cut[..]), Incoming::Broken(_)));
         }
     }
 }
