@@ -22,9 +22,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The thread counts of the numerical libraries a candidate may use (OpenBLAS, which NumPy
 /// bundles; OpenMP; MKL), each set to 1 for the candidate's process unless the user set it.
-/// The candidate and libtorch take turns, so a second thread gains nothing, and BLAS threads
-/// spin-waiting for their turn against libtorch's on a busy machine made NumPy's
-/// `loss_and_grads` 16× slower (median 146 ms against 9 ms a step, measured).
+/// The candidate and libtorch compute at the same time, libtorch on one thread, so a second
+/// thread here would only contend with it, and BLAS threads spinning against libtorch's on a
+/// busy machine made NumPy's `loss_and_grads` 16× slower (median 146 ms against 9 ms a step,
+/// measured).
 const ONE_THREAD: [&str; 3] = ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"];
 
 /// The NumPy adapter (`adapters/numpy_adapter.py`), run by [`Candidate::python`].

@@ -27,8 +27,8 @@ pub fn mnist() -> &'static Mnist {
     DATA.get_or_init(testkit::real_mnist)
 }
 
-/// One run at a time, libtorch on one thread: the candidate and libtorch take turns, and on
-/// a loaded machine one thread each waits least.
+/// One run at a time, libtorch on one thread: the candidate and libtorch compute at the same
+/// time, one thread each.
 pub fn one_at_a_time() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     let guard = LOCK.lock().unwrap_or_else(PoisonError::into_inner);

@@ -75,10 +75,10 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
     let args = if schedule == parity::Schedule::Sequential {
         args
     } else {
-        // An external candidate and libtorch take turns on the same cores, and libtorch's
-        // OpenMP threads spinning while the candidate computes made a 200-step check of the
-        // NumPy MLP 6× slower (163 s against 27 s, 2 cores, --threads 2 against 1). Set in
-        // the configuration, so that run.json says the threads libtorch had.
+        // An external candidate and libtorch compute at the same time, one thread each, and
+        // libtorch's OpenMP threads spinning against the candidate's made a 200-step check of
+        // the NumPy MLP 6× slower (163 s against 27 s, 2 cores, --threads 2 against 1). Set
+        // in the configuration, so that run.json says the threads libtorch had.
         external = ParityConfig {
             common: Common {
                 threads: 1,
