@@ -130,16 +130,14 @@ pub struct RequestArrays<'f> {
 
 impl RequestArrays<'_> {
     /// `values` (row-major) as array `name` of `shape`.
-    pub fn add_f32<'v>(
-        &mut self,
-        name: String,
-        shape: &[usize],
-        values: impl IntoIterator<Item = &'v f32>,
-    ) {
-        let count: usize = shape.iter().product();
-        let out = self.place(name, "<f4", shape, 4 * count);
-        for (out, value) in out.chunks_exact_mut(4).zip(values) {
-            out.copy_from_slice(&value.to_le_bytes());
+    pub fn add_f32(&mut self, name: String, shape: &[usize], values: &[f32]) {
+        let out = self.place(name, "<f4", shape, 4 * values.len());
+        if cfg!(target_endian = "little") {
+            out.copy_from_slice(bytemuck::cast_slice(values));
+        } else {
+            for (out, value) in out.chunks_exact_mut(4).zip(values) {
+                out.copy_from_slice(&value.to_le_bytes());
+            }
         }
     }
 
@@ -153,7 +151,14 @@ impl RequestArrays<'_> {
 
     /// The images of a batch, `(m, 784)`, as array `name`.
     pub fn add_images(&mut self, name: String, images: &ArrayView2<'_, f32>) {
-        self.add_f32(name, images.shape(), images.iter());
+        match images.as_slice() {
+            Some(values) => self.add_f32(name, images.shape(), values),
+            None => self.add_f32(
+                name,
+                images.shape(),
+                &images.iter().copied().collect::<Vec<_>>(),
+            ),
+        }
     }
 
     /// Every layer's weight `(out, in)` and bias `(out)` as `{prefix}W1`, `{prefix}b1`, ….
@@ -273,21 +278,16 @@ impl Answered<'_> {
         };
         let bytes = self.read(&entry, width)?;
         let values: Vec<f32> = if width == 4 {
-            let narrow = bytes
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes(to_array(b)));
-            narrow.collect()
+            little_endian(bytes, f32::from_le_bytes)
         } else {
-            let wide = bytes
-                .chunks_exact(8)
-                .map(|b| f64::from_le_bytes(to_array(b)));
-            if let Some(fault) = first_not_finite(name, wide.clone()) {
+            let wide = little_endian(bytes, f64::from_le_bytes);
+            if let Some(fault) = first_not_finite(name, &wide) {
                 return Err(fault);
             }
-            wide.map(|x| x as f32).collect()
+            wide.into_iter().map(|x| x as f32).collect()
         };
         // A float64 beyond f32's range becomes infinite here.
-        if let Some(fault) = first_not_finite(name, values.iter().map(|&x| f64::from(x))) {
+        if let Some(fault) = first_not_finite(name, &values) {
             return Err(fault);
         }
         Ok((entry.shape, values))
@@ -329,21 +329,45 @@ impl Answered<'_> {
     }
 }
 
-/// `N` bytes of a slice `chunks_exact(N)` made.
-fn to_array<const N: usize>(bytes: &[u8]) -> [u8; N] {
-    let mut array = [0; N];
-    array.copy_from_slice(bytes);
-    array
+/// The values of little-endian `bytes` (whose length is a multiple of `N`): a copy of them on
+/// a little-endian machine, else each decoded with `decode`.
+fn little_endian<T: bytemuck::Pod, const N: usize>(
+    bytes: &[u8],
+    decode: fn([u8; N]) -> T,
+) -> Vec<T> {
+    if cfg!(target_endian = "little") {
+        let mut values = vec![T::zeroed(); bytes.len() / N];
+        bytemuck::cast_slice_mut(&mut values).copy_from_slice(bytes);
+        values
+    } else {
+        let word = |b: &[u8]| {
+            let mut word = [0; N];
+            word.copy_from_slice(b);
+            decode(word)
+        };
+        bytes.chunks_exact(N).map(word).collect()
+    }
 }
 
+/// Values checked at once before any is looked at alone: a branch-free pass the compiler
+/// vectorises, where the search for the first bad value goes element by element.
+const FINITE_BLOCK: usize = 256;
+
 /// [`Fault::NotFinite`] at the first NaN or infinity of `values`, in row-major order.
-fn first_not_finite(name: &str, values: impl Iterator<Item = f64>) -> Option<Fault> {
-    let (index, value) = values.enumerate().find(|(_, x)| !x.is_finite())?;
-    Some(Fault::NotFinite {
-        name: name.to_owned(),
-        index,
-        value,
-    })
+fn first_not_finite<T: Copy + Into<f64>>(name: &str, values: &[T]) -> Option<Fault> {
+    let finite = |x: &T| (*x).into().is_finite();
+    for (block, chunk) in values.chunks(FINITE_BLOCK).enumerate() {
+        if chunk.iter().fold(true, |all, x| all & finite(x)) {
+            continue;
+        }
+        let (index, value) = chunk.iter().enumerate().find(|(_, x)| !finite(x))?;
+        return Some(Fault::NotFinite {
+            name: name.to_owned(),
+            index: block * FINITE_BLOCK + index,
+            value: (*value).into(),
+        });
+    }
+    None
 }
 
 #[cfg(test)]
@@ -419,5 +443,21 @@ mod tests {
             "{:?}",
             twice.err()
         );
+    }
+
+    /// Past the first block, the first of two bad values, with its index.
+    #[test]
+    fn the_first_value_not_finite_is_named_at_its_index() {
+        let mut values = vec![1.0_f32; 600];
+        values[513] = f32::INFINITY;
+        values[300] = f32::NAN;
+        match first_not_finite("W1", &values) {
+            Some(Fault::NotFinite { index, value, .. }) => {
+                assert_eq!(index, 300);
+                assert!(value.is_nan());
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(first_not_finite("W1", &values[..300]), None);
     }
 }
