@@ -94,21 +94,19 @@ mod tests {
             adam: None,
         };
         let mut reference = HandSgd { factor: 1.0 };
-        let (same, _) = compare_update(
-            &mut reference,
-            &mut HandSgd { factor: 1.0 },
-            &request,
-            Schedule::Sequential,
-        )
-        .expect("comparable");
+        let mut against = |factor, schedule| {
+            compare_update(&mut reference, &mut HandSgd { factor }, &request, schedule)
+                .expect("comparable")
+        };
+        let (same, _) = against(1.0, Schedule::Sequential);
         assert_eq!(same.over_bound(crate::DEFAULT_BOUND), None);
-        let (report, stepped) = compare_update(
-            &mut reference,
-            &mut HandSgd { factor: 2.0 },
-            &request,
-            Schedule::Sequential,
-        )
-        .expect("comparable");
+        let (report, stepped) = against(2.0, Schedule::Sequential);
+        let concurrent = against(2.0, Schedule::Concurrent);
+        assert_eq!(
+            concurrent,
+            (report.clone(), stepped.clone()),
+            "either schedule"
+        );
         testkit::assert_close(
             "reference",
             &stepped.parameters[0].weight,
