@@ -55,12 +55,6 @@ pub struct Files {
     request_file: NamedTempFile,
     #[serde(skip)]
     answer_file: NamedTempFile,
-    /// A request's bytes, kept between requests so that it is not allocated (and zeroed) anew.
-    #[serde(skip)]
-    outgoing: Vec<u8>,
-    /// An answer's array's bytes, likewise.
-    #[serde(skip)]
-    incoming: Vec<u8>,
 }
 
 impl Files {
@@ -88,17 +82,16 @@ impl Files {
             answers,
             request_file,
             answer_file,
-            outgoing: Vec::new(),
-            incoming: Vec::new(),
         })
     }
 
-    /// A request's arrays, one after another; [`RequestArrays::write`] puts them in the file.
+    /// A request's arrays, written to the requests file one after another as they are added.
     pub fn request(&mut self) -> RequestArrays<'_> {
         RequestArrays {
-            files: self,
-            used: 0,
+            file: self.request_file.as_file_mut(),
+            end: 0,
             entries: Vec::new(),
+            error: None,
         }
     }
 
@@ -120,33 +113,31 @@ impl Files {
     }
 }
 
-/// A request's arrays being laid out.
+/// A request's arrays being written, each straight from where it lies (no buffer between).
 pub struct RequestArrays<'f> {
-    files: &'f mut Files,
-    /// Bytes of `files.outgoing` laid out so far.
-    used: usize,
+    file: &'f mut File,
+    /// Where the last array written ends.
+    end: u64,
     entries: Vec<Entry>,
+    /// The first write that failed (the arrays after it are not written).
+    error: Option<io::Error>,
 }
 
 impl RequestArrays<'_> {
     /// `values` (row-major) as array `name` of `shape`.
     pub fn add_f32(&mut self, name: String, shape: &[usize], values: &[f32]) {
-        let out = self.place(name, "<f4", shape, 4 * values.len());
         if cfg!(target_endian = "little") {
-            out.copy_from_slice(bytemuck::cast_slice(values));
+            self.put(name, "<f4", shape, bytemuck::cast_slice(values));
         } else {
-            for (out, value) in out.chunks_exact_mut(4).zip(values) {
-                out.copy_from_slice(&value.to_le_bytes());
-            }
+            let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            self.put(name, "<f4", shape, &bytes);
         }
     }
 
     /// `values` as array `name`, one dimension, int64.
-    pub fn add_i64(&mut self, name: String, values: impl ExactSizeIterator<Item = i64>) {
-        let out = self.place(name, "<i8", &[values.len()], 8 * values.len());
-        for (out, value) in out.chunks_exact_mut(8).zip(values) {
-            out.copy_from_slice(&value.to_le_bytes());
-        }
+    pub fn add_i64(&mut self, name: String, values: impl Iterator<Item = i64>) {
+        let bytes: Vec<u8> = values.flat_map(i64::to_le_bytes).collect();
+        self.put(name, "<i8", &[bytes.len() / 8], &bytes);
     }
 
     /// The images of a batch, `(m, 784)`, as array `name`.
@@ -171,29 +162,31 @@ impl RequestArrays<'_> {
         }
     }
 
-    /// Writes the arrays to the requests file; returns their entries for the request's header.
-    pub fn write(self) -> io::Result<Vec<Entry>> {
-        let file = self.files.request_file.as_file_mut();
-        file.seek(SeekFrom::Start(0))?;
-        file.write_all(&self.files.outgoing[..self.used])?;
-        Ok(self.entries)
+    /// The entries of the arrays written, for the request's header, or the first failure.
+    pub fn finish(self) -> io::Result<Vec<Entry>> {
+        match self.error {
+            Some(error) => Err(error),
+            None => Ok(self.entries),
+        }
     }
 
-    /// Room for `bytes` of array `name` at the next aligned offset.
-    fn place(&mut self, name: String, dtype: &str, shape: &[usize], bytes: usize) -> &mut [u8] {
-        let offset = self.used.next_multiple_of(ALIGN);
-        self.used = offset + bytes;
-        let buffer = &mut self.files.outgoing;
-        if buffer.len() < self.used {
-            buffer.resize(self.used, 0);
-        }
+    /// `bytes` as array `name`, at the next aligned offset.
+    fn put(&mut self, name: String, dtype: &str, shape: &[usize], bytes: &[u8]) {
+        let offset = self.end.next_multiple_of(ALIGN as u64);
+        self.end = offset + bytes.len() as u64;
         self.entries.push(Entry {
             name,
             dtype: dtype.to_owned(),
             shape: shape.to_vec(),
-            offset: offset as u64,
+            offset,
         });
-        &mut buffer[offset..self.used]
+        if self.error.is_none() {
+            let file = &mut *self.file;
+            let written = file
+                .seek(SeekFrom::Start(offset))
+                .and_then(|_| file.write_all(bytes));
+            self.error = written.err();
+        }
     }
 }
 
@@ -266,25 +259,21 @@ impl Answered<'_> {
                 got: self.left.keys().cloned().collect(),
             });
         };
-        let width = match entry.dtype.as_str() {
-            "<f4" => 4,
-            "<f8" => 8,
+        let values: Vec<f32> = match entry.dtype.as_str() {
+            "<f4" => self.read(&entry, f32::from_le_bytes)?,
+            "<f8" => {
+                let wide = self.read(&entry, f64::from_le_bytes)?;
+                if let Some(fault) = first_not_finite(name, &wide) {
+                    return Err(fault);
+                }
+                wide.into_iter().map(|x| x as f32).collect()
+            }
             _ => {
                 return Err(Fault::WrongDtype {
                     name: entry.name,
                     dtype: entry.dtype,
                 })
             }
-        };
-        let bytes = self.read(&entry, width)?;
-        let values: Vec<f32> = if width == 4 {
-            little_endian(bytes, f32::from_le_bytes)
-        } else {
-            let wide = little_endian(bytes, f64::from_le_bytes);
-            if let Some(fault) = first_not_finite(name, &wide) {
-                return Err(fault);
-            }
-            wide.into_iter().map(|x| x as f32).collect()
         };
         // A float64 beyond f32's range becomes infinite here.
         if let Some(fault) = first_not_finite(name, &values) {
@@ -293,13 +282,18 @@ impl Answered<'_> {
         Ok((entry.shape, values))
     }
 
-    /// The bytes of `entry`'s values, `width` bytes each.
-    fn read(&mut self, entry: &Entry, width: u64) -> Result<&[u8], Fault> {
+    /// `entry`'s values, `N` little-endian bytes each: read straight into them on a
+    /// little-endian machine, else each decoded with `decode`.
+    fn read<T: bytemuck::Pod, const N: usize>(
+        &mut self,
+        entry: &Entry,
+        decode: fn([u8; N]) -> T,
+    ) -> Result<Vec<T>, Fault> {
         let name = &entry.name;
         let end = entry
             .shape
             .iter()
-            .try_fold(width, |bytes, &n| bytes.checked_mul(n as u64))
+            .try_fold(N as u64, |bytes, &n| bytes.checked_mul(n as u64))
             .and_then(|bytes| Some((bytes, bytes.checked_add(entry.offset)?)))
             .filter(|&(_, end)| end <= self.max_bytes);
         let Some((bytes, _)) = end else {
@@ -309,43 +303,31 @@ impl Answered<'_> {
                 entry.shape, entry.offset
             )));
         };
-        let bytes = bytes as usize;
-        let buffer = &mut self.files.incoming;
-        if buffer.len() < bytes {
-            buffer.resize(bytes, 0);
-        }
+        let mut values = vec![T::zeroed(); bytes as usize / N];
         let file = self.files.answer_file.as_file_mut();
-        let read = |file: &mut File, buffer: &mut [u8]| {
+        let mut read_into = |buffer: &mut [u8]| {
             file.seek(SeekFrom::Start(entry.offset))?;
             file.read_exact(buffer)
         };
-        read(file, &mut buffer[..bytes]).map_err(|e| {
+        let read = if cfg!(target_endian = "little") {
+            read_into(bytemuck::cast_slice_mut(&mut values))
+        } else {
+            let mut bytes = vec![0; bytes as usize];
+            read_into(&mut bytes).map(|()| {
+                for (value, b) in values.iter_mut().zip(bytes.chunks_exact(N)) {
+                    let mut word = [0; N];
+                    word.copy_from_slice(b);
+                    *value = decode(word);
+                }
+            })
+        };
+        read.map_err(|e| {
             Fault::Malformed(format!(
                 "array {name:?} ({:?} at byte {}) cannot be read from the answers file: {e}",
                 entry.shape, entry.offset
             ))
         })?;
-        Ok(&buffer[..bytes])
-    }
-}
-
-/// The values of little-endian `bytes` (whose length is a multiple of `N`): a copy of them on
-/// a little-endian machine, else each decoded with `decode`.
-fn little_endian<T: bytemuck::Pod, const N: usize>(
-    bytes: &[u8],
-    decode: fn([u8; N]) -> T,
-) -> Vec<T> {
-    if cfg!(target_endian = "little") {
-        let mut values = vec![T::zeroed(); bytes.len() / N];
-        bytemuck::cast_slice_mut(&mut values).copy_from_slice(bytes);
-        values
-    } else {
-        let word = |b: &[u8]| {
-            let mut word = [0; N];
-            word.copy_from_slice(b);
-            decode(word)
-        };
-        bytes.chunks_exact(N).map(word).collect()
+        Ok(values)
     }
 }
 
@@ -390,7 +372,7 @@ mod tests {
         let mut request = files.request();
         request.add_f32("a".to_owned(), &[2], &[1.5, -2.0]);
         request.add_i64("y".to_owned(), [7_i64, 3].into_iter());
-        let entries = request.write().expect("written");
+        let entries = request.finish().expect("written");
         let offsets: Vec<u64> = entries.iter().map(|e| e.offset).collect();
         assert_eq!(offsets, [0, 64]);
         assert_eq!(

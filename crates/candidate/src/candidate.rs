@@ -211,7 +211,7 @@ impl Candidate {
         arrays.add_parameters("", parameters);
         arrays.add_images("x".to_owned(), &batch.images);
         arrays.add_i64("y".to_owned(), batch.labels.iter().map(|&l| i64::from(l)));
-        let written = arrays.write();
+        let written = arrays.finish();
         let entries = self.written(when, written)?;
         let step = self.step;
         let request = frame::encode(&Request::LossAndGrads {
@@ -270,7 +270,7 @@ impl Candidate {
             arrays.add_parameters("v.", &state.v);
             t = state.steps + 1;
         }
-        let written = arrays.write();
+        let written = arrays.finish();
         let entries = self.written(when, written)?;
         let header = frame::encode(&Request::Update {
             step: self.step,
