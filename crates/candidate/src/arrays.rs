@@ -1,15 +1,28 @@
-//! The arrays of a frame: a request's `.npz` written, an answer's read back under the page's
-//! rules (every expected name present and no other, the expected shape, float32 or float64,
-//! every value finite).
+//! The arrays of requests and answers (protocol 2): raw little-endian values in two files
+//! that the harness creates at start and names in its hello, so that megabytes a step do not
+//! pass through the pipes or an archive. The harness writes a request's arrays to the requests
+//! file before it sends the request, whose header lists them ([`Entry`]: name, dtype, shape,
+//! byte offset); the candidate writes its answer's arrays to the answers file and lists them
+//! so in its answer's header. Neither side touches a file while the other may read it.
+//!
+//! An answer's arrays are read under the page's rules: every expected name present and no
+//! other, the expected shape, float32 or float64, inside the file, every value finite.
 
-use std::collections::BTreeSet;
-use std::io::Cursor;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::Path;
 
 use contract::{LayerParameters, Parameters};
-use ndarray::{ArrayBase, ArrayD, Data, Dimension, IxDyn, OwnedRepr};
-use ndarray_npy::{NpzReader, NpzWriter, ReadNpyError, ReadNpzError, WritableElement};
+use ndarray::ArrayView2;
+use serde::{Deserialize, Serialize};
+use tempfile::NamedTempFile;
 
 use crate::Fault;
+
+/// Where every request's array starts: a multiple of this many bytes, so that a candidate can
+/// view it in place (64 is a cache line and more than any dtype's alignment).
+const ALIGN: usize = 64;
 
 /// The names of layer `l`'s (from 0) weight and bias, CS231n style: `W1`, `b1`, ….
 pub fn parameter_names(l: usize) -> (String, String) {
@@ -21,62 +34,173 @@ pub fn pre_activation_name(l: usize) -> String {
     format!("Z{}", l + 1)
 }
 
-/// A request's `.npz`, built array by array in memory.
-pub struct Payload(NpzWriter<Cursor<Vec<u8>>>);
+/// Where one array lies in its file, as a header lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub name: String,
+    /// NumPy's name of the element type: `<f4` or `<f8` (float32, float64), `<i8` (int64).
+    pub dtype: String,
+    pub shape: Vec<usize>,
+    /// Bytes from the file's start.
+    pub offset: u64,
+}
 
-impl Payload {
-    pub fn new() -> Self {
-        Payload(NpzWriter::new(Cursor::new(Vec::new())))
+/// The two files, named in the hello as `{"requests": path, "answers": path}`: in `/dev/shm`
+/// (memory, on Linux) when there is one, else in the temporary folder; removed when dropped.
+#[derive(Debug, Serialize)]
+pub struct Files {
+    requests: String,
+    answers: String,
+    #[serde(skip)]
+    request_file: NamedTempFile,
+    #[serde(skip)]
+    answer_file: NamedTempFile,
+}
+
+impl Files {
+    pub fn create() -> io::Result<Files> {
+        let shm = Path::new("/dev/shm");
+        let folder = if shm.is_dir() {
+            shm.to_owned()
+        } else {
+            std::env::temp_dir()
+        };
+        let create = |kind: &str| {
+            let file = tempfile::Builder::new()
+                .prefix(&format!("mlp-parity-{kind}-"))
+                .tempfile_in(&folder)?;
+            let path = file.path().to_str().map(str::to_owned).ok_or_else(|| {
+                let what = format!("{} is not UTF-8", file.path().display());
+                io::Error::new(io::ErrorKind::InvalidFilename, what)
+            })?;
+            Ok::<_, io::Error>((file, path))
+        };
+        let (request_file, requests) = create("requests")?;
+        let (answer_file, answers) = create("answers")?;
+        Ok(Files {
+            requests,
+            answers,
+            request_file,
+            answer_file,
+        })
     }
 
-    pub fn add<A, S, D>(&mut self, name: &str, array: &ArrayBase<S, D>)
-    where
-        A: WritableElement,
-        S: Data<Elem = A>,
-        D: Dimension,
-    {
-        self.0
-            .add_array(name, array)
-            .expect("an array writes to memory");
+    /// A request's arrays, written to the requests file one after another as they are added.
+    pub fn request(&mut self) -> RequestArrays<'_> {
+        RequestArrays {
+            file: self.request_file.as_file_mut(),
+            end: 0,
+            entries: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// The arrays an answer's header lists, read from the answers file, none of which may end
+    /// past `max_bytes`.
+    pub fn answer(&mut self, entries: Vec<Entry>, max_bytes: u64) -> Result<Answered<'_>, Fault> {
+        let mut left = BTreeMap::new();
+        for entry in entries {
+            let name = entry.name.clone();
+            if left.insert(name.clone(), entry).is_some() {
+                return Err(Fault::Malformed(format!("array {name:?} is listed twice")));
+            }
+        }
+        Ok(Answered {
+            files: self,
+            left,
+            max_bytes,
+        })
+    }
+}
+
+/// A request's arrays being written, each straight from where it lies (no buffer between).
+pub struct RequestArrays<'f> {
+    file: &'f mut File,
+    /// Where the last array written ends.
+    end: u64,
+    entries: Vec<Entry>,
+    /// The first write that failed (the arrays after it are not written).
+    error: Option<io::Error>,
+}
+
+impl RequestArrays<'_> {
+    /// `values` (row-major) as array `name` of `shape`.
+    pub fn add_f32(&mut self, name: String, shape: &[usize], values: &[f32]) {
+        if cfg!(target_endian = "little") {
+            self.put(name, "<f4", shape, bytemuck::cast_slice(values));
+        } else {
+            let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            self.put(name, "<f4", shape, &bytes);
+        }
+    }
+
+    /// `values` as array `name`, one dimension, int64.
+    pub fn add_i64(&mut self, name: String, values: impl Iterator<Item = i64>) {
+        let bytes: Vec<u8> = values.flat_map(i64::to_le_bytes).collect();
+        self.put(name, "<i8", &[bytes.len() / 8], &bytes);
+    }
+
+    /// The images of a batch, `(m, 784)`, as array `name`.
+    pub fn add_images(&mut self, name: String, images: &ArrayView2<'_, f32>) {
+        match images.as_slice() {
+            Some(values) => self.add_f32(name, images.shape(), values),
+            None => self.add_f32(
+                name,
+                images.shape(),
+                &images.iter().copied().collect::<Vec<_>>(),
+            ),
+        }
     }
 
     /// Every layer's weight `(out, in)` and bias `(out)` as `{prefix}W1`, `{prefix}b1`, ….
     pub fn add_parameters(&mut self, prefix: &str, parameters: &Parameters) {
         for (l, p) in parameters.iter().enumerate() {
             let (w, b) = parameter_names(l);
-            let weight =
-                ndarray::ArrayView2::from_shape((p.out_features, p.in_features), &p.weight)
-                    .expect("parameters hold out × in weights");
-            self.add(&format!("{prefix}{w}"), &weight);
-            self.add(&format!("{prefix}{b}"), &ndarray::aview1(&p.bias));
+            let shape = [p.out_features, p.in_features];
+            self.add_f32(format!("{prefix}{w}"), &shape, &p.weight);
+            self.add_f32(format!("{prefix}{b}"), &[p.bias.len()], &p.bias);
         }
     }
 
-    pub fn finish(self) -> Vec<u8> {
-        self.0
-            .finish()
-            .expect("an archive writes to memory")
-            .into_inner()
+    /// The entries of the arrays written, for the request's header, or the first failure.
+    pub fn finish(self) -> io::Result<Vec<Entry>> {
+        match self.error {
+            Some(error) => Err(error),
+            None => Ok(self.entries),
+        }
+    }
+
+    /// `bytes` as array `name`, at the next aligned offset.
+    fn put(&mut self, name: String, dtype: &str, shape: &[usize], bytes: &[u8]) {
+        let offset = self.end.next_multiple_of(ALIGN as u64);
+        self.end = offset + bytes.len() as u64;
+        self.entries.push(Entry {
+            name,
+            dtype: dtype.to_owned(),
+            shape: shape.to_vec(),
+            offset,
+        });
+        if self.error.is_none() {
+            let file = &mut *self.file;
+            let written = file
+                .seek(SeekFrom::Start(offset))
+                .and_then(|_| file.write_all(bytes));
+            self.error = written.err();
+        }
     }
 }
 
-/// An answer's `.npz`, read name by name.
-pub struct Answered {
-    reader: NpzReader<Cursor<Vec<u8>>>,
-    /// Names not yet taken.
-    left: BTreeSet<String>,
+/// An answer's arrays, read name by name.
+pub struct Answered<'f> {
+    files: &'f mut Files,
+    /// Entries not yet taken, by name.
+    left: BTreeMap<String, Entry>,
+    max_bytes: u64,
 }
 
-impl Answered {
-    pub fn open(payload: Vec<u8>) -> Result<Self, Fault> {
-        let malformed = |e: ReadNpzError| Fault::Malformed(format!("the payload is no .npz: {e}"));
-        let mut reader = NpzReader::new(Cursor::new(payload)).map_err(malformed)?;
-        let left = reader.names().map_err(malformed)?.into_iter().collect();
-        Ok(Answered { reader, left })
-    }
-
+impl Answered<'_> {
     pub fn has(&self, name: &str) -> bool {
-        self.left.contains(name)
+        self.left.contains_key(name)
     }
 
     /// Array `name` of `shape`, float32 or float64 (narrowed to f32), all finite.
@@ -122,65 +246,200 @@ impl Answered {
 
     /// Fails on the first name the protocol does not define (the answer's names left).
     pub fn finish(self) -> Result<(), Fault> {
-        match self.left.into_iter().next() {
+        match self.left.into_keys().next() {
             Some(name) => Err(Fault::UnknownArray { name }),
             None => Ok(()),
         }
     }
 
     fn take_any(&mut self, name: &str) -> Result<(Vec<usize>, Vec<f32>), Fault> {
-        if !self.left.remove(name) {
+        let Some(entry) = self.left.remove(name) else {
             return Err(Fault::MissingArray {
                 name: name.to_owned(),
-                got: self.left.iter().cloned().collect(),
+                got: self.left.keys().cloned().collect(),
             });
-        }
-        let (shape, values) = match self.reader.by_name::<OwnedRepr<f32>, IxDyn>(name) {
-            Ok(narrow) => (narrow.shape().to_vec(), row_major(&narrow)),
-            Err(ReadNpzError::Npy(ReadNpyError::WrongDescriptor(_))) => {
-                match self.reader.by_name::<OwnedRepr<f64>, IxDyn>(name) {
-                    Ok(wide) => {
-                        if let Some(fault) = first_not_finite(name, row_major(&wide).into_iter()) {
-                            return Err(fault);
-                        }
-                        let values = row_major(&wide).into_iter().map(|x| x as f32);
-                        (wide.shape().to_vec(), values.collect())
-                    }
-                    Err(ReadNpzError::Npy(ReadNpyError::WrongDescriptor(dtype))) => {
-                        return Err(Fault::WrongDtype {
-                            name: name.to_owned(),
-                            dtype: dtype.to_string(),
-                        })
-                    }
-                    Err(e) => return Err(Fault::Malformed(format!("array {name:?}: {e}"))),
+        };
+        let values: Vec<f32> = match entry.dtype.as_str() {
+            "<f4" => self.read(&entry, f32::from_le_bytes)?,
+            "<f8" => {
+                let wide = self.read(&entry, f64::from_le_bytes)?;
+                if let Some(fault) = first_not_finite(name, &wide) {
+                    return Err(fault);
                 }
+                wide.into_iter().map(|x| x as f32).collect()
             }
-            Err(e) => return Err(Fault::Malformed(format!("array {name:?}: {e}"))),
+            _ => {
+                return Err(Fault::WrongDtype {
+                    name: entry.name,
+                    dtype: entry.dtype,
+                })
+            }
         };
         // A float64 beyond f32's range becomes infinite here.
-        if let Some(fault) = first_not_finite(name, values.iter().map(|&x| f64::from(x))) {
+        if let Some(fault) = first_not_finite(name, &values) {
             return Err(fault);
         }
-        Ok((shape, values))
+        Ok((entry.shape, values))
+    }
+
+    /// `entry`'s values, `N` little-endian bytes each: read straight into them on a
+    /// little-endian machine, else each decoded with `decode`.
+    fn read<T: bytemuck::Pod, const N: usize>(
+        &mut self,
+        entry: &Entry,
+        decode: fn([u8; N]) -> T,
+    ) -> Result<Vec<T>, Fault> {
+        let name = &entry.name;
+        let end = entry
+            .shape
+            .iter()
+            .try_fold(N as u64, |bytes, &n| bytes.checked_mul(n as u64))
+            .and_then(|bytes| Some((bytes, bytes.checked_add(entry.offset)?)))
+            .filter(|&(_, end)| end <= self.max_bytes);
+        let Some((bytes, _)) = end else {
+            let limit = self.max_bytes;
+            return Err(Fault::Malformed(format!(
+                "array {name:?} ({:?} at byte {}) ends past the {limit} bytes an answer of this network may take",
+                entry.shape, entry.offset
+            )));
+        };
+        let mut values = vec![T::zeroed(); bytes as usize / N];
+        let file = self.files.answer_file.as_file_mut();
+        let mut read_into = |buffer: &mut [u8]| {
+            file.seek(SeekFrom::Start(entry.offset))?;
+            file.read_exact(buffer)
+        };
+        let read = if cfg!(target_endian = "little") {
+            read_into(bytemuck::cast_slice_mut(&mut values))
+        } else {
+            let mut bytes = vec![0; bytes as usize];
+            read_into(&mut bytes).map(|()| {
+                for (value, b) in values.iter_mut().zip(bytes.chunks_exact(N)) {
+                    let mut word = [0; N];
+                    word.copy_from_slice(b);
+                    *value = decode(word);
+                }
+            })
+        };
+        read.map_err(|e| {
+            Fault::Malformed(format!(
+                "array {name:?} ({:?} at byte {}) cannot be read from the answers file: {e}",
+                entry.shape, entry.offset
+            ))
+        })?;
+        Ok(values)
     }
 }
 
-/// The elements in row-major order (iterating an `IxDyn` array element by element is slow:
-/// 20 ms for the default network's gradient, against a copy of its slice).
-fn row_major<A: Copy>(array: &ArrayD<A>) -> Vec<A> {
-    array
-        .as_standard_layout()
-        .as_slice()
-        .expect("a standard-layout array is one slice")
-        .to_vec()
-}
+/// Values checked at once before any is looked at alone: a branch-free pass the compiler
+/// vectorises, where the search for the first bad value goes element by element.
+const FINITE_BLOCK: usize = 256;
 
 /// [`Fault::NotFinite`] at the first NaN or infinity of `values`, in row-major order.
-fn first_not_finite(name: &str, values: impl Iterator<Item = f64>) -> Option<Fault> {
-    let (index, value) = values.enumerate().find(|(_, x)| !x.is_finite())?;
-    Some(Fault::NotFinite {
-        name: name.to_owned(),
-        index,
-        value,
-    })
+fn first_not_finite<T: Copy + Into<f64>>(name: &str, values: &[T]) -> Option<Fault> {
+    let finite = |x: &T| (*x).into().is_finite();
+    for (block, chunk) in values.chunks(FINITE_BLOCK).enumerate() {
+        if chunk.iter().fold(true, |all, x| all & finite(x)) {
+            continue;
+        }
+        let (index, value) = chunk.iter().enumerate().find(|(_, x)| !finite(x))?;
+        return Some(Fault::NotFinite {
+            name: name.to_owned(),
+            index: block * FINITE_BLOCK + index,
+            value: (*value).into(),
+        });
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str, shape: &[usize], offset: u64) -> Entry {
+        Entry {
+            name: name.to_owned(),
+            dtype: "<f8".to_owned(),
+            shape: shape.to_vec(),
+            offset,
+        }
+    }
+
+    /// A request's arrays lie in its file where their entries say: aligned, little-endian.
+    #[test]
+    fn a_request_lies_where_its_entries_say() {
+        let mut files = Files::create().expect("files");
+        let mut request = files.request();
+        request.add_f32("a".to_owned(), &[2], &[1.5, -2.0]);
+        request.add_i64("y".to_owned(), [7_i64, 3].into_iter());
+        let entries = request.finish().expect("written");
+        let offsets: Vec<u64> = entries.iter().map(|e| e.offset).collect();
+        assert_eq!(offsets, [0, 64]);
+        assert_eq!(
+            (entries[1].dtype.as_str(), &entries[1].shape[..]),
+            ("<i8", &[2][..])
+        );
+        let bytes = std::fs::read(&files.requests).expect("readable");
+        assert_eq!(
+            bytes[..8],
+            [1.5_f32.to_le_bytes(), (-2.0_f32).to_le_bytes()].concat()
+        );
+        assert_eq!(
+            bytes[64..80],
+            [7_i64.to_le_bytes(), 3_i64.to_le_bytes()].concat()
+        );
+    }
+
+    /// The answers file holds one float64 array [1, 2] (16 bytes): read within it; past its
+    /// end, past the limit (also for a shape whose size overflows) or listed twice, malformed.
+    #[test]
+    fn an_answer_out_of_bounds_or_listed_twice_is_malformed() {
+        let mut files = Files::create().expect("files");
+        let values: Vec<u8> = [1.0_f64, 2.0]
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
+        std::fs::write(&files.answers, values).expect("writable");
+        let mut within = files
+            .answer(vec![entry("a", &[2], 0)], 16)
+            .expect("one entry");
+        assert_eq!(within.take("a", &[2]), Ok(vec![1.0, 2.0]));
+        let malformed = |result: Result<Vec<f32>, Fault>, why: &str| match result {
+            Err(Fault::Malformed(message)) => assert!(message.contains(why), "{message}"),
+            other => panic!("{other:?}"),
+        };
+        let mut past_end = files
+            .answer(vec![entry("a", &[2], 8)], 1 << 20)
+            .expect("one");
+        malformed(
+            past_end.take("a", &[2]),
+            "cannot be read from the answers file",
+        );
+        for shape in [&[3][..], &[usize::MAX, 2]] {
+            let mut past_limit = files.answer(vec![entry("a", shape, 0)], 16).expect("one");
+            malformed(past_limit.take("a", shape), "ends past the 16 bytes");
+        }
+        let twice = files.answer(vec![entry("a", &[1], 0), entry("a", &[1], 8)], 16);
+        assert!(
+            matches!(&twice, Err(Fault::Malformed(m)) if m.contains("listed twice")),
+            "{:?}",
+            twice.err()
+        );
+    }
+
+    /// Past the first block, the first of two bad values, with its index.
+    #[test]
+    fn the_first_value_not_finite_is_named_at_its_index() {
+        let mut values = vec![1.0_f32; 600];
+        values[513] = f32::INFINITY;
+        values[300] = f32::NAN;
+        match first_not_finite("W1", &values) {
+            Some(Fault::NotFinite { index, value, .. }) => {
+                assert_eq!(index, 300);
+                assert!(value.is_nan());
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(first_not_finite("W1", &values[..300]), None);
+    }
 }

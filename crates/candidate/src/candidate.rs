@@ -5,11 +5,12 @@ use std::process::Command;
 use std::time::Duration;
 
 use contract::{
-    Batch, Derivatives, Differentiable, ModelConfig, Parameters, UpdateRequest, UpdateRule, Updated,
+    AdamState, Batch, Derivatives, Differentiable, ModelConfig, Parameters, UpdateRequest,
+    UpdateRule, Updated,
 };
 use ndarray::Array2;
 
-use crate::arrays::{pre_activation_name, Answered, Payload};
+use crate::arrays::{pre_activation_name, Answered, Entry, Files};
 use crate::frame::{self, Answer, Request, PROTOCOL};
 use crate::process::Process;
 use crate::{CandidateError, Fault, When};
@@ -21,9 +22,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The thread counts of the numerical libraries a candidate may use (OpenBLAS, which NumPy
 /// bundles; OpenMP; MKL), each set to 1 for the candidate's process unless the user set it.
-/// The candidate and libtorch take turns, so a second thread gains nothing, and BLAS threads
-/// spin-waiting for their turn against libtorch's on a busy machine made NumPy's
-/// `loss_and_grads` 16× slower (median 146 ms against 9 ms a step, measured).
+/// The candidate and libtorch compute at the same time, libtorch on one thread, so a second
+/// thread here would only contend with it, and BLAS threads spinning against libtorch's on a
+/// busy machine made NumPy's `loss_and_grads` 16× slower (median 146 ms against 9 ms a step,
+/// measured).
 const ONE_THREAD: [&str; 3] = ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"];
 
 /// The NumPy adapter (`adapters/numpy_adapter.py`), run by [`Candidate::python`].
@@ -84,6 +86,10 @@ pub struct Candidate {
     timeout: Duration,
     step: usize,
     fault: Option<CandidateError>,
+    /// The files the arrays go through.
+    files: Files,
+    /// The most bytes an answer's arrays may take in the answers file.
+    max_answer: u64,
 }
 
 impl Candidate {
@@ -100,13 +106,18 @@ impl Candidate {
             .map(|pair| (pair[0] + 1) * pair[1])
             .sum();
         // An answer holds at most the parameters and a batch's pre-activations in float64.
-        let max_payload = (64 << 20) + 16 * parameters as u64;
+        let max_answer = (64 << 20) + 16 * parameters as u64;
         command.env("PYTHONUNBUFFERED", "1");
         for variable in ONE_THREAD {
             if std::env::var_os(variable).is_none() {
                 command.env(variable, "1");
             }
         }
+        let files = Files::create().map_err(|e| CandidateError {
+            when: When::Start,
+            fault: Fault::ArrayFiles(e.to_string()),
+            stderr: Vec::new(),
+        })?;
         let mut candidate = Candidate {
             name: name.to_owned(),
             process: None,
@@ -114,18 +125,21 @@ impl Candidate {
             timeout: options.timeout,
             step: 0,
             fault: None,
+            files,
+            max_answer,
         };
-        let process = Process::start(command, options.echo_stderr, max_payload)
+        let process = Process::start(command, options.echo_stderr)
             .map_err(|fault| candidate.error(When::Start, fault))?;
         candidate.process = Some(process);
-        let hello = Request::Hello {
+        let hello = frame::encode(&Request::Hello {
             protocol: PROTOCOL,
             hidden: &config.hidden,
             activation: config.activation,
             l2: config.l2,
             optimizer: &config.optimizer,
-        };
-        let (answer, _) = candidate.exchange(When::Start, &hello, &[])?;
+            files: &candidate.files,
+        });
+        let answer = candidate.exchange(When::Start, hello)?;
         match answer {
             Answer::Hello { protocol, update } if protocol == PROTOCOL => {
                 candidate.has_update_rule = update;
@@ -193,15 +207,21 @@ impl Candidate {
         batch: &Batch<'_>,
     ) -> Result<Derivatives, CandidateError> {
         let when = When::Gradients(self.step);
-        let mut payload = Payload::new();
-        payload.add_parameters("", parameters);
-        payload.add("x", &batch.images);
-        payload.add("y", &batch.labels.mapv(i64::from));
-        let request = Request::LossAndGrads { step: self.step };
-        let (answer, payload) = self.exchange(when, &request, &payload.finish())?;
-        if answer != Answer::Gradients {
+        let mut arrays = self.files.request();
+        arrays.add_parameters("", parameters);
+        arrays.add_images("x".to_owned(), &batch.images);
+        arrays.add_i64("y".to_owned(), batch.labels.iter().map(|&l| i64::from(l)));
+        let written = arrays.finish();
+        let entries = self.written(when, written)?;
+        let step = self.step;
+        let request = frame::encode(&Request::LossAndGrads {
+            step,
+            arrays: &entries,
+        });
+        let answer = self.exchange(when, request)?;
+        let Answer::Gradients { arrays } = answer else {
             return Err(self.unexpected(when, "gradients", &answer));
-        }
+        };
         let m = batch.labels.len();
         let read = |arrays: &mut Answered| -> Result<Derivatives, Fault> {
             let loss = arrays.take_scalar("loss")?;
@@ -220,7 +240,7 @@ impl Candidate {
                 pre_activations,
             })
         };
-        self.read(when, payload, read)
+        self.read(when, arrays, read)
     }
 
     /// The parameters after the candidate's own optimiser step on `request`.
@@ -232,51 +252,65 @@ impl Candidate {
         if !self.has_update_rule {
             return Err(self.fail(when, Fault::NoUpdateRule));
         }
-        let mut payload = Payload::new();
-        payload.add_parameters("", request.parameters);
-        payload.add_parameters("grad.", request.gradient);
+        let mut arrays = self.files.request();
+        arrays.add_parameters("", request.parameters);
+        arrays.add_parameters("grad.", request.gradient);
         let mut t = 1;
         if request.optimizer.adam_f64().is_some() {
-            let state = request.adam_before();
-            payload.add_parameters("m.", &state.m);
-            payload.add_parameters("v.", &state.v);
+            // The state handed over, borrowed: it is megabytes (zeros only before the first step).
+            let zeros;
+            let state = match request.adam {
+                Some(state) => state,
+                None => {
+                    zeros = AdamState::zeros(request.parameters);
+                    &zeros
+                }
+            };
+            arrays.add_parameters("m.", &state.m);
+            arrays.add_parameters("v.", &state.v);
             t = state.steps + 1;
         }
-        let header = Request::Update {
+        let written = arrays.finish();
+        let entries = self.written(when, written)?;
+        let header = frame::encode(&Request::Update {
             step: self.step,
             optimizer: request.optimizer,
             t,
-        };
-        let (answer, payload) = self.exchange(when, &header, &payload.finish())?;
-        if answer != Answer::Updated {
+            arrays: &entries,
+        });
+        let answer = self.exchange(when, header)?;
+        let Answer::Updated { arrays } = answer else {
             return Err(self.unexpected(when, "updated", &answer));
-        }
-        self.read(when, payload, |arrays| {
+        };
+        self.read(when, arrays, |arrays| {
             arrays.take_parameters(request.parameters)
         })
     }
 
-    /// One request and its answer's header; the payload is returned unread.
-    fn exchange(
+    /// The entries of a request's arrays written to the requests file, or the fault.
+    fn written(
         &mut self,
         when: When,
-        request: &Request<'_>,
-        payload: &[u8],
-    ) -> Result<(Answer, Vec<u8>), CandidateError> {
+        written: std::io::Result<Vec<Entry>>,
+    ) -> Result<Vec<Entry>, CandidateError> {
+        written.map_err(|e| self.fail(when, Fault::ArrayFiles(e.to_string())))
+    }
+
+    /// One request (a frame) and its answer's header.
+    fn exchange(&mut self, when: When, request: Vec<u8>) -> Result<Answer, CandidateError> {
         if let Some(fault) = &self.fault {
             return Err(fault.clone());
         }
         let Some(process) = self.process.as_mut() else {
             unreachable!("a candidate without a fault has its process")
         };
-        let (header, payload) =
-            match process.exchange(frame::encode(request, payload), self.timeout) {
-                Ok(frame) => frame,
-                Err(fault) => return Err(self.fail(when, fault)),
-            };
+        let header = match process.exchange(request, self.timeout) {
+            Ok(header) => header,
+            Err(fault) => return Err(self.fail(when, fault)),
+        };
         match serde_json::from_slice::<Answer>(&header) {
             Ok(Answer::Error { message }) => Err(self.fail(when, Fault::Reported(message))),
-            Ok(answer) => Ok((answer, payload)),
+            Ok(answer) => Ok(answer),
             Err(e) => {
                 let header = String::from_utf8_lossy(&header).into_owned();
                 Err(self.fail(when, Fault::Malformed(format!("header {header:?}: {e}"))))
@@ -284,18 +318,21 @@ impl Candidate {
         }
     }
 
-    /// Reads an answer's arrays with `read`, then refuses any array left over.
+    /// Reads the arrays an answer lists with `read`, then refuses any array left over.
     fn read<T>(
         &mut self,
         when: When,
-        payload: Vec<u8>,
+        entries: Vec<Entry>,
         read: impl FnOnce(&mut Answered) -> Result<T, Fault>,
     ) -> Result<T, CandidateError> {
-        let result = Answered::open(payload).and_then(|mut arrays| {
-            let value = read(&mut arrays)?;
-            arrays.finish()?;
-            Ok(value)
-        });
+        let result = self
+            .files
+            .answer(entries, self.max_answer)
+            .and_then(|mut arrays| {
+                let value = read(&mut arrays)?;
+                arrays.finish()?;
+                Ok(value)
+            });
         result.map_err(|fault| self.fail(when, fault))
     }
 
@@ -331,7 +368,7 @@ impl Candidate {
 impl Drop for Candidate {
     fn drop(&mut self) {
         if let Some(mut process) = self.process.take() {
-            process.close(frame::encode(&Request::Bye, &[]));
+            process.close(frame::encode(&Request::Bye));
         }
     }
 }

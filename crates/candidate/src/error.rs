@@ -84,4 +84,6 @@ pub enum Fault {
     NoUpdateRule,
     #[error("malformed frame: {0}")]
     Malformed(String),
+    #[error("the files the arrays go through: {0}")]
+    ArrayFiles(String),
 }

@@ -1,15 +1,18 @@
 //! The protocol's framing and messages (docs/candidate-protocol.md): every message is
-//! `MAGIC`, a little-endian u32 length and a JSON header, then a little-endian u64 length and
-//! that many bytes of `.npz` (possibly none). The magic before every frame is what makes text
-//! a candidate prints to stdout detectable.
+//! `MAGIC`, a little-endian u32 length and a JSON header, then a little-endian u64 payload
+//! length, which version 2 keeps at 0 (its arrays go through two files, [`crate::arrays`];
+//! the field stays so that a version 1 client still reads the hello and can answer it). The
+//! magic before every frame is what makes text a candidate prints to stdout detectable.
 
 use std::io::{self, Read, Write};
 
 use contract::{Activation, Optimizer};
+
+use crate::arrays::{Entry, Files};
 use serde::{Deserialize, Serialize};
 
 /// The version this harness speaks, sent in its first message.
-pub const PROTOCOL: u32 = 1;
+pub const PROTOCOL: u32 = 2;
 
 /// The four bytes before every frame.
 pub const MAGIC: [u8; 4] = *b"MLPP";
@@ -30,15 +33,18 @@ pub enum Request<'a> {
         /// λ of the loss's λ/(2m)·Σ‖W‖².
         l2: f32,
         optimizer: &'a Optimizer,
+        /// Where the arrays of every later request and answer lie.
+        files: &'a Files,
     },
     /// Loss and gradients at `W1, b1, …` on images `x` and labels `y`.
-    LossAndGrads { step: usize },
+    LossAndGrads { step: usize, arrays: &'a [Entry] },
     /// One optimiser step from `W1, …`, `grad.W1, …` (and `m.W1, …`, `v.W1, …` for Adam);
     /// `t` is the number of this step, 1 for the first.
     Update {
         step: usize,
         optimizer: &'a Optimizer,
         t: u64,
+        arrays: &'a [Entry],
     },
     /// The last message: the candidate exits with status 0.
     Bye,
@@ -54,10 +60,10 @@ pub enum Answer {
         #[serde(default)]
         update: bool,
     },
-    /// `loss`, the gradients `W1, b1, …` and optionally `Z1, …`.
-    Gradients,
-    /// The parameters after the step, `W1, b1, …`.
-    Updated,
+    /// `loss`, the gradients `W1, b1, …` and optionally `Z1, …`, in the answers file.
+    Gradients { arrays: Vec<Entry> },
+    /// The parameters after the step, `W1, b1, …`, in the answers file.
+    Updated { arrays: Vec<Entry> },
     /// The candidate could not answer (its message, e.g. the exception).
     Error { message: String },
 }
@@ -67,44 +73,40 @@ impl Answer {
     pub fn kind(&self) -> &'static str {
         match self {
             Answer::Hello { .. } => "hello",
-            Answer::Gradients => "gradients",
-            Answer::Updated => "updated",
+            Answer::Gradients { .. } => "gradients",
+            Answer::Updated { .. } => "updated",
             Answer::Error { .. } => "error",
         }
     }
 }
 
-/// `request` with `payload` (`.npz` bytes, or empty) as one frame.
-pub fn encode(request: &Request<'_>, payload: &[u8]) -> Vec<u8> {
+/// `request` as one frame.
+pub fn encode(request: &Request<'_>) -> Vec<u8> {
     let header = serde_json::to_vec(request).expect("requests serialise");
     let header_len = u32::try_from(header.len()).expect("a request header is small");
-    let mut frame = Vec::with_capacity(4 + 4 + header.len() + 8 + payload.len());
+    let mut frame = Vec::with_capacity(4 + 4 + header.len() + 8);
     frame.extend_from_slice(&MAGIC);
     frame.extend_from_slice(&header_len.to_le_bytes());
     frame.extend_from_slice(&header);
-    frame.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    frame.extend_from_slice(payload);
+    frame.extend_from_slice(&0_u64.to_le_bytes());
     frame
 }
 
 /// What reading one frame from the candidate's stdout gave.
 #[derive(Debug)]
 pub enum Incoming {
-    Frame {
-        header: Vec<u8>,
-        payload: Vec<u8>,
-    },
+    /// A frame's header (its payload was empty).
+    Frame(Vec<u8>),
     /// The stream ended before a frame began.
     End,
     /// The stream began with something else than [`MAGIC`]: the bytes read.
     Text(Vec<u8>),
-    /// The frame's lengths were out of bounds or the stream ended inside it.
+    /// The frame's lengths were out of bounds (a payload is) or the stream ended inside it.
     Broken(String),
 }
 
-/// Reads the next frame; payloads longer than `max_payload` are refused (a candidate's
-/// garbage must not exhaust memory).
-pub fn read_frame(input: &mut impl Read, max_payload: u64) -> Incoming {
+/// Reads the next frame.
+pub fn read_frame(input: &mut impl Read) -> Incoming {
     let mut magic = [0u8; 4];
     let got = match read_up_to(input, &mut magic) {
         Ok(n) => n,
@@ -129,14 +131,12 @@ pub fn read_frame(input: &mut impl Read, max_payload: u64) -> Incoming {
         let mut len = [0u8; 8];
         input.read_exact(&mut len)?;
         let payload_len = u64::from_le_bytes(len);
-        if payload_len > max_payload {
+        if payload_len != 0 {
             return Ok(Incoming::Broken(format!(
-                "a payload of {payload_len} bytes (at most {max_payload} for this network)"
+                "a payload of {payload_len} bytes after the header: protocol {PROTOCOL} frames carry none (arrays go in the answers file)"
             )));
         }
-        let mut payload = vec![0u8; payload_len as usize];
-        input.read_exact(&mut payload)?;
-        Ok(Incoming::Frame { header, payload })
+        Ok(Incoming::Frame(header))
     };
     body().unwrap_or_else(|e| Incoming::Broken(format!("the stream ended inside a frame ({e})")))
 }
@@ -167,28 +167,28 @@ mod tests {
 
     #[test]
     fn a_frame_reads_back() {
-        let frame = encode(&Request::Bye, b"npz");
+        let frame = encode(&Request::Bye);
         assert_eq!(&frame[..4], b"MLPP");
-        match read_frame(&mut &frame[..], 16) {
-            Incoming::Frame { header, payload } => {
-                assert_eq!(header, br#"{"kind":"bye"}"#);
-                assert_eq!(payload, b"npz");
-            }
+        match read_frame(&mut &frame[..]) {
+            Incoming::Frame(header) => assert_eq!(header, br#"{"kind":"bye"}"#),
             other => panic!("{other:?}"),
         }
     }
 
     #[test]
-    fn text_a_long_payload_and_a_cut_frame_are_told_apart() {
-        assert!(matches!(read_frame(&mut &b""[..], 16), Incoming::End));
-        assert!(matches!(read_frame(&mut &b"loss"[..], 16), Incoming::Text(t) if t == b"loss"));
-        assert!(matches!(read_frame(&mut &b"hi"[..], 16), Incoming::Text(t) if t == b"hi"));
-        let frame = encode(&Request::Bye, &[0; 17]);
-        assert!(matches!(
-            read_frame(&mut &frame[..], 16),
-            Incoming::Broken(_)
-        ));
-        let cut = &encode(&Request::Bye, b"npz")[..10];
-        assert!(matches!(read_frame(&mut &cut[..], 16), Incoming::Broken(_)));
+    fn text_a_payload_and_a_cut_frame_are_told_apart() {
+        assert!(matches!(read_frame(&mut &b""[..]), Incoming::End));
+        assert!(matches!(read_frame(&mut &b"loss"[..]), Incoming::Text(t) if t == b"loss"));
+        assert!(matches!(read_frame(&mut &b"hi"[..]), Incoming::Text(t) if t == b"hi"));
+        let mut frame = encode(&Request::Bye);
+        let at = frame.len() - 8;
+        frame[at] = 3;
+        frame.extend_from_slice(b"npz");
+        assert!(matches!(read_frame(&mut &frame[..]), Incoming::Broken(_)));
+        let frame = encode(&Request::Bye);
+        for cut in [10, frame.len() - 1] {
+            let cut = &frame[..cut];
+            assert!(matches!(read_frame(&mut &cut[..]), Incoming::Broken(_)));
+        }
     }
 }

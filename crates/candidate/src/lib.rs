@@ -1,8 +1,9 @@
 //! A model written in any language as a parity candidate. [`Candidate`] starts the user's
 //! process once and talks to it over its stdin and stdout in the protocol of
-//! `docs/candidate-protocol.md` (versioned frames of a JSON header and `.npz` arrays, one
-//! request per step), so that `parity` can check its loss, gradients and optimiser step
-//! against libtorch's like any [`contract::Differentiable`] and [`contract::UpdateRule`].
+//! `docs/candidate-protocol.md` (versioned frames of a JSON header, one request per step; the
+//! arrays raw in two files in memory, where the headers say), so that `parity` can check its
+//! loss, gradients and optimiser step against libtorch's like any
+//! [`contract::Differentiable`] and [`contract::UpdateRule`].
 //!
 //! A Python user writes only `loss_and_grads(params, x, y)` (and optionally `update(params,
 //! grads, state, config)`): the NumPy adapter shipped in `adapters/numpy_adapter.py` speaks

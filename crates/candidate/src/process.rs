@@ -30,7 +30,7 @@ pub struct Process {
 
 impl Process {
     /// Starts `command` with piped stdin and stdout; its stderr is echoed to ours when `echo`.
-    pub fn start(mut command: Command, echo: bool, max_payload: u64) -> Result<Self, Fault> {
+    pub fn start(mut command: Command, echo: bool) -> Result<Self, Fault> {
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -62,8 +62,8 @@ impl Process {
         thread::spawn(move || {
             let mut stdout = BufReader::new(stdout);
             loop {
-                let incoming = frame::read_frame(&mut stdout, max_payload);
-                let last = !matches!(incoming, Incoming::Frame { .. });
+                let incoming = frame::read_frame(&mut stdout);
+                let last = !matches!(incoming, Incoming::Frame(_));
                 let text = matches!(incoming, Incoming::Text(_));
                 if answers.send(incoming).is_err() || last && !text {
                     break;
@@ -102,18 +102,14 @@ impl Process {
         })
     }
 
-    /// Sends one frame and waits up to `timeout` for the answer's header and payload.
-    pub fn exchange(
-        &mut self,
-        request: Vec<u8>,
-        timeout: Duration,
-    ) -> Result<(Vec<u8>, Vec<u8>), Fault> {
+    /// Sends one frame and waits up to `timeout` for the answer's header.
+    pub fn exchange(&mut self, request: Vec<u8>, timeout: Duration) -> Result<Vec<u8>, Fault> {
         if let Some(stdin) = &self.to_stdin {
             // A closed channel means the writer met a closed pipe: the read below says why.
             let _ = stdin.send(request);
         }
         let fault = match self.from_stdout.recv_timeout(timeout) {
-            Ok(Incoming::Frame { header, payload }) => return Ok((header, payload)),
+            Ok(Incoming::Frame(header)) => return Ok(header),
             Ok(Incoming::End) | Err(RecvTimeoutError::Disconnected) => self.ended(),
             Ok(Incoming::Text(mut text)) => {
                 if let Ok(Incoming::Text(rest)) = self.from_stdout.recv_timeout(GRACE) {

@@ -1,7 +1,7 @@
 //! What the candidate's process is given: its numerical libraries on one thread each, unless
 //! the user set their variables (`tests/models/report_threads.py` sends them back as its
-//! error), since it and libtorch take turns and idle BLAS threads spinning against
-//! libtorch's slow both.
+//! error), since it and libtorch compute at the same time and idle BLAS threads spinning
+//! against libtorch's slow both.
 
 mod common;
 

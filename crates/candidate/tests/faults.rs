@@ -121,7 +121,7 @@ fn a_wrong_dtype() {
         error.fault,
         Fault::WrongDtype {
             name: "W2".to_owned(),
-            dtype: "'<f2'".to_owned()
+            dtype: "<f2".to_owned()
         }
     );
 }
@@ -155,7 +155,7 @@ fn a_protocol_version_mismatch() {
         .expect("refused");
     assert_eq!(
         (error.when, error.fault),
-        (When::Start, Fault::VersionMismatch { ours: 1, theirs: 2 })
+        (When::Start, Fault::VersionMismatch { ours: 2, theirs: 1 })
     );
 }
 

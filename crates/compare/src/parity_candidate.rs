@@ -11,8 +11,9 @@ use contract::{Differentiable, ModelConfig, Parameters, UpdateRule};
 
 use crate::config::{Model, ParityCandidate};
 
-/// A model whose gradient and optimiser step can be checked.
-pub trait Checked: Differentiable + UpdateRule {
+/// A model whose gradient and optimiser step can be checked (on a second thread, for an
+/// external one: [`parity::Schedule::Concurrent`]).
+pub trait Checked: Differentiable + UpdateRule + Send {
     /// Names the step (from 1) that the next requests belong to.
     fn begin_step(&mut self, _step: usize) {}
     /// What stopped an external candidate; after it, its answers are empty.

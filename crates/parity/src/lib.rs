@@ -15,15 +15,20 @@
 //! The optimiser is checked on its own too ([`compare_update`]): two [`contract::UpdateRule`]s
 //! get the same parameters, gradient and state, and the parameters they return are compared
 //! per layer and tensor at the same bound.
+//!
+//! A candidate in another process computes while this one would only wait for it: with
+//! [`Schedule::Concurrent`] the reference computes meanwhile, on the calling thread.
 
 mod difference;
 mod error;
 pub mod kinks;
+mod schedule;
 mod step;
 mod update;
 
 pub use difference::Difference;
 pub use error::Error;
+pub use schedule::Schedule;
 pub use step::{
     compare_step, is_over_bound, ComparedStep, Finding, StepReport, TensorKind, TensorReport,
     DEFAULT_BOUND,

@@ -5,7 +5,7 @@ use contract::{Activation, Batch, Differentiable, Parameters};
 use ndarray::Axis;
 
 use crate::kinks::Kinks;
-use crate::{Difference, Error};
+use crate::{Difference, Error, Schedule};
 
 /// The largest [`Difference::max_rel`] (and relative loss difference) one step's f32
 /// rounding explains. Two f32 implementations that sum in different orders (and use
@@ -112,18 +112,22 @@ pub struct ComparedStep {
 
 /// Both models' loss and gradient at `parameters` on `batch`, compared. With ReLU, images
 /// holding [kinks](crate::kinks) are left out and the step is compared on the others (the
-/// kinks are still counted), unless every image holds one.
+/// kinks are still counted), unless every image holds one. The two models are called as
+/// `schedule` says.
 pub fn compare_step(
     reference: &mut dyn Differentiable,
-    candidate: &mut dyn Differentiable,
+    candidate: &mut (dyn Differentiable + Send),
     parameters: &Parameters,
     batch: &Batch<'_>,
     activation: Activation,
+    schedule: Schedule,
 ) -> Result<ComparedStep, Error> {
-    let whole = reference.differentiate(parameters, batch);
+    let (whole, mut c) = schedule.both(
+        || reference.differentiate(parameters, batch),
+        || candidate.differentiate(parameters, batch),
+    );
     // The reference on the images still compared, once some are left out.
     let mut rest_of_batch = None;
-    let mut c = candidate.differentiate(parameters, batch);
     let hidden = whole.pre_activations.len();
     let mut kink_units = vec![0; hidden];
     // Rows of `batch` still in the comparison.
@@ -152,8 +156,12 @@ pub fn compare_step(
                 images: images.view(),
                 labels: labels.view(),
             };
-            rest_of_batch = Some(reference.differentiate(parameters, &rest));
-            c = candidate.differentiate(parameters, &rest);
+            let (r, rest_c) = schedule.both(
+                || reference.differentiate(parameters, &rest),
+                || candidate.differentiate(parameters, &rest),
+            );
+            rest_of_batch = Some(r);
+            c = rest_c;
         }
     }
     let r = rest_of_batch.as_ref().unwrap_or(&whole);
@@ -262,6 +270,7 @@ mod tests {
             &Vec::new(),
             &batch,
             activation,
+            Schedule::Sequential,
         )
         .expect("same shapes")
         .report

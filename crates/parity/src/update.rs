@@ -6,7 +6,7 @@
 use contract::{UpdateRequest, UpdateRule, Updated};
 
 use crate::step::{compare_tensors, first_over_bound};
-use crate::{Error, TensorReport};
+use crate::{Error, Schedule, TensorReport};
 
 /// The comparison of one step of two update rules.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,14 +26,14 @@ impl UpdateReport {
 }
 
 /// Both rules' step on `request`, compared; also the reference's step, from which the caller
-/// typically goes on.
+/// typically goes on. The two rules are called as `schedule` says.
 pub fn compare_update(
     reference: &mut dyn UpdateRule,
-    candidate: &mut dyn UpdateRule,
+    candidate: &mut (dyn UpdateRule + Send),
     request: &UpdateRequest<'_>,
+    schedule: Schedule,
 ) -> Result<(UpdateReport, Updated), Error> {
-    let r = reference.update(request);
-    let c = candidate.update(request);
+    let (r, c) = schedule.both(|| reference.update(request), || candidate.update(request));
     let tensors = compare_tensors(&r.parameters, &c.parameters, &[])?;
     Ok((UpdateReport { tensors }, r))
 }
@@ -94,12 +94,19 @@ mod tests {
             adam: None,
         };
         let mut reference = HandSgd { factor: 1.0 };
-        let (same, _) = compare_update(&mut reference, &mut HandSgd { factor: 1.0 }, &request)
-            .expect("comparable");
+        let mut against = |factor, schedule| {
+            compare_update(&mut reference, &mut HandSgd { factor }, &request, schedule)
+                .expect("comparable")
+        };
+        let (same, _) = against(1.0, Schedule::Sequential);
         assert_eq!(same.over_bound(crate::DEFAULT_BOUND), None);
-        let (report, stepped) =
-            compare_update(&mut reference, &mut HandSgd { factor: 2.0 }, &request)
-                .expect("comparable");
+        let (report, stepped) = against(2.0, Schedule::Sequential);
+        let concurrent = against(2.0, Schedule::Concurrent);
+        assert_eq!(
+            concurrent,
+            (report.clone(), stepped.clone()),
+            "either schedule"
+        );
         testkit::assert_close(
             "reference",
             &stepped.parameters[0].weight,

@@ -145,10 +145,16 @@ fn first_finding(activation: Activation, l2: f32, bug: Bug) -> (Option<Found>, f
     for step in 0..STEPS {
         let batch = batcher.batch(train, &order, step);
         let parameters = oracle.parameters();
-        let report =
-            parity::compare_step(&mut oracle, &mut broken, &parameters, &batch, activation)
-                .expect("comparable")
-                .report;
+        let report = parity::compare_step(
+            &mut oracle,
+            &mut broken,
+            &parameters,
+            &batch,
+            activation,
+            parity::Schedule::Sequential,
+        )
+        .expect("comparable")
+        .report;
         let rel = report.tensors.iter().map(|t| t.difference.max_rel);
         worst = rel.fold(worst, f64::max);
         let found = match report.over_bound(DEFAULT_BOUND) {

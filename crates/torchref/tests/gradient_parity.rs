@@ -39,7 +39,7 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
 /// libtorch (the reference) from Xavier weights of [`SEED`], advanced by its own optimiser on
 /// the first `steps` training batches in file order; at every step, `candidate` (built by
 /// `make` from the same starting weights) is compared with it at libtorch's parameters.
-fn teacher_forced<C: Differentiable>(
+fn teacher_forced<C: Differentiable + Send>(
     config: &ModelConfig,
     steps: usize,
     make: impl FnOnce(&ModelConfig, &contract::Parameters) -> C,
@@ -60,6 +60,7 @@ fn teacher_forced<C: Differentiable>(
                 &parameters,
                 &batch,
                 config.activation,
+                parity::Schedule::Sequential,
             )
             .expect("comparable models")
             .report;

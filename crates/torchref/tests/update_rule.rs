@@ -35,7 +35,10 @@ fn config(optimizer: Optimizer) -> ModelConfig {
 /// Along libtorch's own trajectory (`nn::Optimizer`), the rule of `candidate` on the same
 /// parameters, gradient and state; returns the worst `max_rel` of any tensor and the worst
 /// |difference| from torchref's rule to `nn::Optimizer`'s step.
-fn along_libtorchs_trajectory(optimizer: Optimizer, candidate: &mut dyn UpdateRule) -> (f64, f64) {
+fn along_libtorchs_trajectory(
+    optimizer: Optimizer,
+    candidate: &mut (dyn UpdateRule + Send),
+) -> (f64, f64) {
     torchref::set_threads(1);
     let config = config(optimizer);
     let mut torch = TorchMlp::new(&config, Device::Cpu, SEED).expect("torchref");
@@ -57,7 +60,8 @@ fn along_libtorchs_trajectory(optimizer: Optimizer, candidate: &mut dyn UpdateRu
             adam: adam.as_ref(),
         };
         let (report, stepped) =
-            parity::compare_update(&mut rule, candidate, &request).expect("comparable");
+            parity::compare_update(&mut rule, candidate, &request, parity::Schedule::Sequential)
+                .expect("comparable");
         for t in &report.tensors {
             worst_rel = worst_rel.max(t.difference.max_rel);
         }

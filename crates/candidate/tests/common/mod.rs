@@ -3,7 +3,8 @@
 //! the candidate gets libtorch's parameters and the batch, its loss and gradients are
 //! compared ([`parity::compare_step`]), then (if it has an update rule) both optimisers take
 //! the step from the same parameters, gradient and state ([`parity::compare_update`]), and
-//! libtorch's step is the one the run goes on from.
+//! libtorch's step is the one the run goes on from. libtorch computes while the candidate's
+//! process does ([`parity::Schedule::Concurrent`]), as in `compare parity`.
 
 #![allow(dead_code)] // each test binary uses its own part
 
@@ -26,8 +27,8 @@ pub fn mnist() -> &'static Mnist {
     DATA.get_or_init(testkit::real_mnist)
 }
 
-/// One run at a time, libtorch on one thread: the candidate and libtorch take turns, and on
-/// a loaded machine one thread each waits least.
+/// One run at a time, libtorch on one thread: the candidate and libtorch compute at the same
+/// time, one thread each.
 pub fn one_at_a_time() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     let guard = LOCK.lock().unwrap_or_else(PoisonError::into_inner);
@@ -127,6 +128,7 @@ pub fn teacher_forced(
             &parameters,
             &batch,
             config.activation,
+            parity::Schedule::Concurrent,
         );
         if let Some(fault) = candidate.fault() {
             return Found::Fault(fault.clone());
@@ -157,7 +159,12 @@ pub fn teacher_forced(
             adam: adam.as_ref(),
         };
         let stepped = if candidate.has_update_rule() {
-            let compared = parity::compare_update(&mut reference, candidate, &request);
+            let compared = parity::compare_update(
+                &mut reference,
+                candidate,
+                &request,
+                parity::Schedule::Concurrent,
+            );
             if let Some(fault) = candidate.fault() {
                 return Found::Fault(fault.clone());
             }

@@ -1,6 +1,6 @@
 """A second client, written from docs/candidate-protocol.md alone (no adapter): an MLP in
 NumPy speaking the frames itself, with SGD as its update rule."""
-import io, json, struct, sys
+import json, struct, sys
 import numpy as np
 
 inp, out = sys.stdin.buffer, sys.stdout.buffer
@@ -11,19 +11,28 @@ df = {"relu": lambda z: (z > 0) * 1.0, "tanh": lambda z: 1 - np.tanh(z) ** 2,
 def receive():
     assert inp.read(4) == b"MLPP"
     header = json.loads(inp.read(struct.unpack("<I", inp.read(4))[0]))
-    n = struct.unpack("<Q", inp.read(8))[0]
-    return header, (dict(np.load(io.BytesIO(inp.read(n)))) if n else {})
+    inp.read(8)  # payload length, 0
+    arrays = {e["name"]: np.fromfile(files["requests"], e["dtype"], int(np.prod(e["shape"])), offset=e["offset"])
+              .reshape(e["shape"]) for e in header.get("arrays", [])}
+    return header, arrays
 
 def send(header, arrays={}):
-    npz = io.BytesIO()
-    np.savez(npz, **arrays)
-    h = json.dumps(header).encode()
-    out.write(b"MLPP" + struct.pack("<I", len(h)) + h + struct.pack("<Q", len(npz.getvalue())) + npz.getvalue())
+    entries, at = [], 0
+    with open(files["answers"], "r+b") as answers:
+        for name, array in arrays.items():
+            data = np.ascontiguousarray(array, "<f8").tobytes()
+            answers.seek(at)
+            answers.write(data)
+            entries.append({"name": name, "dtype": "<f8", "shape": list(np.shape(array)), "offset": at})
+            at += len(data)
+    h = json.dumps({**header, "arrays": entries} if arrays else header).encode()
+    out.write(b"MLPP" + struct.pack("<I", len(h)) + h + struct.pack("<Q", 0))
     out.flush()
 
+files = {}
 hello, _ = receive()
-act, l2, L = hello["activation"], hello["l2"], len(hello["hidden"]) + 1
-send({"kind": "hello", "protocol": 1, "update": hello["optimizer"]["kind"] == "sgd"})
+files, act, l2, L = hello["files"], hello["activation"], hello["l2"], len(hello["hidden"]) + 1
+send({"kind": "hello", "protocol": 2, "update": hello["optimizer"]["kind"] == "sgd"})
 while True:
     header, a = receive()
     if header["kind"] == "bye":

@@ -271,7 +271,7 @@ pub struct CommonArgs {
     pub drop_last: bool,
     /// Threads for each model (at most 255); the models run one after the other, so each
     /// gets all of them. `compare parity` with an external candidate gives libtorch one
-    /// thread, whatever this says: the candidate and libtorch take turns on the cores.
+    /// thread, whatever this says: the candidate and libtorch compute at the same time.
     #[arg(long, default_value_t = default_threads())]
     pub threads: usize,
     /// Device of the torch model: cpu, cuda or cuda:N (the scratch model always runs on CPU).

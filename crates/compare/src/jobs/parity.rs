@@ -65,13 +65,20 @@ struct ParityRow {
 
 pub fn run(args: &ParityConfig) -> Result<JobEnd> {
     let external;
-    let args = if matches!(args.candidate, ParityCandidate::Builtin { .. }) {
+    // A built-in candidate computes on this process's cores, which libtorch would contend
+    // for; an external one computes in its own process while this one waits for its answer,
+    // so libtorch computes meanwhile.
+    let schedule = match args.candidate {
+        ParityCandidate::Builtin { .. } => parity::Schedule::Sequential,
+        _ => parity::Schedule::Concurrent,
+    };
+    let args = if schedule == parity::Schedule::Sequential {
         args
     } else {
-        // An external candidate and libtorch take turns on the same cores, and libtorch's
-        // OpenMP threads spinning while the candidate computes made a 200-step check of the
-        // NumPy MLP 6× slower (163 s against 27 s, 2 cores, --threads 2 against 1). Set in
-        // the configuration, so that run.json says the threads libtorch had.
+        // An external candidate and libtorch compute at the same time, one thread each, and
+        // libtorch's OpenMP threads spinning against the candidate's made a 200-step check of
+        // the NumPy MLP 6× slower (163 s against 27 s, 2 cores, --threads 2 against 1). Set
+        // in the configuration, so that run.json says the threads libtorch had.
         external = ParityConfig {
             common: Common {
                 threads: 1,
@@ -177,6 +184,7 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
                 &run.parameters,
                 &batch,
                 config.activation,
+                schedule,
             );
             if let Some(fault) = candidate.fault() {
                 return Err(fault.clone().into());
@@ -196,7 +204,8 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
                 adam: run.adam.as_ref(),
             };
             let (update, stepped) = if check_update {
-                let compared = parity::compare_update(&mut reference, candidate.as_mut(), &request);
+                let compared =
+                    parity::compare_update(&mut reference, candidate.as_mut(), &request, schedule);
                 if let Some(fault) = candidate.fault() {
                     return Err(fault.clone().into());
                 }
