@@ -195,7 +195,7 @@ unsafe fn widen<V: Vector, const C: usize>(
 /// The epilogue of column `c`'s results `x` for the `block` rows from `r0`, stored to
 /// `dst[(r0 + i) · ld]` (`dst` points at the column's first row).
 #[inline(always)]
-unsafe fn column_epilogue<V: Vector>(
+pub(super) unsafe fn column_epilogue<V: Vector>(
     x: V,
     r0: usize,
     block: usize,
