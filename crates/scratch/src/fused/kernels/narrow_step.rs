@@ -109,58 +109,83 @@ unsafe fn group<V: Vector, const R: usize, const BACKWARD: bool>(
     first: bool,
     apply: &mut impl FnMut(At<V>, *mut f32, V, V) -> V,
 ) -> f64 {
-    let (input, delta, cols) = (step.input, step.delta, at.cols);
-    let d: [*const f32; R] =
-        std::array::from_fn(|r| delta.data().as_ptr().wrapping_add((r0 + r) * delta.ld()));
-    let decay = V::splat(step.decay);
+    let cols = at.cols;
+    let whole = cols - cols % V::LANES;
+    let run = SQUARES_RUN * V::LANES;
     let mut total = 0.0;
-    for run in (0..cols).step_by(SQUARES_RUN * V::LANES) {
+    for start in (0..cols).step_by(run) {
         let mut squares = V::zero();
-        for c0 in (run..cols.min(run + SQUARES_RUN * V::LANES)).step_by(V::LANES) {
-            let lanes = Lanes::<V>::first(cols - c0);
-            let wp: [*mut f32; R] =
-                std::array::from_fn(|r| at.weights.wrapping_add((r0 + r) * at.weights_ld + c0));
-            let w: [V; R] = std::array::from_fn(|r| lanes.load(wp[r]));
-            let mut g = [V::zero(); R];
-            let x = input.data().as_ptr().wrapping_add(c0);
-            for i in 0..input.rows() {
-                let x = lanes.load(x.wrapping_add(i * input.ld()));
-                let sum = at.sums.wrapping_add(i * at.width + c0);
-                let mut b = if BACKWARD && !first {
-                    V::load(sum)
-                } else {
-                    V::zero()
-                };
-                // Constant indices into `w` and `g` (no iterator over them), so that they stay
-                // in registers.
-                #[allow(clippy::needless_range_loop)]
-                for r in 0..R {
-                    let s = V::splat(*d[r].wrapping_add(i));
-                    if BACKWARD {
-                        b = b.mul_add(w[r], s);
-                    }
-                    g[r] = g[r].mul_add(s, x);
-                }
-                if BACKWARD {
-                    b.store(sum);
-                }
-            }
-            #[allow(clippy::needless_range_loop)]
-            for r in 0..R {
-                let at = At {
-                    row: r0 + r,
-                    col: c0,
-                    lanes,
-                };
-                let w = apply(at, wp[r], w[r], g[r].mul_add(decay, w[r]));
-                if step.sum_squares {
-                    squares = squares.mul_add(w, w);
-                }
-            }
+        // Whole vectors first, with loads and stores that test no lanes, then the tail.
+        for c0 in (start..whole.min(start + run)).step_by(V::LANES) {
+            let all = Lanes::first(V::LANES);
+            squares = vector::<V, R, BACKWARD>(at, step, r0, first, c0, all, squares, apply);
+        }
+        if whole < cols && start + run >= cols {
+            let tail = Lanes::first(cols - whole);
+            squares = vector::<V, R, BACKWARD>(at, step, r0, first, whole, tail, squares, apply);
         }
         if step.sum_squares {
             total += f64::from(squares.sum());
         }
     }
     total
+}
+
+/// [`group`] on one vector of columns from `c0`, of `lanes`; returns `squares` plus the
+/// squares of its weights afterwards when the step asks for them.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn vector<V: Vector, const R: usize, const BACKWARD: bool>(
+    at: &Rows,
+    step: &Step<'_>,
+    r0: usize,
+    first: bool,
+    c0: usize,
+    lanes: Lanes<V>,
+    mut squares: V,
+    apply: &mut impl FnMut(At<V>, *mut f32, V, V) -> V,
+) -> V {
+    let (input, delta) = (step.input, step.delta);
+    let wp: [*mut f32; R] =
+        std::array::from_fn(|r| at.weights.wrapping_add((r0 + r) * at.weights_ld + c0));
+    let w: [V; R] = std::array::from_fn(|r| lanes.load(wp[r]));
+    let mut g = [V::zero(); R];
+    let x = input.data().as_ptr().wrapping_add(c0);
+    let d = delta.data().as_ptr().wrapping_add(r0 * delta.ld());
+    for i in 0..input.rows() {
+        let x = lanes.load(x.wrapping_add(i * input.ld()));
+        let sum = at.sums.wrapping_add(i * at.width + c0);
+        let mut b = if BACKWARD && !first {
+            V::load(sum)
+        } else {
+            V::zero()
+        };
+        // Constant indices into `w` and `g` (no iterator over them), so that they stay in
+        // registers.
+        #[allow(clippy::needless_range_loop)]
+        for r in 0..R {
+            let s = V::splat(*d.wrapping_add(r * delta.ld() + i));
+            if BACKWARD {
+                b = b.mul_add(w[r], s);
+            }
+            g[r] = g[r].mul_add(s, x);
+        }
+        if BACKWARD {
+            b.store(sum);
+        }
+    }
+    let decay = V::splat(step.decay);
+    #[allow(clippy::needless_range_loop)]
+    for r in 0..R {
+        let at = At {
+            row: r0 + r,
+            col: c0,
+            lanes,
+        };
+        let w = apply(at, wp[r], w[r], g[r].mul_add(decay, w[r]));
+        if step.sum_squares {
+            squares = squares.mul_add(w, w);
+        }
+    }
+    squares
 }
