@@ -21,6 +21,7 @@ use std::ptr::null_mut;
 
 use super::narrow::column_epilogue;
 use super::pack::Partials;
+use super::tile::tile_lanes;
 use super::vector::{Lanes, Vector};
 use super::weight_step::{At, Step};
 use super::{Backward, MatMut};
@@ -29,6 +30,10 @@ use super::{Backward, MatMut};
 /// AVX2 registers (a vector of weights and one of the gradient per row, the sum, the input and
 /// a broadcast delta).
 const ROWS: usize = 4;
+
+/// Vectors of columns a group of rows goes through at a time without the backward product:
+/// with [`ROWS`], 8 gradient accumulators, 2 inputs and a broadcast delta in registers.
+const NO_BACKWARD_VECTORS: usize = 2;
 
 /// Vectors of columns whose `Σ w²` is summed in `f32` before it goes into the `f64` total: 64
 /// squares per lane with [`ROWS`] rows, the same order as a tile's.
@@ -109,20 +114,37 @@ unsafe fn group<V: Vector, const R: usize, const BACKWARD: bool>(
     first: bool,
     apply: &mut impl FnMut(At<V>, *mut f32, V, V) -> V,
 ) -> f64 {
-    let cols = at.cols;
-    let whole = cols - cols % V::LANES;
+    if BACKWARD {
+        columns::<V, R, 1, BACKWARD>(at, step, r0, first, apply)
+    } else {
+        columns::<V, R, NO_BACKWARD_VECTORS, BACKWARD>(at, step, r0, first, apply)
+    }
+}
+
+/// [`group`], `NV` vectors of columns at a time.
+#[inline(always)]
+unsafe fn columns<V: Vector, const R: usize, const NV: usize, const BACKWARD: bool>(
+    at: &Rows,
+    step: &Step<'_>,
+    r0: usize,
+    first: bool,
+    apply: &mut impl FnMut(At<V>, *mut f32, V, V) -> V,
+) -> f64 {
+    let (cols, width) = (at.cols, NV * V::LANES);
+    let whole = cols - cols % width;
     let run = SQUARES_RUN * V::LANES;
     let mut total = 0.0;
     for start in (0..cols).step_by(run) {
         let mut squares = V::zero();
         // Whole vectors first, with loads and stores that test no lanes, then the tail.
-        for c0 in (start..whole.min(start + run)).step_by(V::LANES) {
-            let all = Lanes::first(V::LANES);
-            squares = vector::<V, R, BACKWARD>(at, step, r0, first, c0, all, squares, apply);
+        for c0 in (start..whole.min(start + run)).step_by(width) {
+            let all = [Lanes::first(V::LANES); NV];
+            squares = vectors::<V, R, NV, BACKWARD>(at, step, r0, first, c0, all, squares, apply);
         }
         if whole < cols && start + run >= cols {
-            let tail = Lanes::first(cols - whole);
-            squares = vector::<V, R, BACKWARD>(at, step, r0, first, whole, tail, squares, apply);
+            let tail = tile_lanes::<V, NV>(cols - whole);
+            squares =
+                vectors::<V, R, NV, BACKWARD>(at, step, r0, first, whole, tail, squares, apply);
         }
         if step.sum_squares {
             total += f64::from(squares.sum());
@@ -131,29 +153,41 @@ unsafe fn group<V: Vector, const R: usize, const BACKWARD: bool>(
     total
 }
 
-/// [`group`] on one vector of columns from `c0`, of `lanes`; returns `squares` plus the
-/// squares of its weights afterwards when the step asks for them.
+/// [`group`] on `NV` vectors of columns from `c0`, of `lanes`; returns `squares` plus the
+/// squares of their weights afterwards when the step asks for them.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn vector<V: Vector, const R: usize, const BACKWARD: bool>(
+unsafe fn vectors<V: Vector, const R: usize, const NV: usize, const BACKWARD: bool>(
     at: &Rows,
     step: &Step<'_>,
     r0: usize,
     first: bool,
     c0: usize,
-    lanes: Lanes<V>,
+    lanes: [Lanes<V>; NV],
     mut squares: V,
     apply: &mut impl FnMut(At<V>, *mut f32, V, V) -> V,
 ) -> V {
     let (input, delta) = (step.input, step.delta);
-    let wp: [*mut f32; R] =
-        std::array::from_fn(|r| at.weights.wrapping_add((r0 + r) * at.weights_ld + c0));
-    let w: [V; R] = std::array::from_fn(|r| lanes.load(wp[r]));
-    let mut g = [V::zero(); R];
+    let wp = |r: usize, v: usize| {
+        at.weights
+            .wrapping_add((r0 + r) * at.weights_ld + c0 + v * V::LANES)
+    };
+    let load_weights = || -> [[V; NV]; R] {
+        std::array::from_fn(|r| std::array::from_fn(|v| lanes[v].load(wp(r, v))))
+    };
+    // The product needs the weights all along; the gradient alone only at the end, which
+    // leaves their registers to more columns.
+    let before = if BACKWARD {
+        load_weights()
+    } else {
+        [[V::zero(); NV]; R]
+    };
+    let mut g = [[V::zero(); NV]; R];
     let x = input.data().as_ptr().wrapping_add(c0);
     let d = delta.data().as_ptr().wrapping_add(r0 * delta.ld());
     for i in 0..input.rows() {
-        let x = lanes.load(x.wrapping_add(i * input.ld()));
+        let x: [V; NV] =
+            std::array::from_fn(|v| lanes[v].load(x.wrapping_add(i * input.ld() + v * V::LANES)));
         let sum = at.sums.wrapping_add(i * at.width + c0);
         let mut b = if BACKWARD && !first {
             V::load(sum)
@@ -166,25 +200,30 @@ unsafe fn vector<V: Vector, const R: usize, const BACKWARD: bool>(
         for r in 0..R {
             let s = V::splat(*d.wrapping_add(r * delta.ld() + i));
             if BACKWARD {
-                b = b.mul_add(w[r], s);
+                b = b.mul_add(before[r][0], s);
             }
-            g[r] = g[r].mul_add(s, x);
+            for v in 0..NV {
+                g[r][v] = g[r][v].mul_add(s, x[v]);
+            }
         }
         if BACKWARD {
             b.store(sum);
         }
     }
+    let w = if BACKWARD { before } else { load_weights() };
     let decay = V::splat(step.decay);
     #[allow(clippy::needless_range_loop)]
     for r in 0..R {
-        let at = At {
-            row: r0 + r,
-            col: c0,
-            lanes,
-        };
-        let w = apply(at, wp[r], w[r], g[r].mul_add(decay, w[r]));
-        if step.sum_squares {
-            squares = squares.mul_add(w, w);
+        for v in 0..NV {
+            let at = At {
+                row: r0 + r,
+                col: c0 + v * V::LANES,
+                lanes: lanes[v],
+            };
+            let w = apply(at, wp(r, v), w[r][v], g[r][v].mul_add(decay, w[r][v]));
+            if step.sum_squares {
+                squares = squares.mul_add(w, w);
+            }
         }
     }
     squares
