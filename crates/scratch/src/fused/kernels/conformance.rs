@@ -70,8 +70,9 @@ fn random(rng: &mut ChaCha8Rng, len: usize, scale: f32) -> Vec<f32> {
 }
 
 /// Shapes `(rows, cols, depth)` that cover full tiles, row tails (1–5 rows), column tails and
-/// both strides, batches narrower than a vector (1, 3, 5, 8 columns), for which the kernels
-/// vectorise along the depth or the rows instead, and operands wide and deep enough to be
+/// both strides, batches narrower than a vector (1, 3, 5, 8 columns), for which the forward
+/// product vectorises along the depth and the weight step goes row by row, and operands wide
+/// and deep enough to be
 /// packed (from 128 columns for the product, a depth of 128 for the weight step, and 48
 /// rows), over more than one row block (48 rows), depth chunk (256 for AVX2, 64 for AVX-512)
 /// and, for AVX2, column block (256 columns; AVX-512's are 1024), none of them whole; and, for

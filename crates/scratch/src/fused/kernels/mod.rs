@@ -67,8 +67,7 @@ pub(crate) trait Kernels<T>: Sync + Debug {
     /// `out[r, c] = epilogue(Σ_p lhs[r, p] · rhs[c, p])`: [`Kernels::product`] with the right
     /// operand given transposed, `(cols, depth)`, for batches of at most
     /// [`Kernels::narrow_batch`] images, which it vectorises along the depth instead of the
-    /// batch. (`product` itself does the same for an `lhs` whose rows are adjacent, `Wᵀ`, by
-    /// vectorising along the rows of the result, when `rhs` has that few columns.)
+    /// batch.
     fn dot_product(
         &self,
         lhs: Mat<'_, T>,
@@ -77,9 +76,10 @@ pub(crate) trait Kernels<T>: Sync + Debug {
         epilogue: Epilogue<'_, T>,
     );
 
-    /// The largest batch at which the products along the depth or the rows
-    /// ([`Kernels::dot_product`], and `product` with adjacent rows) beat those along the batch,
-    /// which fill a vector only with this many images: the width of a vector.
+    /// The largest batch at which the forward product along the depth
+    /// ([`Kernels::dot_product`]) and the weight step row by row, with the backward product in
+    /// the same pass, beat the tiles along the batch, which fill a vector only with this many
+    /// images: the width of a vector.
     fn narrow_batch(&self) -> usize;
 
     /// One update of `weights` `(rows, cols)` by the gradient

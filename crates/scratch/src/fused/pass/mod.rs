@@ -188,8 +188,9 @@ struct Pass<'a> {
     m: usize,
     /// The row stride of every `(features, batch)` buffer ([`batch_stride`]).
     ldm: usize,
-    /// Whether the batch is narrower than a vector, so that the products vectorise along the
-    /// depth (forward) or the rows (backward) rather than along the batch.
+    /// Whether the batch is narrower than a vector, so that the forward product vectorises
+    /// along the depth rather than along the batch, and the weight step, which makes the
+    /// backward product on its way, goes row by row.
     narrow: bool,
     /// Columns the products compute: the batch padded to whole vectors (the padding columns
     /// zero), or, when `narrow`, the `m` images alone (the padding left as it was).
