@@ -35,9 +35,18 @@ pub(super) unsafe fn dot_product<V: Vector>(
         return;
     }
     let (out_ld, out_ptr) = (out.ld(), out.data_mut().as_mut_ptr());
+    // As few tiles as `COLS` allows, as even as they can be (4 images: 2 + 2, not 3 + 1, whose
+    // 4 accumulators of one column would wait on the multiply-adds' latency).
+    let tiles = cols.div_ceil(COLS);
+    let starts = (0..tiles).scan(0, |c0, t| {
+        let start = *c0;
+        *c0 += (cols - start).div_ceil(tiles - t);
+        Some(start..*c0)
+    });
     for r0 in (0..rows).step_by(V::LANES) {
         let block = (rows - r0).min(V::LANES);
-        for c0 in (0..cols).step_by(COLS) {
+        for columns in starts.clone() {
+            let c0 = columns.start;
             // Column j of this tile's results, for the block's rows, lane by lane.
             let mut sums = [[0.0f32; MAX_LANES]; COLS];
             for r1 in (0..block).step_by(DOT_ROWS) {
@@ -48,13 +57,13 @@ pub(super) unsafe fn dot_product<V: Vector>(
                 });
                 let b = |j: usize| rhs.data().as_ptr().wrapping_add((c0 + j) * rhs.ld());
                 let kept = (block - r1).min(DOT_ROWS);
-                match cols - c0 {
+                match columns.len() {
                     1 => dot_tile::<V, 1>(a, [b(0)], depth, kept, &mut sums, r1),
                     2 => dot_tile::<V, 2>(a, [b(0), b(1)], depth, kept, &mut sums, r1),
                     _ => dot_tile::<V, 3>(a, [b(0), b(1), b(2)], depth, kept, &mut sums, r1),
                 }
             }
-            for (j, column) in sums.iter().enumerate().take((cols - c0).min(COLS)) {
+            for (j, column) in sums.iter().enumerate().take(columns.len()) {
                 let x = V::load(column.as_ptr());
                 let dst = out_ptr.wrapping_add(c0 + j);
                 column_epilogue(x, r0, block, c0 + j, dst, out_ld, epilogue);
