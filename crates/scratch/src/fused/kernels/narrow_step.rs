@@ -31,8 +31,11 @@ use super::{Backward, MatMut};
 /// a broadcast delta).
 const ROWS: usize = 4;
 
-/// Vectors of columns a group of rows goes through at a time without the backward product:
-/// with [`ROWS`], 8 gradient accumulators, 2 inputs and a broadcast delta in registers.
+/// Vectors of columns a group of rows goes through at a time with the backward product: its
+/// weights stay in registers all along, beside the gradient's accumulators.
+const BACKWARD_VECTORS: usize = 1;
+/// The same without the backward product, which needs the weights only at the end: with
+/// [`ROWS`], 8 gradient accumulators, 2 inputs and a broadcast delta in registers.
 const NO_BACKWARD_VECTORS: usize = 2;
 
 /// Vectors of columns whose `Σ w²` is summed in `f32` before it goes into the `f64` total: 64
@@ -65,18 +68,30 @@ pub(super) unsafe fn narrow_step<V: Vector>(
         sums,
         width,
     };
+    let backward = step.backward.is_some();
+    // `group` of `$rows` rows, with or without the product.
+    macro_rules! group {
+        ($rows:expr, $group:expr) => {
+            if backward {
+                group::<V, $rows, BACKWARD_VECTORS, true>($group, &mut apply)
+            } else {
+                group::<V, $rows, NO_BACKWARD_VECTORS, false>($group, &mut apply)
+            }
+        };
+    }
     let mut total = 0.0;
     for r0 in (0..rows).step_by(ROWS).rev() {
-        let first = r0 + ROWS >= rows;
-        total += match (step.backward.is_some(), rows - r0) {
-            (true, 1) => group::<V, 1, true>(&rows_at, &step, r0, first, &mut apply),
-            (true, 2) => group::<V, 2, true>(&rows_at, &step, r0, first, &mut apply),
-            (true, 3) => group::<V, 3, true>(&rows_at, &step, r0, first, &mut apply),
-            (true, _) => group::<V, ROWS, true>(&rows_at, &step, r0, first, &mut apply),
-            (false, 1) => group::<V, 1, false>(&rows_at, &step, r0, first, &mut apply),
-            (false, 2) => group::<V, 2, false>(&rows_at, &step, r0, first, &mut apply),
-            (false, 3) => group::<V, 3, false>(&rows_at, &step, r0, first, &mut apply),
-            (false, _) => group::<V, ROWS, false>(&rows_at, &step, r0, first, &mut apply),
+        let group = Group {
+            at: &rows_at,
+            step: &step,
+            r0,
+            first: r0 + ROWS >= rows,
+        };
+        total += match rows - r0 {
+            1 => group!(1, &group),
+            2 => group!(2, &group),
+            3 => group!(3, &group),
+            _ => group!(ROWS, &group),
         };
     }
     if let Some(Backward { mut out, epilogue }) = step.backward {
@@ -103,34 +118,23 @@ struct Rows {
     width: usize,
 }
 
-/// The step of the `R` rows from `r0` (and, when `BACKWARD`, their part of the product, the
-/// `first` part to go into the sums); returns their `Σ w²` afterwards when the step asks for
-/// it, else 0.
-#[inline(always)]
-unsafe fn group<V: Vector, const R: usize, const BACKWARD: bool>(
-    at: &Rows,
-    step: &Step<'_>,
+/// A group of rows: from `r0`, and whether it is the `first` to go into the sums.
+struct Group<'a> {
+    at: &'a Rows,
+    step: &'a Step<'a>,
     r0: usize,
     first: bool,
-    apply: &mut impl FnMut(At<V>, *mut f32, V, V) -> V,
-) -> f64 {
-    if BACKWARD {
-        columns::<V, R, 1, BACKWARD>(at, step, r0, first, apply)
-    } else {
-        columns::<V, R, NO_BACKWARD_VECTORS, BACKWARD>(at, step, r0, first, apply)
-    }
 }
 
-/// [`group`], `NV` vectors of columns at a time.
+/// The step of the `R` rows of `group` (and, when `BACKWARD`, their part of the product), `NV`
+/// vectors of columns at a time; returns their `Σ w²` afterwards when the step asks for it,
+/// else 0.
 #[inline(always)]
-unsafe fn columns<V: Vector, const R: usize, const NV: usize, const BACKWARD: bool>(
-    at: &Rows,
-    step: &Step<'_>,
-    r0: usize,
-    first: bool,
+unsafe fn group<V: Vector, const R: usize, const NV: usize, const BACKWARD: bool>(
+    group: &Group<'_>,
     apply: &mut impl FnMut(At<V>, *mut f32, V, V) -> V,
 ) -> f64 {
-    let (cols, width) = (at.cols, NV * V::LANES);
+    let (cols, width) = (group.at.cols, NV * V::LANES);
     let whole = cols - cols % width;
     let run = SQUARES_RUN * V::LANES;
     let mut total = 0.0;
@@ -139,14 +143,13 @@ unsafe fn columns<V: Vector, const R: usize, const NV: usize, const BACKWARD: bo
         // Whole vectors first, with loads and stores that test no lanes, then the tail.
         for c0 in (start..whole.min(start + run)).step_by(width) {
             let all = [Lanes::first(V::LANES); NV];
-            squares = vectors::<V, R, NV, BACKWARD>(at, step, r0, first, c0, all, squares, apply);
+            squares = vectors::<V, R, NV, BACKWARD>(group, c0, all, squares, apply);
         }
         if whole < cols && start + run >= cols {
             let tail = tile_lanes::<V, NV>(cols - whole);
-            squares =
-                vectors::<V, R, NV, BACKWARD>(at, step, r0, first, whole, tail, squares, apply);
+            squares = vectors::<V, R, NV, BACKWARD>(group, whole, tail, squares, apply);
         }
-        if step.sum_squares {
+        if group.step.sum_squares {
             total += f64::from(squares.sum());
         }
     }
@@ -155,18 +158,20 @@ unsafe fn columns<V: Vector, const R: usize, const NV: usize, const BACKWARD: bo
 
 /// [`group`] on `NV` vectors of columns from `c0`, of `lanes`; returns `squares` plus the
 /// squares of their weights afterwards when the step asks for them.
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn vectors<V: Vector, const R: usize, const NV: usize, const BACKWARD: bool>(
-    at: &Rows,
-    step: &Step<'_>,
-    r0: usize,
-    first: bool,
+    group: &Group<'_>,
     c0: usize,
     lanes: [Lanes<V>; NV],
     mut squares: V,
     apply: &mut impl FnMut(At<V>, *mut f32, V, V) -> V,
 ) -> V {
+    let &Group {
+        at,
+        step,
+        r0,
+        first,
+    } = group;
     let (input, delta) = (step.input, step.delta);
     let wp = |r: usize, v: usize| {
         at.weights
