@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use testkit::assert_close;
 
 use super::reference::Reference;
-use super::{Epilogue, Kernels, Lhs, Mat, MatMut, Update};
+use super::{Backward, Epilogue, Kernels, Lhs, Mat, MatMut, Update};
 use crate::fused::adam::AdamStep;
 
 /// A vectorised function a kernel set implements, to check on its own.
@@ -70,12 +70,15 @@ fn random(rng: &mut ChaCha8Rng, len: usize, scale: f32) -> Vec<f32> {
 }
 
 /// Shapes `(rows, cols, depth)` that cover full tiles, row tails (1–5 rows), column tails and
-/// both strides, batches narrower than a vector (1, 3, 5, 8 columns), for which the kernels
-/// vectorise along the depth or the rows instead, and operands wide and deep enough to be
+/// both strides, batches narrower than a vector (1, 3, 5, 8 columns), for which the forward
+/// product vectorises along the depth and the weight step goes row by row, and operands wide
+/// and deep enough to be
 /// packed (from 128 columns for the product, a depth of 128 for the weight step, and 48
 /// rows), over more than one row block (48 rows), depth chunk (256 for AVX2, 64 for AVX-512)
-/// and, for AVX2, column block (256 columns; AVX-512's are 1024), none of them whole.
-const SHAPES: [(usize, usize, usize); 11] = [
+/// and, for AVX2, column block (256 columns; AVX-512's are 1024), none of them whole; and, for
+/// the narrow weight step, which takes rows four at a time, a group of three rows with a column
+/// tail, and none at all (a thread's share of a layer can be empty).
+const SHAPES: [(usize, usize, usize); 13] = [
     (6, 64, 7),
     (13, 100, 30),
     (1, 16, 1),
@@ -87,6 +90,8 @@ const SHAPES: [(usize, usize, usize); 11] = [
     (30, 5, 250),
     (53, 150, 300),
     (50, 300, 600),
+    (7, 37, 3),
+    (0, 20, 2),
 ];
 
 /// `apply(f, x)` is the kernel set's `f` on each of `lanes` elements `x` (one vector).
@@ -286,11 +291,27 @@ pub(super) fn weight_step_matches_the_reference_kernel_for_every_update(
                 .map(|x| x * x)
                 .collect(),
         ];
+        // The backward product `(cols, batch)`, and the activations of its derivative.
+        let below_ld = batch.next_multiple_of(16);
+        let outputs = random(&mut rng, cols * below_ld, 1.0);
+        let backwards = [
+            None,
+            Some(Epilogue::Store),
+            Some(Epilogue::Derivative {
+                activation: Activation::Relu,
+                output: Mat::new(&outputs, cols, batch, below_ld),
+            }),
+            Some(Epilogue::Derivative {
+                activation: Activation::Tanh,
+                output: Mat::new(&outputs, cols, batch, below_ld),
+            }),
+        ];
         let step = AdamStep::new(1e-3, 0.9, 0.999, 1e-8, 3);
         for kind in 0..3 {
-            let run = |kernels: &dyn Kernels<f32>| {
+            let run = |kernels: &dyn Kernels<f32>, backward: Option<Epilogue<'_, f32>>| {
                 let (mut w, mut out) = (weights.clone(), vec![0.0; rows * ld]);
                 let [mut m, mut v] = moments.clone();
+                let mut below = vec![f32::NAN; cols * below_ld];
                 let update = match kind {
                     0 => Update::Store {
                         out: MatMut::new(&mut out, rows, cols, ld),
@@ -302,6 +323,10 @@ pub(super) fn weight_step_matches_the_reference_kernel_for_every_update(
                         v: MatMut::new(&mut v, rows, cols, ld),
                     },
                 };
+                let backward = backward.map(|epilogue| Backward {
+                    out: MatMut::new(&mut below, cols, batch, below_ld),
+                    epilogue,
+                });
                 let squares = kernels.weight_step(
                     MatMut::new(&mut w, rows, cols, ld),
                     Mat::new(&delta, rows, batch, batch),
@@ -309,27 +334,47 @@ pub(super) fn weight_step_matches_the_reference_kernel_for_every_update(
                     0.01,
                     update,
                     true,
+                    backward,
                 );
-                (squares, [w, out, m, v])
+                (squares, [w, out, m, v], below)
             };
-            let (got_squares, got) = run(kernels);
-            let (want_squares, want) = run(&Reference);
-            let what = format!("{rows}×{cols}, batch {batch}, update {kind}");
-            for (name, (got, want)) in ["weights", "gradient", "m", "v"]
-                .iter()
-                .zip(got.iter().zip(&want))
-            {
-                // Measured worst: 7% of this bound (9.1e-8 at 0.031, FMA against separate
-                // rounding of the decay term).
-                assert_close(&format!("{what}: {name}"), got, want, 1e-5, 1e-6);
+            let (alone_squares, alone, _) = run(kernels, None);
+            for backward in backwards {
+                let (got_squares, got, got_below) = run(kernels, backward);
+                let (want_squares, want, want_below) = run(&Reference, backward);
+                let what = format!("{rows}×{cols}, batch {batch}, update {kind}, {backward:?}");
+                for (name, ((got, want), alone)) in ["weights", "gradient", "m", "v"]
+                    .iter()
+                    .zip(got.iter().zip(&want).zip(&alone))
+                {
+                    // Measured worst: 7% of this bound (9.1e-8 at 0.031, FMA against separate
+                    // rounding of the decay term).
+                    assert_close(&format!("{what}: {name}"), got, want, 1e-5, 1e-6);
+                    // Making the backward product on the way changes nothing in the step.
+                    assert_close(&format!("{what}: {name}, alone"), got, alone, 0.0, 0.0);
+                }
+                assert_close(
+                    &format!("{what}: Σw²"),
+                    &[got_squares],
+                    &[want_squares],
+                    1e-5,
+                    0.0,
+                );
+                // Summed in another order: the narrow step goes through the columns a vector
+                // at a time with the product, two without. Measured worst: 5.6e-8 relative.
+                assert_close(
+                    &format!("{what}: Σw², alone"),
+                    &[got_squares],
+                    &[alone_squares],
+                    1e-6,
+                    0.0,
+                );
+                if backward.is_some() {
+                    // The bound and the worst value of the product's.
+                    let what = format!("{what}: backward product");
+                    assert_same_product(&what, &got_below, &want_below, batch, below_ld);
+                }
             }
-            assert_close(
-                &format!("{what}: Σw²"),
-                &[got_squares],
-                &[want_squares],
-                1e-5,
-                0.0,
-            );
         }
     }
 }

@@ -11,7 +11,10 @@
 //!   and applies the derivative.)
 //! - [`Kernels::weight_step`]: the weight gradient `G = ΔZᵀ·A` (the sum over the batch), plus
 //!   the L2 term, handed straight to the optimiser (or written out) tile by tile, so the
-//!   gradient never goes to memory and the weights are read and written once.
+//!   gradient never goes to memory and the weights are read and written once. It also makes
+//!   the backward product to the layer below from the weights before their update
+//!   ([`Backward`]): for a batch narrower than a vector in the same pass over the weights
+//!   (`narrow_step.rs`), else by [`Kernels::product`] first.
 //!
 //! [`Kernels::transpose`] makes the batch-major copies the weight gradient reads.
 
@@ -24,6 +27,8 @@ mod conformance;
 mod detect;
 #[cfg(target_arch = "x86_64")]
 mod narrow;
+#[cfg(target_arch = "x86_64")]
+mod narrow_step;
 #[cfg(target_arch = "x86_64")]
 mod pack;
 #[cfg(target_arch = "x86_64")]
@@ -62,8 +67,7 @@ pub(crate) trait Kernels<T>: Sync + Debug {
     /// `out[r, c] = epilogue(Σ_p lhs[r, p] · rhs[c, p])`: [`Kernels::product`] with the right
     /// operand given transposed, `(cols, depth)`, for batches of at most
     /// [`Kernels::narrow_batch`] images, which it vectorises along the depth instead of the
-    /// batch. (`product` itself does the same for an `lhs` whose rows are adjacent, `Wᵀ`, by
-    /// vectorising along the rows of the result, when `rhs` has that few columns.)
+    /// batch.
     fn dot_product(
         &self,
         lhs: Mat<'_, T>,
@@ -72,15 +76,17 @@ pub(crate) trait Kernels<T>: Sync + Debug {
         epilogue: Epilogue<'_, T>,
     );
 
-    /// The largest batch at which the products along the depth or the rows
-    /// ([`Kernels::dot_product`], and `product` with adjacent rows) beat those along the batch,
-    /// which fill a vector only with this many images: the width of a vector.
+    /// The largest batch at which the forward product along the depth
+    /// ([`Kernels::dot_product`]) and the weight step row by row, with the backward product in
+    /// the same pass, beat the tiles along the batch, which fill a vector only with this many
+    /// images: the width of a vector.
     fn narrow_batch(&self) -> usize;
 
     /// One update of `weights` `(rows, cols)` by the gradient
     /// `g = Σ_i delta[r, i] · input[i, c] + decay · w[r, c]` (`i` over `delta.cols`
-    /// = `input.rows`, the batch). Returns `Σ w²` of the weights afterwards when `sum_squares`,
-    /// else 0.
+    /// = `input.rows`, the batch), and with `backward` its product from the weights before
+    /// the update. Returns `Σ w²` of the weights afterwards when `sum_squares`, else 0.
+    #[allow(clippy::too_many_arguments)]
     fn weight_step(
         &self,
         weights: MatMut<'_, T>,
@@ -89,6 +95,7 @@ pub(crate) trait Kernels<T>: Sync + Debug {
         decay: T,
         update: Update<'_, T>,
         sum_squares: bool,
+        backward: Option<Backward<'_, T>>,
     ) -> f64;
 
     /// `dst[c, r] = src[r, c]`, and zeros in the columns of `dst` from `src.rows()` on.
@@ -275,6 +282,17 @@ pub(crate) enum Update<'a, T> {
     },
 }
 
+/// The backward product a [`Kernels::weight_step`] makes on its way, from the weights as they
+/// were before it: `out[c, j] = epilogue(Σ_r w[r, c] · delta[r, j])`, `Wᵀ·ΔZᵀ`, for the
+/// `out.rows = weights.cols` inputs `c` and `j < out.cols`. Where `out` has more columns
+/// than `delta` (a wide batch's products compute the padding of its rows too), the columns
+/// of `delta`'s rows past its own enter the product as they are, and not the gradient.
+#[derive(Debug)]
+pub(crate) struct Backward<'a, T> {
+    pub out: MatMut<'a, T>,
+    pub epilogue: Epilogue<'a, T>,
+}
+
 /// The shape checks both product implementations make before touching memory.
 fn check_product<T>(
     lhs: &Lhs<'_, T>,
@@ -329,6 +347,7 @@ fn check_weight_step<T>(
     delta: &Mat<'_, T>,
     input: &Mat<'_, T>,
     update: &Update<'_, T>,
+    backward: &Option<Backward<'_, T>>,
 ) {
     assert_eq!(delta.rows, weights.rows, "one row of deltas per output");
     assert_eq!(
@@ -347,6 +366,21 @@ fn check_weight_step<T>(
             assert_eq!((m.rows, m.cols), shape, "first moment shape");
             assert_eq!((v.rows, v.cols), shape, "second moment shape");
         }
+    }
+    if let Some(Backward { out, epilogue }) = backward {
+        assert_eq!(
+            out.rows, weights.cols,
+            "one row of the backward product per input"
+        );
+        assert!(
+            out.cols >= delta.cols,
+            "the backward product's {} columns against deltas of {}",
+            out.cols,
+            delta.cols
+        );
+        // The deltas' rows hold the backward product's columns.
+        Mat::new(delta.data, delta.rows, out.cols, delta.ld);
+        check_epilogue(out, epilogue);
     }
 }
 

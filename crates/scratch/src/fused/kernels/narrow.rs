@@ -1,29 +1,22 @@
-//! The products for batches narrower than a vector (small batches, batch 1 above all), where
-//! the tiled kernels of `simd.rs`, which vectorise along the batch, would spend most lanes on
-//! padding. These vectorise along the other dimension instead:
-//!
-//! - [`dot_product`], the forward product `W·Xᵀ`, along the depth (the rows of `W` and the
-//!   batch-major images or activations are both contiguous there): dot products of a few rows
-//!   and columns at once, each summed across its lanes at the end;
-//! - [`axpy_product`], the backward product `Wᵀ·ΔZᵀ`, along the rows of the result (the
-//!   columns of `W`, contiguous in its rows): a vector of result rows plus one row of `W`
-//!   times one broadcast delta, at each step.
-//!
-//! Both gather each column's results for a vector of consecutive rows, apply the same
-//! vectorised epilogue as the tiled product, and scatter them into their column of `out`.
-//! With the batch that narrow, the weights are read once each and the products run at the
-//! speed they stream from the caches.
+//! The forward product for batches narrower than a vector (small batches, batch 1 above all),
+//! where the tiled kernels of `simd.rs`, which vectorise along the batch, would spend most
+//! lanes on padding: [`dot_product`], `W·Xᵀ`, vectorised along the depth instead (the rows of
+//! `W` and the batch-major images or activations are both contiguous there), dot products of a
+//! few rows and columns at once, each summed across its lanes at the end. It gathers each
+//! column's results for a vector of consecutive rows, applies the same vectorised epilogue as
+//! the tiled product, and scatters them into their column of `out` ([`column_epilogue`], which
+//! the narrow weight step's backward product of `narrow_step.rs` shares). With the batch that
+//! narrow, the weights are read once each and the product runs at the speed they stream from
+//! the caches.
 
 use super::vector::{activate, derivative_from_output, Lanes, Vector};
-use super::{Epilogue, Lhs, Mat, MatMut};
+use super::{Epilogue, Mat, MatMut};
 
 /// Rows of `lhs` whose dot products [`dot_product`] forms at once.
 const DOT_ROWS: usize = 4;
-/// Columns a tile of either product covers at most: with [`DOT_ROWS`] (or [`AXPY_VECTORS`]),
-/// 12 (9) accumulators, which leaves the operands room in 16 AVX2 registers.
+/// Columns a tile covers at most: with [`DOT_ROWS`], 12 accumulators, which leaves the
+/// operands room in 16 AVX2 registers.
 const COLS: usize = 3;
-/// Vectors of result rows [`axpy_product`] accumulates at once.
-const AXPY_VECTORS: usize = 3;
 /// Most lanes of any vector type (AVX-512's 16): the size of the column buffers.
 const MAX_LANES: usize = 16;
 
@@ -42,9 +35,18 @@ pub(super) unsafe fn dot_product<V: Vector>(
         return;
     }
     let (out_ld, out_ptr) = (out.ld(), out.data_mut().as_mut_ptr());
+    // As few tiles as `COLS` allows, as even as they can be (4 images: 2 + 2, not 3 + 1, whose
+    // 4 accumulators of one column would wait on the multiply-adds' latency).
+    let tiles = cols.div_ceil(COLS);
+    let starts = (0..tiles).scan(0, |c0, t| {
+        let start = *c0;
+        *c0 += (cols - start).div_ceil(tiles - t);
+        Some(start..*c0)
+    });
     for r0 in (0..rows).step_by(V::LANES) {
         let block = (rows - r0).min(V::LANES);
-        for c0 in (0..cols).step_by(COLS) {
+        for columns in starts.clone() {
+            let c0 = columns.start;
             // Column j of this tile's results, for the block's rows, lane by lane.
             let mut sums = [[0.0f32; MAX_LANES]; COLS];
             for r1 in (0..block).step_by(DOT_ROWS) {
@@ -55,13 +57,13 @@ pub(super) unsafe fn dot_product<V: Vector>(
                 });
                 let b = |j: usize| rhs.data().as_ptr().wrapping_add((c0 + j) * rhs.ld());
                 let kept = (block - r1).min(DOT_ROWS);
-                match cols - c0 {
+                match columns.len() {
                     1 => dot_tile::<V, 1>(a, [b(0)], depth, kept, &mut sums, r1),
                     2 => dot_tile::<V, 2>(a, [b(0), b(1)], depth, kept, &mut sums, r1),
                     _ => dot_tile::<V, 3>(a, [b(0), b(1), b(2)], depth, kept, &mut sums, r1),
                 }
             }
-            for (j, column) in sums.iter().enumerate().take((cols - c0).min(COLS)) {
+            for (j, column) in sums.iter().enumerate().take(columns.len()) {
                 let x = V::load(column.as_ptr());
                 let dst = out_ptr.wrapping_add(c0 + j);
                 column_epilogue(x, r0, block, c0 + j, dst, out_ld, epilogue);
@@ -110,92 +112,10 @@ unsafe fn dot_tile<V: Vector, const C: usize>(
     }
 }
 
-/// `out[r, c] = epilogue(Σ_p lhs(r, p) · rhs[p, c])` for an `lhs` whose rows are adjacent
-/// (`lhs(r, p) = data[r + p · depth_stride]`, as `Wᵀ` read in place), and `rhs.cols()` at
-/// most a vector: the narrow case of [`super::Kernels::product`], shapes checked.
-#[inline(always)]
-pub(super) unsafe fn axpy_product<V: Vector>(
-    lhs: Lhs<'_, f32>,
-    rhs: Mat<'_, f32>,
-    mut out: MatMut<'_, f32>,
-    epilogue: Epilogue<'_, f32>,
-) {
-    const { assert!(V::LANES <= MAX_LANES) };
-    debug_assert_eq!(lhs.row_stride, 1);
-    let (rows, depth, cols) = (lhs.rows, lhs.depth, rhs.cols());
-    if rows == 0 || cols == 0 {
-        return;
-    }
-    let (out_ld, out_ptr) = (out.ld(), out.data_mut().as_mut_ptr());
-    let step = V::LANES * AXPY_VECTORS;
-    for r0 in (0..rows).step_by(step) {
-        let lanes: [Lanes<V>; AXPY_VECTORS] =
-            std::array::from_fn(|v| Lanes::first((rows - r0).saturating_sub(V::LANES * v)));
-        let a = lhs.data.as_ptr().wrapping_add(r0);
-        for c0 in (0..cols).step_by(COLS) {
-            let b = rhs.data().as_ptr().wrapping_add(c0);
-            let (b_ld, ds) = (rhs.ld(), lhs.depth_stride);
-            let acc = match cols - c0 {
-                1 => widen(axpy_tile::<V, 1>(a, ds, b, b_ld, depth, lanes)),
-                2 => widen(axpy_tile::<V, 2>(a, ds, b, b_ld, depth, lanes)),
-                _ => axpy_tile::<V, 3>(a, ds, b, b_ld, depth, lanes),
-            };
-            for (v, column) in acc.iter().enumerate() {
-                let first = r0 + V::LANES * v;
-                if first >= rows {
-                    break;
-                }
-                let block = (rows - first).min(V::LANES);
-                for (j, &x) in column.iter().enumerate().take((cols - c0).min(COLS)) {
-                    let dst = out_ptr.wrapping_add(c0 + j);
-                    column_epilogue(x, first, block, c0 + j, dst, out_ld, epilogue);
-                }
-            }
-        }
-    }
-}
-
-/// `Σ_p a[(lanes) + p · a_stride] · b[p · b_stride + j]` for `AXPY_VECTORS` vectors of rows
-/// and `C` columns `j`.
-#[inline(always)]
-unsafe fn axpy_tile<V: Vector, const C: usize>(
-    mut a: *const f32,
-    a_stride: usize,
-    mut b: *const f32,
-    b_stride: usize,
-    depth: usize,
-    lanes: [Lanes<V>; AXPY_VECTORS],
-) -> [[V; C]; AXPY_VECTORS] {
-    let mut acc = [[V::zero(); C]; AXPY_VECTORS];
-    for _ in 0..depth {
-        let av: [V; AXPY_VECTORS] =
-            std::array::from_fn(|v| lanes[v].load(a.wrapping_add(V::LANES * v)));
-        // Constant indices into `acc` (no iterator over it), so that it stays in registers.
-        #[allow(clippy::needless_range_loop)]
-        for j in 0..C {
-            let s = V::splat(*b.wrapping_add(j));
-            for v in 0..AXPY_VECTORS {
-                acc[v][j] = acc[v][j].mul_add(av[v], s);
-            }
-        }
-        a = a.wrapping_add(a_stride);
-        b = b.wrapping_add(b_stride);
-    }
-    acc
-}
-
-/// A tile of fewer than [`COLS`] columns as one of [`COLS`] (the extra ones unused).
-#[inline(always)]
-unsafe fn widen<V: Vector, const C: usize>(
-    acc: [[V; C]; AXPY_VECTORS],
-) -> [[V; COLS]; AXPY_VECTORS] {
-    std::array::from_fn(|v| std::array::from_fn(|j| if j < C { acc[v][j] } else { V::zero() }))
-}
-
 /// The epilogue of column `c`'s results `x` for the `block` rows from `r0`, stored to
 /// `dst[(r0 + i) · ld]` (`dst` points at the column's first row).
 #[inline(always)]
-unsafe fn column_epilogue<V: Vector>(
+pub(super) unsafe fn column_epilogue<V: Vector>(
     x: V,
     r0: usize,
     block: usize,

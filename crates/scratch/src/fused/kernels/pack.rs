@@ -37,7 +37,8 @@ pub(super) fn packs(extent: usize, rows: usize) -> bool {
     extent >= PACK_FROM && rows >= ROW_BLOCK
 }
 
-/// Which of a thread's kept buffers: the panels of [`Rhs`], or the [`Partials`].
+/// Which of a thread's kept buffers: the panels of [`Rhs`], or the [`Partials`] (one at a
+/// time: no kernel uses two).
 const PANELS: usize = 0;
 const PARTIALS: usize = 1;
 
@@ -151,8 +152,9 @@ impl Drop for Rhs<'_> {
     }
 }
 
-/// The sums so far of a block of a result's tiles, `rows × ld`, which a tiled kernel keeps
-/// between one depth chunk and the next when it cannot keep them in its output.
+/// Sums so far, `rows × ld`, that a kernel keeps where its output cannot hold them: a tiled
+/// kernel's sums of a block of tiles between one depth chunk and the next, or the narrow
+/// weight step's backward product, batch-major, over the rows gone through.
 pub(super) struct Partials {
     buffer: Option<Buffer<f32>>,
     ld: usize,

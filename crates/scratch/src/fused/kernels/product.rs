@@ -19,9 +19,6 @@ pub(super) unsafe fn product<V: Vector, const NV: usize>(
     if rows == 0 || cols == 0 {
         return;
     }
-    if lhs.row_stride == 1 && cols <= V::LANES {
-        return super::narrow::axpy_product::<V>(lhs, rhs, out, epilogue);
-    }
     if packs(cols, rows) {
         in_chunks::<V, NV, true>(lhs, rhs, out, epilogue)
     } else {

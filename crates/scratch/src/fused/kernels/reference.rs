@@ -4,7 +4,7 @@
 
 use super::{
     check_accumulate, check_dot_product, check_product, check_transpose, check_weight_step,
-    Epilogue, Kernels, Lhs, Mat, MatMut, Update,
+    Backward, Epilogue, Kernels, Lhs, Mat, MatMut, Update,
 };
 use contract::Activation;
 
@@ -82,8 +82,15 @@ impl Kernels<f32> for Reference {
         decay: f32,
         mut update: Update<'_, f32>,
         sum_squares: bool,
+        backward: Option<Backward<'_, f32>>,
     ) -> f64 {
-        check_weight_step(&weights, &delta, &input, &update);
+        check_weight_step(&weights, &delta, &input, &update, &backward);
+        if let Some(Backward { out, epilogue }) = backward {
+            let (rows, cols, ld) = (weights.rows(), weights.cols(), weights.ld());
+            let transposed = Lhs::new(weights.data_mut(), cols, rows, 1, ld);
+            let delta = Mat::new(delta.data(), rows, out.cols(), delta.ld());
+            self.product(transposed, delta, out, epilogue);
+        }
         let mut total = 0.0;
         for r in 0..weights.rows() {
             for c0 in (0..weights.cols()).step_by(CHUNK) {

@@ -152,8 +152,9 @@ macro_rules! vectorised_kernels {
                 decay: f32,
                 update: super::Update<'_, f32>,
                 sum_squares: bool,
+                backward: Option<super::Backward<'_, f32>>,
             ) -> f64 {
-                super::check_weight_step(&weights, &delta, &input, &update);
+                super::check_weight_step(&weights, &delta, &input, &update, &backward);
                 #[target_feature(enable = $features)]
                 unsafe fn run(
                     weights: super::MatMut<'_, f32>,
@@ -162,6 +163,7 @@ macro_rules! vectorised_kernels {
                     decay: f32,
                     update: super::Update<'_, f32>,
                     sum_squares: bool,
+                    backward: Option<super::Backward<'_, f32>>,
                 ) -> f64 {
                     super::weight_step::weight_step::<$vector, $nv>(
                         weights,
@@ -170,10 +172,11 @@ macro_rules! vectorised_kernels {
                         decay,
                         update,
                         sum_squares,
+                        backward,
                     )
                 }
                 // SAFETY: as in `product`.
-                unsafe { run(weights, delta, input, decay, update, sum_squares) }
+                unsafe { run(weights, delta, input, decay, update, sum_squares, backward) }
             }
 
             fn transpose(&self, src: super::Mat<'_, f32>, dst: super::MatMut<'_, f32>) {

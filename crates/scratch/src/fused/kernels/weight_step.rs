@@ -1,11 +1,16 @@
 //! One update of a layer's weights by its gradient `ΔZᵀ·A` ([`super::Kernels::weight_step`]):
 //! the gradient is summed over the batch in the register tile of `tile.rs` and handed to the
 //! optimiser there, so it never goes to memory and the weights are read and written once.
+//! A batch narrower than a vector goes to `narrow_step.rs` instead, which also folds the
+//! backward product into its pass over the weights; a wider one gets that product from
+//! `product.rs` first.
 
+use super::narrow_step::narrow_step;
 use super::pack::{packs, Partials, Rhs};
+use super::product::product;
 use super::tile::{any_tile, depth_chunks, tile_lanes, MR, ROW_BLOCK};
 use super::vector::{Lanes, Vector};
-use super::{Mat, MatMut, Update};
+use super::{Backward, Lhs, Mat, MatMut, Update};
 
 /// [`super::Kernels::weight_step`], shapes checked. Each kind of update gets its own copy of
 /// the tile loop (a closure, inlined), so that no branch on it is left among the vector
@@ -19,18 +24,26 @@ pub(super) unsafe fn weight_step<V: Vector, const NV: usize>(
     decay: f32,
     update: Update<'_, f32>,
     sum_squares: bool,
+    backward: Option<Backward<'_, f32>>,
 ) -> f64 {
+    let from = Step {
+        delta,
+        input,
+        decay,
+        sum_squares,
+        backward,
+    };
     match update {
         Update::Store { mut out } => {
             let (ld, out) = (out.ld(), out.data_mut().as_mut_ptr());
-            weight_tiles::<V, NV>(weights, delta, input, decay, sum_squares, |at, _, w, g| {
+            any_step::<V, NV>(weights, from, |at, _, w, g| {
                 at.lanes.store(out.wrapping_add(at.row * ld + at.col), g);
                 w
             })
         }
         Update::Sgd { lr } => {
             let lr = V::splat(lr);
-            weight_tiles::<V, NV>(weights, delta, input, decay, sum_squares, |at, wp, w, g| {
+            any_step::<V, NV>(weights, from, |at, wp, w, g| {
                 let w = w.mul_sub_from(lr, g);
                 at.lanes.store(wp, w);
                 w
@@ -43,7 +56,7 @@ pub(super) unsafe fn weight_step<V: Vector, const NV: usize>(
         } => {
             let (m_ld, m_ptr) = (m.ld(), m.data_mut().as_mut_ptr());
             let (v_ld, v_ptr) = (second.ld(), second.data_mut().as_mut_ptr());
-            weight_tiles::<V, NV>(weights, delta, input, decay, sum_squares, |at, wp, w, g| {
+            any_step::<V, NV>(weights, from, |at, wp, w, g| {
                 let mp = m_ptr.wrapping_add(at.row * m_ld + at.col);
                 let vp = v_ptr.wrapping_add(at.row * v_ld + at.col);
                 let mut mv = at.lanes.load(mp);
@@ -67,12 +80,56 @@ pub(super) unsafe fn weight_step<V: Vector, const NV: usize>(
     }
 }
 
-/// Where one vector of a weight tile sits: its row, its first column, the lanes it keeps.
+/// What a weight step works from, besides the weights and the update.
+pub(super) struct Step<'a> {
+    pub(super) delta: Mat<'a, f32>,
+    pub(super) input: Mat<'a, f32>,
+    pub(super) decay: f32,
+    pub(super) sum_squares: bool,
+    pub(super) backward: Option<Backward<'a, f32>>,
+}
+
+/// Where one vector of weights sits: its row, its first column, the lanes it keeps.
 #[derive(Clone, Copy)]
-struct At<V: Vector> {
-    row: usize,
-    col: usize,
-    lanes: Lanes<V>,
+pub(super) struct At<V: Vector> {
+    pub(super) row: usize,
+    pub(super) col: usize,
+    pub(super) lanes: Lanes<V>,
+}
+
+/// The step for any batch: in one pass over the weights with `narrow_step` when the batch is
+/// narrower than a vector and so is the backward product (as a pass asks it for such a
+/// batch), else the backward product first and then the tiles.
+#[inline(always)]
+unsafe fn any_step<V: Vector, const NV: usize>(
+    weights: MatMut<'_, f32>,
+    step: Step<'_>,
+    apply: impl FnMut(At<V>, *mut f32, V, V) -> V,
+) -> f64 {
+    let batch = step.input.rows();
+    let narrow = batch <= V::LANES
+        && step
+            .backward
+            .as_ref()
+            .is_none_or(|backward| backward.out.cols == batch);
+    if narrow {
+        return narrow_step(weights, step, apply);
+    }
+    let Step {
+        delta,
+        input,
+        decay,
+        sum_squares,
+        backward,
+    } = step;
+    if let Some(Backward { out, epilogue }) = backward {
+        let (rows, cols) = (weights.rows, weights.cols);
+        // Wᵀ without a copy: element (c, r) of Wᵀ is W[r, c].
+        let transposed = Lhs::new(&*weights.data, cols, rows, 1, weights.ld);
+        let delta = Mat::new(delta.data, rows, out.cols, delta.ld);
+        product::<V, NV>(transposed, delta, out, epilogue);
+    }
+    weight_tiles::<V, NV>(weights, delta, input, decay, sum_squares, apply)
 }
 
 /// The weight gradient `g = Σ_i delta[r, i] · input[i, c] + decay · w[r, c]` tile by tile,

@@ -21,9 +21,10 @@
 //! | backward `l` | every part of `W_{l+1}ᵀ·ΔZᵀ_{l+1}` for its rows | its `ΔZᵀ_l` rows; its part of `W_lᵀ·ΔZᵀ_l`; its rows of `W_l` |
 //!
 //! (the first forward phase also makes the thread's copies of the images, and the last
-//! backward phase, of the first layer, needs no barrier). Each thread computes its part of the
-//! backward product from its rows of `W_l` before it updates them, so the gradient uses the
-//! weights of the forward pass.
+//! backward phase, of the first layer, needs no barrier). Each thread's weight step computes
+//! its part of the backward product from its rows of `W_l` as they were before it updates
+//! them, so the gradient uses the weights of the forward pass; for a batch narrower than a
+//! vector, in the same pass over those rows.
 
 use std::ops::Range;
 
@@ -187,8 +188,9 @@ struct Pass<'a> {
     m: usize,
     /// The row stride of every `(features, batch)` buffer ([`batch_stride`]).
     ldm: usize,
-    /// Whether the batch is narrower than a vector, so that the products vectorise along the
-    /// depth (forward) or the rows (backward) rather than along the batch.
+    /// Whether the batch is narrower than a vector, so that the forward product vectorises
+    /// along the depth rather than along the batch, and the weight step, which makes the
+    /// backward product on its way, goes row by row.
     narrow: bool,
     /// Columns the products compute: the batch padded to whole vectors (the padding columns
     /// zero), or, when `narrow`, the `m` images alone (the padding left as it was).
@@ -243,9 +245,6 @@ impl Pass<'_> {
         for l in (0..=last).rev() {
             if l < last && ctx.threads > 1 {
                 self.gather(ctx, l);
-            }
-            if l >= 1 {
-                self.backward(ctx, l);
             }
             self.update_layer(ctx, l);
             if l >= 1 {
