@@ -21,9 +21,9 @@ use std::ptr::null_mut;
 
 use super::narrow::column_epilogue;
 use super::pack::Partials;
+use super::step_parts::{At, Step};
 use super::tile::tile_lanes;
 use super::vector::{Lanes, Vector};
-use super::weight_step::{At, Step};
 use super::{Backward, MatMut};
 
 /// Rows of weights that go through their columns together: four streams, and 11 of the 16

@@ -8,8 +8,9 @@
 use super::narrow_step::narrow_step;
 use super::pack::{packs, Partials, Rhs};
 use super::product::product;
+use super::step_parts::{At, Step};
 use super::tile::{any_tile, depth_chunks, tile_lanes, MR, ROW_BLOCK};
-use super::vector::{Lanes, Vector};
+use super::vector::Vector;
 use super::{Backward, Lhs, Mat, MatMut, Update};
 
 /// [`super::Kernels::weight_step`], shapes checked. Each kind of update gets its own copy of
@@ -78,23 +79,6 @@ pub(super) unsafe fn weight_step<V: Vector, const NV: usize>(
             })
         }
     }
-}
-
-/// What a weight step works from, besides the weights and the update.
-pub(super) struct Step<'a> {
-    pub(super) delta: Mat<'a, f32>,
-    pub(super) input: Mat<'a, f32>,
-    pub(super) decay: f32,
-    pub(super) sum_squares: bool,
-    pub(super) backward: Option<Backward<'a, f32>>,
-}
-
-/// Where one vector of weights sits: its row, its first column, the lanes it keeps.
-#[derive(Clone, Copy)]
-pub(super) struct At<V: Vector> {
-    pub(super) row: usize,
-    pub(super) col: usize,
-    pub(super) lanes: Lanes<V>,
 }
 
 /// The step for any batch: in one pass over the weights with `narrow_step` when the batch is
