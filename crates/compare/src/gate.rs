@@ -364,7 +364,7 @@ impl ParityVerdict {
             Some(ShortBatchStep { step, images }) => format!(
                 "step {step} ran on an epoch's last, smaller batch ({images} images): the run ends on it unless an earlier step reaches it"
             ),
-            None => "no step ran on a smaller batch (the training set is a multiple of --batch-size, --drop-last, or --no-short-batch)".to_owned(),
+            None => "no step ran on a smaller batch (the training set is a multiple of --batch-size, --drop-last or --no-short-batch, or the run stopped before its last step)".to_owned(),
         };
         vec![finding, short_batch]
     }
