@@ -184,6 +184,9 @@ pub struct Common {
     pub out: PathBuf,
     pub limit: Option<usize>,
     pub log_every: usize,
+    /// Whether each epoch measures accuracy over the whole training set too
+    /// (`--no-train-accuracy` turns it off).
+    pub train_accuracy: bool,
     /// `--junit`: where to write the gates as JUnit XML (left out of `run.json` when unset).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub junit: Option<PathBuf>,

@@ -136,18 +136,23 @@ pub fn train(
             }
 
             let evaluation = Instant::now();
-            let train_logits = contender.trainer.logits(train_set.images.view());
-            // The train set is the longer half of an evaluation: stop between the two.
-            if let Some(signal) = stop_requested() {
-                return Ok(interrupt(contender, &bar, signal));
-            }
+            let train_accuracy = if common.train_accuracy {
+                let logits = contender.trainer.logits(train_set.images.view());
+                // The train set is the longer half of an evaluation: stop between the two.
+                if let Some(signal) = stop_requested() {
+                    return Ok(interrupt(contender, &bar, signal));
+                }
+                Some(percent(logits.view(), train_set))
+            } else {
+                None
+            };
             let test_logits = contender.trainer.logits(test_set.images.view());
             let eval_seconds = evaluation.elapsed().as_secs_f64();
             let row = EpochRow {
                 model: contender.label.clone(),
                 epoch,
                 train_loss: round(loss_sum / images as f64, 6),
-                train_accuracy_percent: percent(train_logits.view(), train_set),
+                train_accuracy_percent: train_accuracy,
                 test_loss: round(
                     mnist::metrics::mean_cross_entropy(test_logits.view(), test_set.labels.view()),
                     6,
@@ -157,11 +162,13 @@ pub fn train(
                 eval_seconds: round(eval_seconds, 4),
                 images_per_second: round(images as f64 / train_seconds, 1),
             };
+            let train_accuracy = row
+                .train_accuracy_percent
+                .map_or_else(String::new, |a| format!("  train acc {a:.2}%"));
             bar.finish(&format!(
-                "train loss {:.4}  test loss {:.4}  train acc {:.2}%  test acc {:.2}%  {:.2} s train + {:.2} s eval",
+                "train loss {:.4}  test loss {:.4}{train_accuracy}  test acc {:.2}%  {:.2} s train + {:.2} s eval",
                 row.train_loss,
                 row.test_loss,
-                row.train_accuracy_percent,
                 row.test_accuracy_percent,
                 row.train_seconds,
                 row.eval_seconds

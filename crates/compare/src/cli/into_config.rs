@@ -84,6 +84,7 @@ impl CommonArgs {
             out: self.out,
             limit: self.limit,
             log_every: self.log_every,
+            train_accuracy: !self.no_train_accuracy,
             junit: self.junit,
         })
     }

@@ -294,6 +294,12 @@ pub struct CommonArgs {
     /// Without a terminal, print a progress line every N steps (and one per epoch).
     #[arg(long, default_value_t = 200, value_name = "STEPS")]
     pub log_every: usize,
+    /// Skip each epoch's accuracy over the whole training set: a forward pass over 60 000
+    /// images per model, about a third of an epoch's training. epochs.csv leaves
+    /// train_accuracy_percent empty and accuracy.svg draws test accuracy only; the gates and
+    /// statistics, which read test accuracy, are unchanged. For CI gates.
+    #[arg(long)]
+    pub no_train_accuracy: bool,
     /// Also write the gates as JUnit XML to FILE, for CI: one test case per gate
     /// (--min-accuracy, --max-accuracy-gap, --require-equivalence), per layer and tensor with
     /// `parity`, per experiment with `table`.

@@ -14,8 +14,9 @@ pub struct EpochRow {
     pub epoch: usize,
     /// Mean of the batch losses of the epoch, weighted by batch size.
     pub train_loss: f64,
-    /// Accuracy over the whole training set after the epoch.
-    pub train_accuracy_percent: f64,
+    /// Accuracy over the whole training set after the epoch; empty with
+    /// `--no-train-accuracy`.
+    pub train_accuracy_percent: Option<f64>,
     pub test_loss: f64,
     pub test_accuracy_percent: f64,
     pub train_seconds: f64,

@@ -21,38 +21,46 @@ fn per_model<R>(rows: &[R], model: impl Fn(&R) -> &str) -> Vec<(&str, Vec<&R>)> 
     groups
 }
 
-/// `loss.svg` (train and test loss per epoch) and `accuracy.svg` (test and train accuracy).
+/// `loss.svg` (train and test loss per epoch) and `accuracy.svg` (test accuracy, and train
+/// accuracy where it was measured).
 pub fn epoch_charts(folder: &Path, rows: &[EpochRow]) -> Result<()> {
     let groups = per_model(rows, |r| r.model.as_str());
     let mut loss = Vec::new();
     let mut accuracy = Vec::new();
     for (index, (model, rows)) in groups.iter().enumerate() {
-        let points =
-            |f: fn(&EpochRow) -> f64| rows.iter().map(|r| (r.epoch as f64, f(r))).collect();
+        // Epochs without the value (train accuracy under --no-train-accuracy) have no point.
+        let points = |f: fn(&EpochRow) -> Option<f64>| -> Vec<(f64, f64)> {
+            rows.iter()
+                .filter_map(|r| Some((r.epoch as f64, f(r)?)))
+                .collect()
+        };
         loss.push(Series {
             name: format!("{model} train"),
-            points: points(|r| r.train_loss),
+            points: points(|r| Some(r.train_loss)),
             color: color(index),
             dashed: false,
         });
         loss.push(Series {
             name: format!("{model} test"),
-            points: points(|r| r.test_loss),
+            points: points(|r| Some(r.test_loss)),
             color: color(index),
             dashed: true,
         });
         accuracy.push(Series {
             name: format!("{model} test"),
-            points: points(|r| r.test_accuracy_percent),
+            points: points(|r| Some(r.test_accuracy_percent)),
             color: color(index),
             dashed: false,
         });
-        accuracy.push(Series {
-            name: format!("{model} train"),
-            points: points(|r| r.train_accuracy_percent),
-            color: color(index),
-            dashed: true,
-        });
+        let train_accuracy = points(|r| r.train_accuracy_percent);
+        if !train_accuracy.is_empty() {
+            accuracy.push(Series {
+                name: format!("{model} train"),
+                points: train_accuracy,
+                color: color(index),
+                dashed: true,
+            });
+        }
     }
     line_chart(
         &folder.join("loss.svg"),
