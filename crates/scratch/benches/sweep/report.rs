@@ -18,11 +18,13 @@ pub struct Cell {
     /// Threads the fused engine chose for a training step of this batch size.
     #[serde(rename = "fused engine threads used")]
     pub fused_threads: usize,
-    #[serde(rename = "fused (ms/step)")]
+    /// The engines' times are their fastest steps, and so are the ratios of times (see the
+    /// sweep's module docs); the medians follow the floor's columns.
+    #[serde(rename = "fused (ms/step, fastest step)")]
     pub fused_ms: f64,
-    #[serde(rename = "textbook (ms/step)")]
+    #[serde(rename = "textbook (ms/step, fastest step)")]
     pub textbook_ms: f64,
-    #[serde(rename = "libtorch (ms/step)")]
+    #[serde(rename = "libtorch (ms/step, fastest step)")]
     pub libtorch_ms: f64,
     #[serde(rename = "floor (ms/step)")]
     pub floor_ms: f64,
@@ -46,6 +48,14 @@ pub struct Cell {
     pub peak_gflops: f64,
     #[serde(rename = "bandwidth at this working set (GB/s)")]
     pub bandwidth_gbs: f64,
+    #[serde(rename = "fused (ms/step, median step)")]
+    pub fused_median_ms: f64,
+    #[serde(rename = "textbook (ms/step, median step)")]
+    pub textbook_median_ms: f64,
+    #[serde(rename = "libtorch (ms/step, median step)")]
+    pub libtorch_median_ms: f64,
+    #[serde(rename = "fused / libtorch (median steps)")]
+    pub median_fused_over_libtorch: f64,
 }
 
 /// Writes `cells` to `path` as CSV.
