@@ -17,10 +17,11 @@
 //! and of the bandwidth), so the engines are measured at their best too. On a shared machine
 //! the median also measures the neighbours: on this project's 2-core VM (AMD EPYC, Zen 3),
 //! 300 steps at batch 64 on one thread had a fastest step of 2.05 ms and a median of 2.9 to
-//! 3.5 ms with nothing else running, and the median of 25 ms blocks made batches 128 and 512
-//! look 25% slower per image than 256 and 1024, where the fastest steps of the same engine
-//! are within 5% of each other. Pixels and labels are uniform random (the arithmetic is the same
-//! whatever the pixels), from a pool of 16 384 images that batches walk through.
+//! 3.5 ms with nothing else running. (Batches 128 and 512 still come out 13-19% slower per
+//! image than 256 and 1024 here, fastest steps too, where `examples/steps.rs` has the fused
+//! engine at 32-35 µs an image from 64 to 1024; the cause is not known.) Pixels and labels
+//! are uniform random (the arithmetic is the same whatever the pixels), from a pool of 16 384
+//! images that batches walk through.
 
 mod floor;
 mod report;
