@@ -227,11 +227,18 @@ const NO_INTERVAL: &str =
 #[derive(Serialize)]
 pub struct ParityVerdict {
     pub steps_compared: usize,
+    /// The largest error ratio allowed: how many times libtorch's own `f32` error a
+    /// candidate's may be ([`parity::ErrorRatio`]).
     pub bound: f64,
     /// `None` when every step was within the bound.
     pub first_over_bound: Option<String>,
+    /// The worst gradient error ratio of any tensor, and of the loss.
+    pub worst_error_ratio: f64,
+    pub worst_loss_error_ratio: f64,
+    /// The worst error ratio after the optimiser step; `None` when not checked.
+    pub worst_update_error_ratio: Option<f64>,
+    /// The same as differences from libtorch's values, relative to the tensor's largest one.
     pub worst_max_rel_diff: f64,
-    /// The worst parameter difference after the optimiser step; `None` when not checked.
     pub worst_update_max_rel_diff: Option<f64>,
     pub kink_units: usize,
     /// The step that ran on an epoch's last, smaller batch, if one did.
@@ -251,17 +258,28 @@ pub fn tensor_finding(step: usize, t: &TensorReport, excluded_images: usize) -> 
         ),
     };
     format!(
-        "step {step}, layer {} {}: gradient differs by {:.2e} of its largest |gradient| (cosine {:.6}){left_out}",
+        "step {step}, layer {} {}: the gradient is {} as far from the exact value as libtorch's own (it differs from libtorch's by {:.2e} of its largest |gradient|, cosine {:.6}){left_out}",
         t.layer + 1,
         t.tensor.name(),
+        times(t.error.ratio),
         t.difference.max_rel,
         t.difference.cosine
     )
 }
 
+/// An error ratio as the verdict says it: `2.3×`, or `infinitely` for a tensor of the wrong
+/// shape or with values that are not finite.
+pub fn times(ratio: f64) -> String {
+    if ratio.is_finite() {
+        format!("{ratio:.3}×")
+    } else {
+        "infinitely".to_owned()
+    }
+}
+
 /// The verdict line of a parity check that found `finding` over `bound`.
 pub fn departs_line(candidate: &str, bound: f64, finding: &str) -> String {
-    format!("parity: {candidate} departs from torchref beyond the bound {bound:.0e}: {finding}")
+    format!("parity: {candidate} departs from torchref beyond {bound}× libtorch's own float32 error: {finding}")
 }
 
 /// The gate's verdict as the terminal says it: each failure's line, or that it passed when it
@@ -308,35 +326,48 @@ pub fn parity_verdict(
     let first_over_bound = reports.iter().enumerate().find_map(|(step, report)| {
         let gradient = report.over_bound(bound).map(|finding| match finding {
             Finding::Tensor(t) => tensor_finding(step + 1, t, report.excluded_images),
-            Finding::Loss(rel) => format!("step {}, the loss: differs by {rel:.2e} relative", step + 1),
+            Finding::Loss(loss) => format!(
+                "step {}, the loss: {} as far from the exact loss as libtorch's own ({} against libtorch's {}), every gradient within the bound",
+                step + 1,
+                times(loss.ratio),
+                report.candidate_loss,
+                report.reference_loss
+            ),
         });
         let update = || {
             let t = updates.get(step)?.as_ref()?.over_bound(bound)?;
             Some(format!(
-                "step {}, layer {} {} after the optimiser step: differs by {:.2e} of its largest |parameter|",
+                "step {}, layer {} {} after the optimiser step: {} as far from the exact step as libtorch's own (it differs from libtorch's by {:.2e} of its largest |parameter|)",
                 step + 1,
                 t.layer + 1,
                 t.tensor.name(),
+                times(t.error.ratio),
                 t.difference.max_rel
             ))
         };
         gradient.or_else(update)
     });
     let checked: Vec<&UpdateReport> = updates.iter().flatten().collect();
+    let worst = |of: &dyn Fn(&TensorReport) -> f64, tensors: &[&[TensorReport]]| {
+        (tensors.iter().flat_map(|t| t.iter()))
+            .map(of)
+            .fold(0.0, f64::max)
+    };
+    let gradients: Vec<&[TensorReport]> = reports.iter().map(|r| &r.tensors[..]).collect();
+    let stepped: Vec<&[TensorReport]> = checked.iter().map(|u| &u.tensors[..]).collect();
+    let ratio = |t: &TensorReport| t.error.ratio;
+    let rel = |t: &TensorReport| t.difference.max_rel;
     ParityVerdict {
         steps_compared: reports.len(),
         bound,
         first_over_bound,
-        worst_max_rel_diff: reports
-            .iter()
-            .flat_map(|r| r.tensors.iter().map(|t| t.difference.max_rel))
+        worst_error_ratio: worst(&ratio, &gradients),
+        worst_loss_error_ratio: (reports.iter())
+            .map(|r| r.loss_error.ratio)
             .fold(0.0, f64::max),
-        worst_update_max_rel_diff: (!checked.is_empty()).then(|| {
-            checked
-                .iter()
-                .flat_map(|u| u.tensors.iter().map(|t| t.difference.max_rel))
-                .fold(0.0, f64::max)
-        }),
+        worst_update_error_ratio: (!checked.is_empty()).then(|| worst(&ratio, &stepped)),
+        worst_max_rel_diff: worst(&rel, &gradients),
+        worst_update_max_rel_diff: (!checked.is_empty()).then(|| worst(&rel, &stepped)),
         kink_units: reports
             .iter()
             .flat_map(|r| r.tensors.iter().step_by(2).map(|t| t.kink_units))
@@ -349,15 +380,17 @@ impl ParityVerdict {
     /// The verdict on `candidate` as the terminal and the page say it: the finding (or what
     /// was within the bound), then which step had the epoch's smaller last batch.
     pub fn lines(&self, candidate: &str) -> Vec<String> {
-        let checked = match self.worst_update_max_rel_diff {
-            Some(_) => "gradients and optimiser steps",
-            None => "gradients (the optimiser step not checked)",
+        let checked = match self.worst_update_error_ratio {
+            Some(_) => "gradients, loss and optimiser steps",
+            None => "gradients and loss (the optimiser step not checked)",
         };
         let finding = match &self.first_over_bound {
             Some(finding) => departs_line(candidate, self.bound, finding),
             None => format!(
-                "parity: {candidate} within bound {:.0e} of torchref over {} steps: {checked}",
-                self.bound, self.steps_compared
+                "parity: {candidate} within {}× libtorch's own float32 error over {} steps: {checked} (worst {})",
+                self.bound,
+                self.steps_compared,
+                times(self.worst_error_ratio.max(self.worst_loss_error_ratio).max(self.worst_update_error_ratio.unwrap_or(0.0)))
             ),
         };
         let short_batch = match self.short_batch {
@@ -372,7 +405,7 @@ impl ParityVerdict {
 
 #[cfg(test)]
 mod tests {
-    use parity::{Difference, TensorKind, TensorReport};
+    use parity::{Difference, ErrorRatio, TensorKind, TensorReport};
 
     use super::tensor_finding;
 
@@ -382,10 +415,11 @@ mod tests {
             layer: 2,
             tensor: TensorKind::Weight,
             difference: Difference::between(&[1.0, 2.0], &[1.0, 2.5]),
+            error: ErrorRatio::of(&[1.0, 2.0], &[1.0, 2.25], &[1.0, 2.5]),
             kink_units: 0,
         };
-        let whole = "step 3, layer 3 weight: gradient differs by 2.50e-1 of its largest |gradient|";
-        assert!(tensor_finding(3, &t, 0).starts_with(whole));
+        let whole = "step 3, layer 3 weight: the gradient is 2.000× as far from the exact value as libtorch's own (it differs from libtorch's by 2.50e-1 of its largest |gradient|";
+        assert!(tensor_finding(3, &t, 0).starts_with(whole), "{}", tensor_finding(3, &t, 0));
         assert!(!tensor_finding(3, &t, 0).contains("ReLU"));
         assert!(tensor_finding(3, &t, 1).ends_with(
             ", on the batch without the 1 image that holds a ReLU unit within rounding of 0"

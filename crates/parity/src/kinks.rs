@@ -97,8 +97,10 @@ impl Kinks {
     }
 
     /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.images.is_empty()
+    /// The images that hold these kinks or `other`'s, in order.
+    pub fn images_with(&self, other: &Kinks) -> Vec<usize> {
+        let images: BTreeSet<usize> = self.images.iter().chain(&other.images).copied().collect();
+        images.into_iter().collect()
     }
 }
 

@@ -1,10 +1,10 @@
 //! The parity check catches real mistakes: deliberately broken copies of the textbook scratch
 //! model (`scratch::textbook`, one function per formula, with one formula planted wrong) are
-//! compared step by step with the correct textbook model in f64 (the oracle), on real MNIST
-//! (784-500-250-100-10, the first batches of 64 in file order, along the oracle's own SGD
-//! trajectory at lr 0.01). The check must name the layer and tensor where the mistake is, at
-//! the first step it can show; the unbroken copy, in f32 like the broken ones, must stay within
-//! the bound (so what is caught is the mistake, not f32 against f64).
+//! compared step by step with libtorch (and its own computation in `f64`, which the verdict's
+//! error ratio measures against), on real MNIST (784-500-250-100-10, the first batches of 64
+//! in file order, along libtorch's own SGD trajectory at lr 0.01). The check must name the
+//! layer and tensor where the mistake is, at the first step it can show; the unbroken copy
+//! must stay within the bound (so what is caught is the mistake, not rounding).
 
 use std::sync::OnceLock;
 
@@ -14,8 +14,10 @@ use contract::{
 };
 use mnist::{Batcher, EpochOrder, Mnist};
 use ndarray::{Array2, Axis};
-use parity::{Finding, TensorKind, DEFAULT_BOUND};
-use scratch::textbook::{self, Dense, Forward, Textbook};
+use contract::Trainer;
+use parity::{Finding, TensorKind, DEFAULT_MAX_RATIO};
+use scratch::textbook::{self, Dense, Forward};
+use torchref::{Device, TorchMlp};
 
 const STEPS: usize = 5;
 const LAMBDA: f32 = 0.8;
@@ -36,6 +38,9 @@ enum Bug {
     BiasOverUnits(usize),
     /// `λ/(2m)·Σ‖b‖²` added to the loss and `(λ/m)·b` to every bias gradient.
     L2OnBiases,
+    /// Layer `l`'s bias gradient scaled by `1 + ε`: an error far smaller than any fixed
+    /// bound relative to the tensor could see without failing correct code.
+    BiasScaled(usize, f32),
 }
 
 /// The textbook model in f32 with `bug` planted.
@@ -98,8 +103,10 @@ impl Broken {
                 0
             };
             let mut bias = delta.sum_axis(Axis(axis));
-            if self.bug == Bug::L2OnBiases {
-                bias = bias + &layer.bias * decay;
+            match self.bug {
+                Bug::L2OnBiases => bias = bias + &layer.bias * decay,
+                Bug::BiasScaled(at, epsilon) if at == l => bias *= 1.0 + epsilon,
+                _ => {}
             }
             let weight = textbook::dot(delta.t(), pass.inputs[l].view()) + &(&layer.weight * decay);
             gradient.push(Dense { weight, bias });
@@ -122,9 +129,9 @@ impl Broken {
 /// What [`first_finding`] found: step (from 1), layer, tensor.
 type Found = (usize, usize, String);
 
-/// The first step, layer and tensor over the bound, comparing the broken copy with the f64
-/// textbook model along the latter's trajectory (`None` if every step is within), and the
-/// worst relative gradient difference seen up to then.
+/// The first step, layer and tensor over the bound, comparing the broken copy with libtorch
+/// along the latter's trajectory (`None` if every step is within), and the worst error ratio
+/// seen up to then.
 fn first_finding(activation: Activation, l2: f32, bug: Bug) -> (Option<Found>, f64) {
     let config = ModelConfig::new(
         &[500, 250, 100],
@@ -133,7 +140,8 @@ fn first_finding(activation: Activation, l2: f32, bug: Bug) -> (Option<Found>, f
         l2,
     );
     let initial = scratch::Mlp::new(&config, 7).parameters();
-    let mut oracle = Textbook::<f64>::from_parameters(&config, &initial);
+    let mut reference =
+        TorchMlp::from_parameters(&config, &initial, Device::Cpu).expect("libtorch builds");
     let mut broken = Broken {
         config: config.clone(),
         bug,
@@ -144,9 +152,9 @@ fn first_finding(activation: Activation, l2: f32, bug: Bug) -> (Option<Found>, f
     let mut worst = 0.0_f64;
     for step in 0..STEPS {
         let batch = batcher.batch(train, &order, step);
-        let parameters = oracle.parameters();
+        let parameters = reference.parameters();
         let report = parity::compare_step(
-            &mut oracle,
+            &mut reference,
             &mut broken,
             &parameters,
             &batch,
@@ -155,13 +163,13 @@ fn first_finding(activation: Activation, l2: f32, bug: Bug) -> (Option<Found>, f
         )
         .expect("comparable")
         .report;
-        let rel = report.tensors.iter().map(|t| t.difference.max_rel);
-        worst = rel.fold(worst, f64::max);
-        let found = match report.over_bound(DEFAULT_BOUND) {
+        let ratios = report.tensors.iter().map(|t| t.error.ratio);
+        worst = ratios.fold(worst.max(report.loss_error.ratio), f64::max);
+        let found = match report.over_bound(DEFAULT_MAX_RATIO) {
             Some(Finding::Tensor(t)) => (step + 1, t.layer, t.tensor.name().to_owned()),
             Some(Finding::Loss(_)) => (step + 1, usize::MAX, "loss".to_owned()),
             None => {
-                oracle.train_step(batch.images, batch.labels);
+                reference.train_step(&batch);
                 continue;
             }
         };

@@ -23,10 +23,13 @@
 //! [`TorchMlp`] also implements [`contract::Differentiable`] (loss, gradient and hidden
 //! pre-activations at given parameters) for step-level gradient parity, and
 //! [`contract::UpdateRule`] (libtorch's SGD and Adam step from parameters, gradient and state
-//! handed in) for the parity check of an optimiser.
+//! handed in) for the parity check of an optimiser, and [`contract::ExactDifferentiable`] and [`contract::ExactUpdateRule`]: the same
+//! loss, gradient and step in `f64`, the exact values that the parity verdict measures its own
+//! `f32` rounding, and a candidate's, against.
 
 mod device;
 mod error;
+mod exact;
 mod init;
 mod mlp;
 mod update;

@@ -8,6 +8,7 @@ use contract::{
 };
 use ndarray::{Array2, ArrayView2, Axis};
 use tch::nn::{self, Module, OptimizerConfig};
+use tch::kind::Element;
 use tch::{Device, Kind, TchError, Tensor};
 
 use crate::device::check_device;
@@ -21,7 +22,8 @@ const LOGITS_BLOCK: usize = 10_000;
 /// activation in an `nn::Sequential`, trained by libtorch's SGD or Adam.
 #[derive(Debug)]
 pub struct TorchMlp {
-    l2: f64,
+    pub(crate) l2: f64,
+    pub(crate) activation: Activation,
     /// Owns the variables the layers, `params` and the optimiser hold handles on.
     vs: nn::VarStore,
     /// `linear, activation, linear, activation, .., linear`.
@@ -87,6 +89,7 @@ impl TorchMlp {
         };
         Ok(TorchMlp {
             l2: config.l2.into(),
+            activation: config.activation,
             vs,
             model,
             params,
@@ -121,27 +124,13 @@ impl TorchMlp {
         self.optimizer.backward_step(&surrogate);
     }
 
-    /// Mean cross-entropy of `logits` against `labels`, plus λ/(2m)·Σ‖W‖² (m the batch
-    /// size, weights only) when λ > 0: the scratch model's cost, so the two report the same
-    /// number and autograd adds (λ/m)·W to each weight's gradient.
+    /// [`loss`] of `logits` with this model's weights and λ.
     fn loss(&self, logits: &Tensor, labels: &Tensor) -> Tensor {
-        let cross_entropy = logits.cross_entropy_for_logits(labels);
-        if self.l2 == 0.0 {
-            return cross_entropy;
-        }
-        let m = logits.size()[0] as f64;
-        let squares = self
-            .params
-            .iter()
-            .step_by(2)
-            .map(|w| w.square().sum(Kind::Float))
-            .reduce(|a, b| a + b)
-            .expect("a network has at least one layer");
-        cross_entropy + squares * (self.l2 / (2.0 * m))
+        loss(logits, labels, self.params.iter().step_by(2), self.l2)
     }
 
     /// `images` `(n, 784)` as an f32 tensor on the device.
-    fn images_tensor(&self, images: ArrayView2<'_, f32>) -> Tensor {
+    pub(crate) fn images_tensor(&self, images: ArrayView2<'_, f32>) -> Tensor {
         assert_eq!(
             images.ncols(),
             INPUT_SIZE,
@@ -156,7 +145,7 @@ impl TorchMlp {
     }
 
     /// The batch's images and labels as tensors on the device.
-    fn batch_tensors(&self, batch: &Batch<'_>) -> (Tensor, Tensor) {
+    pub(crate) fn batch_tensors(&self, batch: &Batch<'_>) -> (Tensor, Tensor) {
         assert_eq!(
             batch.images.nrows(),
             batch.labels.len(),
@@ -255,14 +244,44 @@ fn network(config: &ModelConfig) -> (nn::VarStore, nn::Sequential, Vec<Tensor>) 
         );
         model = model.add(linear);
         if i + 1 < layers {
-            model = match config.activation {
-                Activation::Sigmoid => model.add_fn(Tensor::sigmoid),
-                Activation::Tanh => model.add_fn(Tensor::tanh),
-                Activation::Relu => model.add_fn(Tensor::relu),
-            };
+            let activation = config.activation;
+            model = model.add_fn(move |z| activate(activation, z));
         }
     }
     (vs, model, params)
+}
+
+/// Mean cross-entropy of `logits` against `labels`, plus λ/(2m)·Σ‖W‖² over `weights` (m the
+/// batch size, biases not regularised) when λ > 0: the scratch model's cost, so the two report
+/// the same number and autograd adds (λ/m)·W to each weight's gradient. In the kind of
+/// `logits` (`f32`, or `f64` for the exact reference).
+pub(crate) fn loss<'a>(
+    logits: &Tensor,
+    labels: &Tensor,
+    weights: impl Iterator<Item = &'a Tensor>,
+    l2: f64,
+) -> Tensor {
+    // tch's `cross_entropy_for_logits`, but in the logits' kind: it asks `log_softmax` for
+    // `f32` whatever it is given, which would round the exact reference's loss to `f32`.
+    let cross_entropy = logits.log_softmax(-1, logits.kind()).nll_loss(labels);
+    if l2 == 0.0 {
+        return cross_entropy;
+    }
+    let m = logits.size()[0] as f64;
+    let squares = weights
+        .map(|w| w.square().sum(logits.kind()))
+        .reduce(|a, b| a + b)
+        .expect("a network has at least one layer");
+    cross_entropy + squares * (l2 / (2.0 * m))
+}
+
+/// A hidden layer's activation of its pre-activations `z`.
+pub(crate) fn activate(activation: Activation, z: &Tensor) -> Tensor {
+    match activation {
+        Activation::Sigmoid => z.sigmoid(),
+        Activation::Tanh => z.tanh(),
+        Activation::Relu => z.relu(),
+    }
 }
 
 /// Panics, naming the layer, unless `params` has the shapes of `variables` `[w0, b0, ..]`.
@@ -318,10 +337,10 @@ fn load(variables: &mut [Tensor], params: &Parameters) -> Result<(), TchError> {
 }
 
 /// One [`LayerParameters`] per `[weight, bias]` pair of `tensors`, each tensor read by `values`.
-pub(crate) fn layer_parameters(
+pub(crate) fn layer_parameters<T>(
     tensors: &[Tensor],
-    values: impl Fn(&Tensor) -> Vec<f32>,
-) -> Parameters {
+    values: impl Fn(&Tensor) -> Vec<T>,
+) -> Parameters<T> {
     tensors
         .chunks(2)
         .map(|pair| {
@@ -338,12 +357,17 @@ pub(crate) fn layer_parameters(
 
 /// A tensor's elements, copied to the CPU, row-major.
 pub(crate) fn to_vec(t: &Tensor) -> Vec<f32> {
-    let flat = t.detach().to_device(Device::Cpu).flatten(0, -1);
-    Vec::<f32>::try_from(&flat).expect("parameters are f32 tensors")
+    values(t)
 }
 
-/// A matrix `(rows, columns)`, copied to the CPU.
-fn to_array2(t: &Tensor) -> Array2<f32> {
+/// A tensor's elements as `T` (converted from the tensor's kind), copied to the CPU, row-major.
+pub(crate) fn values<T: Element + Copy>(t: &Tensor) -> Vec<T> {
+    let flat = t.detach().to_device(Device::Cpu).flatten(0, -1);
+    Vec::<T>::try_from(&flat).expect("libtorch converts a flat tensor to any element kind")
+}
+
+/// A matrix `(rows, columns)`, copied to the CPU as `f32`.
+pub(crate) fn to_array2(t: &Tensor) -> Array2<f32> {
     let size = t.size();
     let shape = (size[0] as usize, size[1] as usize);
     Array2::from_shape_vec(shape, to_vec(t)).expect("a matrix has rows × columns elements")

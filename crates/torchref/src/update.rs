@@ -4,10 +4,11 @@
 //! `m.mul_(β1).add_(g, 1−β1)`, `v.mul_(β2).addcmul_(g, g, 1−β2)`,
 //! `denom = (√v / √(1−β2ᵗ)).add_(ε)`, `p.addcdiv_(m, denom, −lr/(1−β1ᵗ))`, the step's
 //! constants in `f64`. tch cannot hand `nn::Optimizer` a state, so the step is written out;
-//! `tests/update_rule.rs` checks it against `nn::Adam` and `nn::Sgd` step by step.
+//! `tests/update_rule.rs` checks it against `nn::Adam` and `nn::Sgd` step by step. The same
+//! operations in `f64` are the exact step the parity verdict measures rounding against.
 
 use contract::{AdamState, Parameters, UpdateRequest, UpdateRule, Updated};
-use tch::{Device, TchError, Tensor};
+use tch::{Device, Kind, TchError, Tensor};
 
 use crate::mlp::{layer_parameters, tensors, to_vec};
 use crate::TorchMlp;
@@ -19,14 +20,37 @@ impl UpdateRule for TorchMlp {
 
     /// On the model's device; the model itself is left as it was.
     fn update(&mut self, request: &UpdateRequest<'_>) -> Updated {
-        step(request, self.device()).expect("libtorch takes the optimiser step")
+        let stepped = step(request, self.device(), Kind::Float)
+            .expect("libtorch takes the optimiser step");
+        let adam = stepped.adam.map(|(m, v, steps)| AdamState {
+            m: layer_parameters(&m, to_vec),
+            v: layer_parameters(&v, to_vec),
+            steps,
+        });
+        Updated {
+            parameters: layer_parameters(&stepped.parameters, to_vec),
+            adam,
+        }
     }
 }
 
-/// One step of `request.optimizer` on `device`.
-fn step(request: &UpdateRequest<'_>, device: Device) -> Result<Updated, TchError> {
+/// One step's tensors `[w0, b0, ..]`: the parameters, and Adam's moments and step count.
+pub(crate) struct Stepped {
+    pub(crate) parameters: Vec<Tensor>,
+    pub(crate) adam: Option<(Vec<Tensor>, Vec<Tensor>, u64)>,
+}
+
+/// One step of `request.optimizer` on `device`, computed in `kind` (the `f32` inputs widened
+/// to it first).
+pub(crate) fn step(
+    request: &UpdateRequest<'_>,
+    device: Device,
+    kind: Kind,
+) -> Result<Stepped, TchError> {
     let on_device = |p: &Parameters| -> Result<Vec<Tensor>, TchError> {
-        tensors(p)?.iter().map(|t| t.f_to_device(device)).collect()
+        (tensors(p)?.iter())
+            .map(|t| t.f_to_device(device)?.f_to_kind(kind))
+            .collect()
     };
     let mut params = on_device(request.parameters)?;
     let gradient = on_device(request.gradient)?;
@@ -35,8 +59,8 @@ fn step(request: &UpdateRequest<'_>, device: Device) -> Result<Updated, TchError
         for (p, g) in params.iter_mut().zip(&gradient) {
             let _ = p.f_sub_(&g.f_mul_scalar(lr)?)?;
         }
-        return Ok(Updated {
-            parameters: layer_parameters(&params, to_vec),
+        return Ok(Stepped {
+            parameters: params,
             adam: None,
         });
     };
@@ -58,13 +82,8 @@ fn step(request: &UpdateRequest<'_>, device: Device) -> Result<Updated, TchError
         let _ = denom.f_add_scalar_(eps)?;
         let _ = p.f_addcdiv_(&m.f_mul_scalar(-step_size)?, &denom)?;
     }
-    let adam = Some(AdamState {
-        m: layer_parameters(&m, to_vec),
-        v: layer_parameters(&v, to_vec),
-        steps,
-    });
-    Ok(Updated {
-        parameters: layer_parameters(&params, to_vec),
-        adam,
+    Ok(Stepped {
+        parameters: params,
+        adam: Some((m, v, steps)),
     })
 }

@@ -5,7 +5,7 @@
 //! 1. torchref's rule, which takes the state handed to it, is libtorch's own optimiser: it
 //!    gives what `nn::Adam` and `nn::Sgd` (`TorchMlp::apply_gradient`) give.
 //! 2. scratch's rules (the fused engine's and the textbook one's) are within
-//!    `parity::DEFAULT_BOUND` of it through `parity::compare_update`.
+//!    `parity::DEFAULT_MAX_RATIO` times its own error through `parity::compare_update`.
 
 mod common;
 
@@ -13,7 +13,7 @@ use contract::{
     Activation, AdamState, Differentiable, ModelConfig, Optimizer, UpdateRequest, UpdateRule,
 };
 use mnist::{Batcher, EpochOrder};
-use parity::DEFAULT_BOUND;
+use parity::DEFAULT_MAX_RATIO;
 use tch::Device;
 use torchref::TorchMlp;
 
@@ -33,7 +33,7 @@ fn config(optimizer: Optimizer) -> ModelConfig {
 }
 
 /// Along libtorch's own trajectory (`nn::Optimizer`), the rule of `candidate` on the same
-/// parameters, gradient and state; returns the worst `max_rel` of any tensor and the worst
+/// parameters, gradient and state; returns the worst error ratio of any tensor and the worst
 /// |difference| from torchref's rule to `nn::Optimizer`'s step.
 fn along_libtorchs_trajectory(
     optimizer: Optimizer,
@@ -48,7 +48,7 @@ fn along_libtorchs_trajectory(
     let train = &common::mnist().train;
     let order = EpochOrder::sequential(train.len());
     let mut batcher = Batcher::new(64, false);
-    let (mut worst_rel, mut worst_abs) = (0.0_f64, 0.0_f64);
+    let (mut worst_ratio, mut worst_abs) = (0.0_f64, 0.0_f64);
     for step in 0..STEPS {
         let batch = batcher.batch(train, &order, step);
         let parameters = torch.parameters();
@@ -63,9 +63,9 @@ fn along_libtorchs_trajectory(
             parity::compare_update(&mut rule, candidate, &request, parity::Schedule::Sequential)
                 .expect("comparable");
         for t in &report.tensors {
-            worst_rel = worst_rel.max(t.difference.max_rel);
+            worst_ratio = worst_ratio.max(t.error.ratio);
         }
-        assert_eq!(report.over_bound(DEFAULT_BOUND), None, "step {}", step + 1);
+        assert_eq!(report.over_bound(DEFAULT_MAX_RATIO), None, "step {}", step + 1);
         torch.apply_gradient(&gradient);
         let want = torch.parameters();
         for (layer, (got, want)) in stepped.parameters.iter().zip(&want).enumerate() {
@@ -78,16 +78,16 @@ fn along_libtorchs_trajectory(
         }
         adam = stepped.adam;
     }
-    (worst_rel, worst_abs)
+    (worst_ratio, worst_abs)
 }
 
 #[test]
 fn adam_fused_scratch_and_libtorch() {
     let adam = Optimizer::adam(1e-3);
     let mut scratch = scratch::Mlp::new(&config(adam), 0);
-    let (rel, abs) = along_libtorchs_trajectory(adam, &mut scratch);
+    let (ratio, abs) = along_libtorchs_trajectory(adam, &mut scratch);
     eprintln!(
-        "Adam, fused scratch: worst max_rel {rel:.2e}; torchref's rule against nn::Adam {abs:.2e}"
+        "Adam, fused scratch: worst error ratio {ratio:.2}; torchref's rule against nn::Adam {abs:.2e}"
     );
 }
 
@@ -98,16 +98,16 @@ fn adam_textbook_scratch() {
         &config(adam),
         &scratch::Mlp::new(&config(adam), 0).parameters(),
     );
-    let (rel, _) = along_libtorchs_trajectory(adam, &mut textbook);
-    eprintln!("Adam, textbook scratch: worst max_rel {rel:.2e}");
+    let (ratio, _) = along_libtorchs_trajectory(adam, &mut textbook);
+    eprintln!("Adam, textbook scratch: worst error ratio {ratio:.2}");
 }
 
 #[test]
 fn sgd_fused_scratch_and_libtorch() {
     let sgd = Optimizer::Sgd { lr: 0.01 };
     let mut scratch = scratch::Mlp::new(&config(sgd), 0);
-    let (rel, abs) = along_libtorchs_trajectory(sgd, &mut scratch);
+    let (ratio, abs) = along_libtorchs_trajectory(sgd, &mut scratch);
     eprintln!(
-        "SGD, fused scratch: worst max_rel {rel:.2e}; torchref's rule against nn::Sgd {abs:.2e}"
+        "SGD, fused scratch: worst error ratio {ratio:.2}; torchref's rule against nn::Sgd {abs:.2e}"
     );
 }

@@ -16,7 +16,7 @@ use candidate::{Candidate, CandidateError, Options};
 use contract::{Activation, AdamState, Batch, ModelConfig, Optimizer, UpdateRequest, UpdateRule};
 use mnist::Mnist;
 use ndarray::s;
-use parity::{Finding, TensorKind, DEFAULT_BOUND};
+use parity::{Finding, TensorKind, DEFAULT_MAX_RATIO};
 use torchref::{Device, TorchMlp};
 
 pub const SEED: u64 = 2024;
@@ -87,7 +87,7 @@ pub enum Found {
     Fault(CandidateError),
 }
 
-/// The worst values of a run within the bound.
+/// The worst error ratios of a run within the bound (times libtorch's own `f32` error).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Worst {
     pub gradient: f64,
@@ -138,16 +138,16 @@ pub fn teacher_forced(
             reference_gradient: gradient,
         } = report.expect("comparable answers");
         for t in &report.tensors {
-            worst.gradient = worst.gradient.max(t.difference.max_rel);
+            worst.gradient = worst.gradient.max(t.error.ratio);
         }
-        worst.loss = worst.loss.max(report.loss_rel_diff());
+        worst.loss = worst.loss.max(report.loss_error.ratio);
         worst.kink_units += report
             .tensors
             .iter()
             .step_by(2)
             .map(|t| t.kink_units)
             .sum::<usize>();
-        match report.over_bound(DEFAULT_BOUND) {
+        match report.over_bound(DEFAULT_MAX_RATIO) {
             Some(Finding::Tensor(t)) => return Found::Gradient(step, t.layer, t.tensor),
             Some(Finding::Loss(_)) => return Found::Loss(step),
             None => {}
@@ -170,9 +170,9 @@ pub fn teacher_forced(
             }
             let (report, stepped) = compared.expect("comparable parameters");
             for t in &report.tensors {
-                worst.update = worst.update.max(t.difference.max_rel);
+                worst.update = worst.update.max(t.error.ratio);
             }
-            if let Some(t) = report.over_bound(DEFAULT_BOUND) {
+            if let Some(t) = report.over_bound(DEFAULT_MAX_RATIO) {
                 return Found::Update(step, t.layer, t.tensor);
             }
             stepped

@@ -252,8 +252,12 @@ impl ParityArgs {
         if self.steps == 0 {
             refuse!("--steps must be at least 1 (200 is the default)");
         }
-        if !(self.bound.is_finite() && self.bound > 0.0) {
-            refuse!("--bound must be a positive number, got {}", self.bound);
+        if !(self.bound.is_finite() && self.bound >= 1.0) {
+            refuse!(
+                "--bound is how many times libtorch's own float32 error a candidate's error may be, at least 1 (libtorch against itself is 1; the default is {}), got {} (a bound relative to the tensor's largest value, such as 1e-5, is no longer used)",
+                parity::DEFAULT_MAX_RATIO,
+                self.bound
+            );
         }
         if common.seeds.is_some() {
             refuse!("--seeds does not apply to parity: run it once per --seed");

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use contract::{AdamState, Optimizer, UpdateRequest, UpdateRule};
 use mnist::{Batcher, EpochOrder};
-use parity::{StepReport, TensorReport, UpdateReport};
+use parity::{StepReport, TensorKind, TensorReport, UpdateReport};
 use serde::Serialize;
 
 use crate::config::{Common, JobConfig, Model, ParityCandidate, ParityConfig, Spec, UpdateCheck};
@@ -22,6 +22,7 @@ use crate::record::RunRecord;
 use crate::report::files::{create_run_folder, write_json_atomically};
 use crate::report::tables::CsvLog;
 use crate::status::RunEnd;
+use crate::terminal::SmallestCaught;
 use crate::{gate, parity_candidate, terminal};
 
 /// What a row of `parity.csv` compares.
@@ -46,6 +47,12 @@ struct ParityRow {
     layer: usize,
     /// `weight` or `bias`.
     tensor: &'static str,
+    /// ‖candidate − exact‖ / ‖torchref − exact‖ (floored at ε·‖exact‖), the exact value
+    /// being libtorch's same computation in float64: what the verdict reads.
+    error_ratio: f64,
+    /// ‖candidate − exact‖₂ and ‖torchref − exact‖₂, in the tensor's units.
+    candidate_error: f64,
+    torchref_error: f64,
     /// max |candidate − torchref| over the tensor (gradient, or parameters after the step).
     max_abs_diff: f64,
     /// `max_abs_diff` / max |torchref value| of the tensor.
@@ -61,6 +68,8 @@ struct ParityRow {
     /// Gradient rows only.
     torchref_loss: Option<f32>,
     candidate_loss: Option<f32>,
+    /// The loss's error ratio (gradient rows only).
+    loss_error_ratio: Option<f64>,
 }
 
 pub fn run(args: &ParityConfig) -> Result<JobEnd> {
@@ -246,7 +255,8 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
 
     let verdict = gate::parity_verdict(&run.reports, &run.updates, run.short_batch, args.bound);
     let layers = worst_per_layer(&run.reports);
-    terminal::print_parity(&layers, &verdict, &name);
+    let caught = smallest_caught(&run.reports, args.bound);
+    terminal::print_parity(&layers, &caught, &verdict, &name);
     let end = crate::stop::requested().map_or(RunEnd::Completed, RunEnd::Interrupted);
     record.end(end, None);
     record.write(&folder)?;
@@ -307,6 +317,7 @@ fn gradient_rows(
     report.tensors.iter().map(move |t| ParityRow {
         torchref_loss: Some(report.reference_loss),
         candidate_loss: Some(report.candidate_loss),
+        loss_error_ratio: Some(report.loss_error.ratio),
         excluded_images: report.excluded_images,
         ..row(step, Check::Gradient, batch_images, t)
     })
@@ -329,6 +340,9 @@ fn row(step: usize, check: Check, batch_images: usize, t: &TensorReport) -> Pari
         batch_images,
         layer: t.layer + 1,
         tensor: t.tensor.name(),
+        error_ratio: t.error.ratio,
+        candidate_error: t.error.candidate_error,
+        torchref_error: t.error.reference_error,
         max_abs_diff: t.difference.max_abs,
         max_rel_diff: t.difference.max_rel,
         cosine: t.difference.cosine,
@@ -338,10 +352,11 @@ fn row(step: usize, check: Check, batch_images: usize, t: &TensorReport) -> Pari
         excluded_images: 0,
         torchref_loss: None,
         candidate_loss: None,
+        loss_error_ratio: None,
     }
 }
 
-/// Per layer, "layer N" and (step, worst `max_rel` of its weight and bias).
+/// Per layer, "layer N" and (step, worst error ratio of its weight and bias).
 fn worst_per_layer(reports: &[StepReport]) -> Vec<(String, Vec<(f64, f64)>)> {
     let layers = reports.first().map_or(0, |r| r.tensors.len() / 2);
     (0..layers)
@@ -351,11 +366,31 @@ fn worst_per_layer(reports: &[StepReport]) -> Vec<(String, Vec<(f64, f64)>)> {
                     .tensors
                     .iter()
                     .filter(|t| t.layer == layer)
-                    .map(|t| t.difference.max_rel)
+                    .map(|t| t.error.ratio)
                     .fold(0.0, f64::max);
                 ((step + 1) as f64, worst)
             });
             (format!("layer {}", layer + 1), points.collect())
+        })
+        .collect()
+}
+
+/// Per layer, the smallest error of its weight's and bias's gradient that a check at `bound`
+/// caught at every step: the largest over the steps of [`parity::ErrorRatio::smallest_caught`].
+fn smallest_caught(reports: &[StepReport], bound: f64) -> Vec<SmallestCaught> {
+    let layers = reports.first().map_or(0, |r| r.tensors.len() / 2);
+    (0..layers)
+        .map(|layer| {
+            let of = |kind: TensorKind| {
+                (reports.iter().flat_map(|r| &r.tensors))
+                    .filter(|t| t.layer == layer && t.tensor == kind)
+                    .map(|t| t.error.smallest_caught(bound))
+                    .fold(0.0, f64::max)
+            };
+            SmallestCaught {
+                weight: of(TensorKind::Weight),
+                bias: of(TensorKind::Bias),
+            }
         })
         .collect()
 }

@@ -42,7 +42,7 @@ pub fn write_parity(
         let name = format!("layer {} {}", first.layer + 1, first.tensor.name());
         let over = reports.iter().enumerate().find_map(|(step, report)| {
             let t = &report.tensors[index];
-            (t.difference.max_rel > bound)
+            parity::is_over_bound(t.error.ratio, bound)
                 .then(|| tensor_finding(step + 1, t, report.excluded_images))
         });
         case(

@@ -16,7 +16,7 @@ use std::path::Path;
 use crate::record::{cpu_model, subnormal_mode};
 
 pub use data::print_data;
-pub use parity::print_parity;
+pub use parity::{print_parity, SmallestCaught};
 pub use run::{print_gate, print_side_by_side};
 pub use seeds::{
     print_no_seed_complete, print_pool_notes, print_seed_done, print_seed_plan, print_shard_done,

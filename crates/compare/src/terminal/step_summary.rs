@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use super::parity::worst_point;
 use super::run::summary_lines;
 use super::seeds::{equivalence_line, spread};
-use crate::gate::ParityVerdict;
+use crate::gate::{times, ParityVerdict};
 use crate::seed_stats::{ModelStats, PairStats};
 use crate::summary::SummaryRow;
 use crate::train::Contender;
@@ -149,7 +149,7 @@ pub fn table_step_summary(
     )
 }
 
-/// `compare parity`: per layer its worst gradient difference and the step, the verdict lines,
+/// `compare parity`: per layer its worst gradient error ratio and the step, the verdict lines,
 /// and where the page is.
 pub fn parity_step_summary(
     layers: &[(String, Vec<(f64, f64)>)],
@@ -159,7 +159,7 @@ pub fn parity_step_summary(
 ) -> String {
     let header = [
         "layer",
-        "worst gradient difference (of the tensor's largest |gradient|)",
+        "worst gradient error (times libtorch's own float32 error)",
         "at step",
     ]
     .map(String::from);
@@ -167,7 +167,7 @@ pub fn parity_step_summary(
         .iter()
         .map(|(name, points)| {
             let (step, worst) = worst_point(points);
-            vec![name.clone(), format!("{worst:.2e}"), format!("{step:.0}")]
+            vec![name.clone(), times(worst), format!("{step:.0}")]
         })
         .collect();
     format!(

@@ -11,7 +11,7 @@ use parity::{StepReport, TensorReport, UpdateReport};
 use super::parts::{
     configuration, files_section, head, inline_svg, subtitle, verdict, write, Header,
 };
-use crate::gate::{ParityVerdict, Verdict};
+use crate::gate::{times, ParityVerdict, Verdict};
 use crate::record::RunRecord;
 
 /// What the page of a parity run shows.
@@ -58,8 +58,8 @@ pub fn write_parity_page(page: &ParityPage<'_>) -> Result<PathBuf> {
                 }
                 @if let Some(svg) = inline_svg(&page.folder.join("parity.svg")) {
                     section {
-                        h2 { "Gradient difference per step" }
-                        p.note { "Per layer, the larger of its weight's and bias's max |candidate − torchref| over max |torchref|, against the bound." }
+                        h2 { "Gradient error per step" }
+                        p.note { "Per layer, the larger of its weight's and bias's error ratio: the candidate's distance from the exact (float64) gradient over libtorch's own float32 distance from it, against the bound (dashed). Below 1, the candidate is closer to the exact value than libtorch." }
                         figure { (svg) }
                     }
                 }
@@ -90,8 +90,8 @@ fn findings_table(
         table #extra {
             thead { tr {
                 th { "layer" } th { "tensor" }
-                th { "gradient (max rel. difference, step)" }
-                th { "after the optimiser step (max rel. difference, step)" }
+                th { "gradient (error ratio, step)" }
+                th { "after the optimiser step (error ratio, step)" }
             } }
             tbody {
                 @for index in 0..tensors {
@@ -116,21 +116,21 @@ fn finding(steps: &[(usize, &[TensorReport])], index: usize, bound: f64) -> Stri
     let value = |(step, tensors): &(usize, &[TensorReport])| {
         tensors
             .get(index)
-            .map(|t| (*step + 1, t.difference.max_rel))
+            .map(|t| (*step + 1, t.error.ratio))
     };
-    if let Some((step, rel)) = steps
+    if let Some((step, ratio)) = steps
         .iter()
         .filter_map(value)
-        .find(|(_, rel)| parity::is_over_bound(*rel, bound))
+        .find(|(_, ratio)| parity::is_over_bound(*ratio, bound))
     {
-        return format!("over the bound at step {step}: {rel:.2e}");
+        return format!("over the bound at step {step}: {}", times(ratio));
     }
     match steps
         .iter()
         .filter_map(value)
         .max_by(|a, b| a.1.total_cmp(&b.1))
     {
-        Some((step, rel)) => format!("within: worst {rel:.2e} at step {step}"),
+        Some((step, ratio)) => format!("within: worst {} at step {step}", times(ratio)),
         None => "–".to_owned(),
     }
 }

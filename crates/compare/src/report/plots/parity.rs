@@ -1,4 +1,4 @@
-//! `parity.svg`: `compare parity`'s gradient difference per layer against the step.
+//! `parity.svg`: `compare parity`'s gradient error ratio per layer against the step.
 
 use std::path::Path;
 
@@ -7,10 +7,10 @@ use plotters::prelude::*;
 
 use super::chart::{color, plot_error};
 
-/// `parity.svg`: per layer, the worst gradient difference of the step (weight or bias,
-/// relative to that tensor's largest |gradient|) against the step, on a log scale, with the
-/// bound as a dashed line. A difference of exactly 0 is drawn at the floor of the axis; an
-/// infinite one (a tensor of the wrong shape) at its top.
+/// `parity.svg`: per layer, the worst gradient error ratio of the step (weight or bias: the
+/// candidate's distance from the exact gradient over libtorch's own) against the step, on a
+/// log scale, with the bound as a dashed line. A ratio of exactly 0 is drawn at the floor of
+/// the axis; an infinite one (a tensor of the wrong shape) at its top.
 pub fn parity_chart(path: &Path, layers: &[(String, Vec<(f64, f64)>)], bound: f64) -> Result<()> {
     let steps = layers
         .iter()
@@ -27,7 +27,7 @@ pub fn parity_chart(path: &Path, layers: &[(String, Vec<(f64, f64)>)], bound: f6
     root.fill(&WHITE).map_err(fail())?;
     let mut chart = ChartBuilder::on(&root)
         .caption(
-            "Gradient difference per layer, step by step (same parameters, same batch)",
+            "Gradient error per layer, step by step (same parameters, same batch)",
             ("sans-serif", 20),
         )
         .margin(12)
@@ -38,9 +38,9 @@ pub fn parity_chart(path: &Path, layers: &[(String, Vec<(f64, f64)>)], bound: f6
     chart
         .configure_mesh()
         .x_desc("step")
-        .y_desc("max |Δ gradient| / max |gradient| (worst tensor of the layer)")
+        .y_desc("error / libtorch's own float32 error (worst tensor of the layer)")
         .x_label_formatter(&|x| format!("{x:.0}"))
-        .y_label_formatter(&|y| format!("{y:.0e}"))
+        .y_label_formatter(&|y| format!("{y:.1e}"))
         .draw()
         .map_err(fail())?;
     for (index, (name, points)) in layers.iter().enumerate() {
@@ -61,7 +61,7 @@ pub fn parity_chart(path: &Path, layers: &[(String, Vec<(f64, f64)>)], bound: f6
             BLACK.stroke_width(2),
         ))
         .map_err(fail())?
-        .label(format!("bound {bound:.0e} (dashed)"))
+        .label(format!("bound {bound}× (dashed)"))
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
     chart
         .configure_series_labels()
