@@ -186,7 +186,7 @@ fn one_run_has_a_case_per_gate_and_its_summary_the_closing_table() {
 fn parity_has_a_case_per_tensor_and_its_summary_the_verdict() {
     let dir = tempfile::tempdir().expect("temp dir");
     let args = [
-        "parity", "--steps", "2", "--hidden", "32,16", "--limit", "640", "--bound", "1e-12",
+        "parity", "--steps", "2", "--hidden", "32,16", "--limit", "640", "--bound", "1",
     ];
     let (output, files) = compare_for_ci(dir.path(), &args);
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));

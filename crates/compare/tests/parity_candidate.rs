@@ -91,7 +91,7 @@ fn the_numpy_mlp_is_within_the_bound_up_to_the_short_batch() {
         text(&output.stderr)
     );
     assert!(
-        stdout.contains("parity: numpy_mlp.py within bound 1e-5 of torchref over 3 steps: gradients and optimiser steps"),
+        stdout.contains("parity: numpy_mlp.py within 8× libtorch's own float32 error over 3 steps: gradients, loss and optimiser steps"),
         "{stdout}"
     );
     assert!(
@@ -125,7 +125,7 @@ fn a_planted_adam_bug_is_named_after_the_optimiser_step() {
     let output = numpy(out.path(), "bug_adam_correction.py", &[]);
     let stdout = differs(&output);
     assert!(
-        stdout.contains("departs from torchref beyond the bound 1e-5: step 1, layer ")
+        stdout.contains("departs from torchref beyond 8× libtorch's own float32 error: step 1, layer ")
             && stdout.contains("after the optimiser step"),
         "{stdout}"
     );
@@ -142,7 +142,7 @@ fn a_hard_coded_batch_size_is_named_on_the_short_batch() {
     let output = numpy(out.path(), "bug_batch_64.py", &flags);
     let stdout = differs(&output);
     assert!(
-        stdout.contains("beyond the bound 1e-5: step 3, layer 3 weight: gradient differs"),
+        stdout.contains("beyond 8× libtorch's own float32 error: step 3, layer 3 weight: the gradient is "),
         "{stdout}"
     );
     let without = tempfile::tempdir().expect("temporary folder");
@@ -209,7 +209,7 @@ fn a_command_line_candidate_passes() {
     );
     assert!(
         stdout
-            .contains("within bound 1e-5 of torchref over 3 steps: gradients and optimiser steps"),
+            .contains("within 8× libtorch's own float32 error over 3 steps: gradients, loss and optimiser steps"),
         "{stdout}"
     );
 }
