@@ -135,8 +135,8 @@ impl Candidate {
             protocol: PROTOCOL,
             hidden: &config.hidden,
             activation: config.activation,
-            l2: config.l2,
-            optimizer: &config.optimizer,
+            l2: config.l2.into(),
+            optimizer: (&config.optimizer).into(),
             files: &candidate.files,
         });
         let answer = candidate.exchange(When::Start, hello)?;
@@ -274,7 +274,7 @@ impl Candidate {
         let entries = self.written(when, written)?;
         let header = frame::encode(&Request::Update {
             step: self.step,
-            optimizer: request.optimizer,
+            optimizer: request.optimizer.into(),
             t,
             arrays: &entries,
         });
