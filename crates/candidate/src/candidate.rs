@@ -345,7 +345,7 @@ impl Candidate {
     fn fail(&mut self, when: When, fault: Fault) -> CandidateError {
         let error = self.error(when, fault);
         if let Some(mut process) = self.process.take() {
-            process.kill();
+            process.stop();
         }
         self.fault = Some(error.clone());
         error

@@ -19,6 +19,7 @@ mod arrays;
 mod candidate;
 mod error;
 mod frame;
+mod group;
 mod process;
 
 pub use candidate::{
