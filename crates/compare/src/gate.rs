@@ -6,6 +6,7 @@ use parity::{Finding, StepReport, TensorReport, UpdateReport};
 use serde::Serialize;
 
 use crate::config::{RunConfig, SeedsGate};
+use crate::kinks::{Kinks, PreActivations};
 use crate::seed_stats::{ModelStats, PairStats};
 use crate::status::{ModelStatus, Signal};
 use crate::terminal::p_value_text;
@@ -233,7 +234,8 @@ pub struct ParityVerdict {
     pub worst_max_rel_diff: f64,
     /// The worst parameter difference after the optimiser step; `None` when not checked.
     pub worst_update_max_rel_diff: Option<f64>,
-    pub kink_units: usize,
+    /// The ReLU kinks left out, as far as the candidate's answers tell them apart.
+    pub kinks: Kinks,
     /// The step that ran on an epoch's last, smaller batch, if one did.
     pub short_batch: Option<ShortBatchStep>,
 }
@@ -298,10 +300,11 @@ pub struct ShortBatchStep {
 
 /// The parity check's verdict: the first step, layer and tensor (gradient, loss, or the
 /// parameters after the optimiser step) over `bound`. `updates[i]` is step `i + 1`'s
-/// optimiser check, if it was made.
+/// optimiser check, if it was made; `pre_activations[i]` whether its candidate sent `Z`.
 pub fn parity_verdict(
     reports: &[StepReport],
     updates: &[Option<UpdateReport>],
+    pre_activations: &[PreActivations],
     short_batch: Option<ShortBatchStep>,
     bound: f64,
 ) -> ParityVerdict {
@@ -337,10 +340,7 @@ pub fn parity_verdict(
                 .flat_map(|u| u.tensors.iter().map(|t| t.difference.max_rel))
                 .fold(0.0, f64::max)
         }),
-        kink_units: reports
-            .iter()
-            .flat_map(|r| r.tensors.iter().step_by(2).map(|t| t.kink_units))
-            .sum(),
+        kinks: Kinks::count(reports, pre_activations),
         short_batch,
     }
 }

@@ -15,11 +15,8 @@ pub fn print_parity(
         let (step, worst) = worst_point(points);
         println!("  {name}: {worst:.2e} (step {step:.0})");
     }
-    if verdict.kink_units > 0 {
-        println!(
-            "{} ReLU units were on in one model and off in the other within rounding of 0; their images were left out of those steps",
-            verdict.kink_units
-        );
+    for line in verdict.kinks.lines() {
+        println!("{line}");
     }
     if let Some(worst) = verdict.worst_update_max_rel_diff {
         println!("worst parameter difference after the optimiser step: {worst:.2e} of the tensor's largest |parameter|");
