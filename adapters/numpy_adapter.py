@@ -8,8 +8,10 @@ loads my_mlp.py, which defines
         return loss, {"W1": dW1, "b1": db1, ...}     # or loss, grads, {"Z1": Z1, ...}
 
 and optionally `update(params, grads, state, config)` (returns the new params; state is
-{"m": {...}, "v": {...}, "t": t} for Adam, {} for SGD; config the optimiser, e.g.
-{"kind": "adam", "lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-08}) and
+{"m": {...}, "v": {...}, "t": t} for Adam, {} for SGD; config the optimiser with the values
+libtorch computes with, float32 hyperparameters widened to float64, e.g. {"kind": "adam",
+"lr": 0.0010000000474974513, "beta1": 0.8999999761581421, "beta2": 0.9990000128746033,
+"eps": 9.99999993922529e-09}) and
 `configure(config)` (called once with the network: {"hidden": [500, 250, 100],
 "activation": "relu", "l2": 0.0, "optimizer": {...}}). It answers every request of the
 protocol by calling them. Anything the model prints goes to stderr: stdout carries only the

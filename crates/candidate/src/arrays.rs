@@ -11,12 +11,12 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::fd::AsRawFd;
 use std::path::Path;
 
 use contract::{LayerParameters, Parameters};
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
-use tempfile::NamedTempFile;
 
 use crate::Fault;
 
@@ -45,16 +45,20 @@ pub struct Entry {
     pub offset: u64,
 }
 
-/// The two files, named in the hello as `{"requests": path, "answers": path}`: in `/dev/shm`
-/// (memory, on Linux) when there is one, else in the temporary folder; removed when dropped.
+/// The two files, named in the hello as `{"requests": path, "answers": path}`. Each is
+/// created without a name (`O_TMPFILE`) in `/dev/shm` (memory, on Linux) when there is one,
+/// else in the temporary folder, and named by this process's descriptor of it,
+/// `/proc/<pid>/fd/<n>`, which the candidate opens as a file (as often as it likes) while
+/// this process runs. So no file is ever left behind, whichever process ends and however
+/// (a SIGKILL included): the memory goes once neither holds the file open.
 #[derive(Debug, Serialize)]
 pub struct Files {
     requests: String,
     answers: String,
     #[serde(skip)]
-    request_file: NamedTempFile,
+    request_file: File,
     #[serde(skip)]
-    answer_file: NamedTempFile,
+    answer_file: File,
 }
 
 impl Files {
@@ -65,18 +69,13 @@ impl Files {
         } else {
             std::env::temp_dir()
         };
-        let create = |kind: &str| {
-            let file = tempfile::Builder::new()
-                .prefix(&format!("mlp-parity-{kind}-"))
-                .tempfile_in(&folder)?;
-            let path = file.path().to_str().map(str::to_owned).ok_or_else(|| {
-                let what = format!("{} is not UTF-8", file.path().display());
-                io::Error::new(io::ErrorKind::InvalidFilename, what)
-            })?;
+        let create = || {
+            let file = tempfile::tempfile_in(&folder)?;
+            let path = format!("/proc/{}/fd/{}", std::process::id(), file.as_raw_fd());
             Ok::<_, io::Error>((file, path))
         };
-        let (request_file, requests) = create("requests")?;
-        let (answer_file, answers) = create("answers")?;
+        let (request_file, requests) = create()?;
+        let (answer_file, answers) = create()?;
         Ok(Files {
             requests,
             answers,
@@ -88,7 +87,7 @@ impl Files {
     /// A request's arrays, written to the requests file one after another as they are added.
     pub fn request(&mut self) -> RequestArrays<'_> {
         RequestArrays {
-            file: self.request_file.as_file_mut(),
+            file: &mut self.request_file,
             end: 0,
             entries: Vec::new(),
             error: None,
@@ -304,7 +303,7 @@ impl Answered<'_> {
             )));
         };
         let mut values = vec![T::zeroed(); bytes as usize / N];
-        let file = self.files.answer_file.as_file_mut();
+        let file = &mut self.files.answer_file;
         let mut read_into = |buffer: &mut [u8]| {
             file.seek(SeekFrom::Start(entry.offset))?;
             file.read_exact(buffer)
@@ -362,6 +361,32 @@ mod tests {
             dtype: "<f8".to_owned(),
             shape: shape.to_vec(),
             offset,
+        }
+    }
+
+    /// Each file opens by the path the hello names, and the two are one file; neither has a
+    /// name in its folder, so nothing is left whichever process is killed.
+    #[test]
+    fn the_files_open_by_their_paths_and_have_no_name() {
+        use std::os::unix::fs::MetadataExt;
+        let mut files = Files::create().expect("files");
+        std::fs::write(&files.answers, b"seen").expect("writable by its path");
+        let mut read = String::new();
+        files
+            .answer_file
+            .read_to_string(&mut read)
+            .expect("readable");
+        assert_eq!(read, "seen");
+        let ours: Vec<(u64, u64)> = [&files.request_file, &files.answer_file]
+            .map(|f| f.metadata().map(|m| (m.dev(), m.ino())).expect("fstat"))
+            .to_vec();
+        for folder in [Path::new("/dev/shm").to_owned(), std::env::temp_dir()] {
+            for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {
+                if let Ok(m) = entry.metadata() {
+                    let named = (m.dev(), m.ino());
+                    assert!(!ours.contains(&named), "{}", entry.path().display());
+                }
+            }
         }
     }
 

@@ -135,8 +135,8 @@ impl Candidate {
             protocol: PROTOCOL,
             hidden: &config.hidden,
             activation: config.activation,
-            l2: config.l2,
-            optimizer: &config.optimizer,
+            l2: config.l2.into(),
+            optimizer: (&config.optimizer).into(),
             files: &candidate.files,
         });
         let answer = candidate.exchange(When::Start, hello)?;
@@ -274,7 +274,7 @@ impl Candidate {
         let entries = self.written(when, written)?;
         let header = frame::encode(&Request::Update {
             step: self.step,
-            optimizer: request.optimizer,
+            optimizer: request.optimizer.into(),
             t,
             arrays: &entries,
         });
@@ -345,7 +345,7 @@ impl Candidate {
     fn fail(&mut self, when: When, fault: Fault) -> CandidateError {
         let error = self.error(when, fault);
         if let Some(mut process) = self.process.take() {
-            process.kill();
+            process.stop();
         }
         self.fault = Some(error.clone());
         error

@@ -20,6 +20,44 @@ pub const MAGIC: [u8; 4] = *b"MLPP";
 /// Longest JSON header accepted: a header holds a few numbers and a message.
 const MAX_HEADER: u32 = 1 << 20;
 
+/// An optimiser's hyperparameters as libtorch computes with them. torchref hands libtorch
+/// each `f32` hyperparameter widened to `f64` (`f64::from`), so β2 = 0.999 reaches it as
+/// 0.9990000128746033, and libtorch works a step's constants (1 − β2, 1 − β2ᵗ, …) out from
+/// that in `f64`; the hello and every update request carry these values, not the `f32`'s
+/// shortest decimal, so that a candidate following the page computes the same constants.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Hyperparameters {
+    Sgd {
+        lr: f64,
+    },
+    Adam {
+        lr: f64,
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+    },
+}
+
+impl From<&Optimizer> for Hyperparameters {
+    fn from(optimizer: &Optimizer) -> Self {
+        match *optimizer {
+            Optimizer::Sgd { lr } => Hyperparameters::Sgd { lr: lr.into() },
+            Optimizer::Adam {
+                lr,
+                beta1,
+                beta2,
+                eps,
+            } => Hyperparameters::Adam {
+                lr: lr.into(),
+                beta1: beta1.into(),
+                beta2: beta2.into(),
+                eps: eps.into(),
+            },
+        }
+    }
+}
+
 /// What the harness sends.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -30,9 +68,9 @@ pub enum Request<'a> {
         /// Widths of the hidden layers, input side first.
         hidden: &'a [usize],
         activation: Activation,
-        /// λ of the loss's λ/(2m)·Σ‖W‖².
-        l2: f32,
-        optimizer: &'a Optimizer,
+        /// λ of the loss's λ/(2m)·Σ‖W‖², widened as libtorch gets it (torchref's `f64::from`).
+        l2: f64,
+        optimizer: Hyperparameters,
         /// Where the arrays of every later request and answer lie.
         files: &'a Files,
     },
@@ -42,7 +80,7 @@ pub enum Request<'a> {
     /// `t` is the number of this step, 1 for the first.
     Update {
         step: usize,
-        optimizer: &'a Optimizer,
+        optimizer: Hyperparameters,
         t: u64,
         arrays: &'a [Entry],
     },
@@ -173,6 +211,33 @@ mod tests {
             Incoming::Frame(header) => assert_eq!(header, br#"{"kind":"bye"}"#),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// The hyperparameters go out as libtorch gets them, the f32s widened: β2 0.999 is
+    /// 0.9990000128746033 (1 − β2 then differs from 0.001 by 1.3e-5 of it), lr 1e-3 is
+    /// 0.0010000000474974513, ε 1e-8 is 9.99999993922529e-9.
+    #[test]
+    fn an_update_request_carries_the_hyperparameters_libtorch_computes_with() {
+        let request = Request::Update {
+            step: 1,
+            optimizer: (&Optimizer::adam(1e-3)).into(),
+            t: 1,
+            arrays: &[],
+        };
+        // As text: serde_json's parser (without its float_roundtrip feature) may read the
+        // last digit one ulp off; Python's and C's strtod read it exactly.
+        let frame = encode(&request);
+        let header = String::from_utf8_lossy(&frame[8..frame.len() - 8]).into_owned();
+        assert!(
+            header.contains(r#""optimizer":{"kind":"adam","lr":0.0010000000474974513,"beta1":0.8999999761581421,"beta2":0.9990000128746033,"eps":9.99999993922529e-9}"#),
+            "{header}"
+        );
+        assert_eq!(0.9990000128746033, f64::from(0.999_f32));
+        let sgd = Hyperparameters::from(&Optimizer::Sgd { lr: 0.01 });
+        assert_eq!(
+            serde_json::to_string(&sgd).expect("serialises"),
+            r#"{"kind":"sgd","lr":0.009999999776482582}"#
+        );
     }
 
     #[test]

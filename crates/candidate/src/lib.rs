@@ -13,12 +13,14 @@
 //! the [`Fault`] (a crash and its status, an early exit, text on stdout, a wrong name, shape
 //! or dtype, NaN or infinity, no answer within the timeout, a version mismatch), with the
 //! last lines of its stderr. Every wait has a deadline; nothing the candidate sends can make
-//! the harness hang or panic.
+//! the harness hang or panic. Nothing of it outlives its check: its processes run as one
+//! process group, killed and reaped however the check ends, and its two files have no name.
 
 mod arrays;
 mod candidate;
 mod error;
 mod frame;
+mod group;
 mod process;
 
 pub use candidate::{

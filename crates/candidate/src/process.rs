@@ -1,17 +1,19 @@
-//! The candidate's process: started once, its stdin fed by a writer thread, its stdout read
-//! frame by frame by a reader thread, its stderr passed through line by line (and its last
-//! lines kept for the error). Every wait has a deadline, after which the process is killed,
-//! so a candidate that hangs or never reads cannot hang the harness.
+//! The candidate's process: started once, in a process group of its own ([`Group`]), its
+//! stdin fed by a writer thread, its stdout read frame by frame by a reader thread, its stderr
+//! passed through line by line (and its last lines kept for the error). Every wait has a
+//! deadline, after which the group is killed, so a candidate that hangs or never reads cannot
+//! hang the harness, and nothing it started outlives the check.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::frame::{self, Incoming};
+use crate::group::Group;
 use crate::Fault;
 
 /// Lines of the candidate's stderr kept for an error message.
@@ -22,7 +24,7 @@ const GRACE: Duration = Duration::from_millis(500);
 
 /// A running candidate.
 pub struct Process {
-    child: Child,
+    group: Group,
     to_stdin: Option<Sender<Vec<u8>>>,
     from_stdout: Receiver<Incoming>,
     stderr: Arc<Mutex<VecDeque<String>>>,
@@ -31,15 +33,15 @@ pub struct Process {
 impl Process {
     /// Starts `command` with piped stdin and stdout; its stderr is echoed to ours when `echo`.
     pub fn start(mut command: Command, echo: bool) -> Result<Self, Fault> {
-        let mut child = command
+        command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| Fault::Spawn {
-                command: format!("{command:?}"),
-                reason: e.to_string(),
-            })?;
+            .stderr(Stdio::piped());
+        let mut group = Group::spawn(&mut command).map_err(|e| Fault::Spawn {
+            command: format!("{command:?}"),
+            reason: e.to_string(),
+        })?;
+        let child = group.leader();
         let (stdin, stdout, stderr) =
             match (child.stdin.take(), child.stdout.take(), child.stderr.take()) {
                 (Some(i), Some(o), Some(e)) => (i, o, e),
@@ -95,7 +97,7 @@ impl Process {
         });
 
         Ok(Process {
-            child,
+            group,
             to_stdin: Some(to_stdin),
             from_stdout,
             stderr: kept,
@@ -122,7 +124,7 @@ impl Process {
             Ok(Incoming::Broken(what)) => Fault::Malformed(what),
             Err(RecvTimeoutError::Timeout) => Fault::Timeout(timeout),
         };
-        self.kill();
+        self.stop();
         Err(fault)
     }
 
@@ -130,7 +132,7 @@ impl Process {
     fn ended(&mut self) -> Fault {
         let deadline = Instant::now() + GRACE;
         loop {
-            match self.child.try_wait() {
+            match self.group.leader().try_wait() {
                 Ok(Some(status)) if status.success() => return Fault::ExitedEarly,
                 Ok(Some(status)) => {
                     return Fault::Crashed {
@@ -159,30 +161,25 @@ impl Process {
         tail.iter().cloned().collect()
     }
 
-    /// Sends `bye` (already encoded), closes stdin and waits briefly for the exit, then kills.
+    /// Sends `bye` (already encoded), closes stdin and waits briefly for the exit, then stops
+    /// the group (what the candidate started may still run).
     pub fn close(&mut self, bye: Vec<u8>) {
         if let Some(stdin) = self.to_stdin.take() {
             let _ = stdin.send(bye);
         }
         let deadline = Instant::now() + GRACE;
         while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
+            if let Ok(Some(_)) = self.group.leader().try_wait() {
+                break;
             }
             thread::sleep(Duration::from_millis(10));
         }
-        self.kill();
+        self.stop();
     }
 
-    pub fn kill(&mut self) {
+    /// Kills the candidate's process group and waits for it ([`Group::stop`]).
+    pub fn stop(&mut self) {
         self.to_stdin = None;
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        self.kill();
+        self.group.stop();
     }
 }

@@ -6,6 +6,7 @@ use parity::{Finding, StepReport, TensorReport, UpdateReport};
 use serde::Serialize;
 
 use crate::config::{RunConfig, SeedsGate};
+use crate::kinks::{Kinks, PreActivations};
 use crate::seed_stats::{ModelStats, PairStats};
 use crate::status::{ModelStatus, Signal};
 use crate::terminal::p_value_text;
@@ -240,7 +241,8 @@ pub struct ParityVerdict {
     /// The same as differences from libtorch's values, relative to the tensor's largest one.
     pub worst_max_rel_diff: f64,
     pub worst_update_max_rel_diff: Option<f64>,
-    pub kink_units: usize,
+    /// The ReLU kinks left out, as far as the candidate's answers tell them apart.
+    pub kinks: Kinks,
     /// The step that ran on an epoch's last, smaller batch, if one did.
     pub short_batch: Option<ShortBatchStep>,
 }
@@ -316,10 +318,11 @@ pub struct ShortBatchStep {
 
 /// The parity check's verdict: the first step, layer and tensor (gradient, loss, or the
 /// parameters after the optimiser step) over `bound`. `updates[i]` is step `i + 1`'s
-/// optimiser check, if it was made.
+/// optimiser check, if it was made; `pre_activations[i]` whether its candidate sent `Z`.
 pub fn parity_verdict(
     reports: &[StepReport],
     updates: &[Option<UpdateReport>],
+    pre_activations: &[PreActivations],
     short_batch: Option<ShortBatchStep>,
     bound: f64,
 ) -> ParityVerdict {
@@ -368,10 +371,7 @@ pub fn parity_verdict(
         worst_update_error_ratio: (!checked.is_empty()).then(|| worst(&ratio, &stepped)),
         worst_max_rel_diff: worst(&rel, &gradients),
         worst_update_max_rel_diff: (!checked.is_empty()).then(|| worst(&rel, &stepped)),
-        kink_units: reports
-            .iter()
-            .flat_map(|r| r.tensors.iter().step_by(2).map(|t| t.kink_units))
-            .sum(),
+        kinks: Kinks::count(reports, pre_activations),
         short_batch,
     }
 }
@@ -419,7 +419,11 @@ mod tests {
             kink_units: 0,
         };
         let whole = "step 3, layer 3 weight: the gradient is 2.000× as far from the exact value as libtorch's own (it differs from libtorch's by 2.50e-1 of its largest |gradient|";
-        assert!(tensor_finding(3, &t, 0).starts_with(whole), "{}", tensor_finding(3, &t, 0));
+        assert!(
+            tensor_finding(3, &t, 0).starts_with(whole),
+            "{}",
+            tensor_finding(3, &t, 0)
+        );
         assert!(!tensor_finding(3, &t, 0).contains("ReLU"));
         assert!(tensor_finding(3, &t, 1).ends_with(
             ", on the batch without the 1 image that holds a ReLU unit within rounding of 0"

@@ -14,6 +14,7 @@ mod exit;
 mod fingerprint;
 mod gate;
 mod jobs;
+mod kinks;
 mod pair;
 mod parity_candidate;
 mod prepare;

@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use candidate::{Candidate, CandidateError, Options};
-use contract::{Differentiable, ModelConfig, Parameters, UpdateRule};
+use contract::{Batch, Derivatives, Differentiable, ModelConfig, Parameters, UpdateRule};
 
 use crate::config::{Model, ParityCandidate};
+use crate::kinks::PreActivations;
 
 /// A model whose gradient and optimiser step can be checked (on a second thread, for an
 /// external one: [`parity::Schedule::Concurrent`]).
@@ -38,6 +39,40 @@ impl Checked for Candidate {
     }
     fn has_update_rule(&self) -> bool {
         Candidate::has_update_rule(self)
+    }
+}
+
+/// A candidate as [`parity::compare_step`] asks it for gradients, noting whether its last
+/// answer carried its hidden pre-activations, which decide what the kinks of the step say
+/// ([`crate::kinks`]).
+pub struct Watched<'a> {
+    candidate: &'a mut dyn Checked,
+    pre_activations: PreActivations,
+}
+
+impl<'a> Watched<'a> {
+    pub fn new(candidate: &'a mut dyn Checked) -> Self {
+        Watched {
+            candidate,
+            pre_activations: PreActivations::Missing,
+        }
+    }
+
+    /// Whether the last answer carried `Z`.
+    pub fn pre_activations(&self) -> PreActivations {
+        self.pre_activations
+    }
+}
+
+impl Differentiable for Watched<'_> {
+    fn name(&self) -> &str {
+        Differentiable::name(self.candidate)
+    }
+
+    fn differentiate(&mut self, parameters: &Parameters, batch: &Batch<'_>) -> Derivatives {
+        let derivatives = self.candidate.differentiate(parameters, batch);
+        self.pre_activations = PreActivations::of(&derivatives.pre_activations);
+        derivatives
     }
 }
 

@@ -665,7 +665,9 @@ fn parity_reports_every_tensor_and_fails_over_the_bound() {
     let old = run(strict.path(), &[&args[..], &["--bound", "1e-5"]].concat());
     assert_eq!(old.status.code(), Some(2), "{}", stderr(&old));
     assert!(
-        stderr(&old).contains("a bound relative to the tensor's largest value, such as 1e-5, is no longer used"),
+        stderr(&old).contains(
+            "a bound relative to the tensor's largest value, such as 1e-5, is no longer used"
+        ),
         "{}",
         stderr(&old)
     );

@@ -171,7 +171,8 @@ fn every_stop_signal_ends_parity_with_the_steps_compared() {
         let rows_so_far =
             |out: &Path| only_folder(out).map_or(0, |folder| data_rows(&folder.join("parity.csv")));
         let args = [
-            "parity", "--steps", "1000000", "--hidden", "32,16", "--limit", "640", "--bound", "1000",
+            "parity", "--steps", "1000000", "--hidden", "32,16", "--limit", "640", "--bound",
+            "1000",
         ];
         let (exit, seen) = signal_when(out.path(), &args, signal, rows_so_far);
         assert_eq!(exit, Some(code), "SIG{signal}");

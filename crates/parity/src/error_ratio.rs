@@ -96,7 +96,13 @@ mod tests {
             1e-4,
             0.0,
         );
-        testkit::assert_close("smallest caught", &[e.smallest_caught(4.0)], &[8e-4], 1e-4, 0.0);
+        testkit::assert_close(
+            "smallest caught",
+            &[e.smallest_caught(4.0)],
+            &[8e-4],
+            1e-4,
+            0.0,
+        );
     }
 
     /// Where libtorch is exact, the floor (ε of the tensor's norm) stands in for its error: a

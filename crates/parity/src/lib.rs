@@ -35,10 +35,10 @@ mod update;
 
 pub use difference::Difference;
 pub use error::Error;
-pub use schedule::Schedule;
 pub use error_ratio::{ErrorRatio, FLOOR_EPSILONS};
+pub use schedule::Schedule;
 pub use step::{
-    compare_step, is_over_bound, ComparedStep, Finding, GradientReference, StepReport,
-    TensorKind, TensorReport, DEFAULT_MAX_RATIO,
+    compare_step, is_over_bound, ComparedStep, Finding, GradientReference, StepReport, TensorKind,
+    TensorReport, DEFAULT_MAX_RATIO,
 };
 pub use update::{compare_update, UpdateReference, UpdateReport};

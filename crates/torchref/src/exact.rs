@@ -53,8 +53,8 @@ impl ExactDifferentiable for TorchMlp {
 
 impl ExactUpdateRule for TorchMlp {
     fn exact_update(&mut self, request: &UpdateRequest<'_>) -> Parameters<f64> {
-        let stepped = step(request, self.device(), Kind::Double)
-            .expect("libtorch takes the optimiser step");
+        let stepped =
+            step(request, self.device(), Kind::Double).expect("libtorch takes the optimiser step");
         layer_parameters(&stepped.parameters, values)
     }
 }

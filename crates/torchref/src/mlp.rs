@@ -7,8 +7,8 @@ use contract::{
     Parameters, Trainer, CLASSES, INPUT_SIZE,
 };
 use ndarray::{Array2, ArrayView2, Axis};
-use tch::nn::{self, Module, OptimizerConfig};
 use tch::kind::Element;
+use tch::nn::{self, Module, OptimizerConfig};
 use tch::{Device, Kind, TchError, Tensor};
 
 use crate::device::check_device;

@@ -20,8 +20,8 @@ impl UpdateRule for TorchMlp {
 
     /// On the model's device; the model itself is left as it was.
     fn update(&mut self, request: &UpdateRequest<'_>) -> Updated {
-        let stepped = step(request, self.device(), Kind::Float)
-            .expect("libtorch takes the optimiser step");
+        let stepped =
+            step(request, self.device(), Kind::Float).expect("libtorch takes the optimiser step");
         let adam = stepped.adam.map(|(m, v, steps)| AdamState {
             m: layer_parameters(&m, to_vec),
             v: layer_parameters(&v, to_vec),

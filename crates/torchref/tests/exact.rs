@@ -37,7 +37,12 @@ const F64_ROUNDING: f64 = 1e-12;
 fn exact_derivatives_agree_with_the_f64_textbook_model() {
     let mut worst = 0.0_f64;
     for activation in [Activation::Sigmoid, Activation::Tanh, Activation::Relu] {
-        let config = ModelConfig::new(&[500, 250, 100], activation, Optimizer::Sgd { lr: 0.01 }, 0.8);
+        let config = ModelConfig::new(
+            &[500, 250, 100],
+            activation,
+            Optimizer::Sgd { lr: 0.01 },
+            0.8,
+        );
         let mut torch = TorchMlp::new(&config, Device::Cpu, 2024).expect("torchref");
         let train = &common::mnist().train;
         let order = EpochOrder::sequential(train.len());
@@ -50,7 +55,10 @@ fn exact_derivatives_agree_with_the_f64_textbook_model() {
             let (loss, gradient, _) = textbook.gradient(batch.images, batch.labels);
             let what = format!("{activation:?}, step {}", step + 1);
             let loss_distance = ((exact.loss - loss) / loss).abs();
-            assert!(loss_distance < F64_ROUNDING, "{what}: loss {loss_distance:e}");
+            assert!(
+                loss_distance < F64_ROUNDING,
+                "{what}: loss {loss_distance:e}"
+            );
             worst = worst.max(loss_distance);
             for (layer, (x, t)) in exact.gradient.iter().zip(&gradient).enumerate() {
                 let weight: Vec<f64> = t.weight.iter().copied().collect();
@@ -80,8 +88,10 @@ fn exact_update_agrees_with_the_f64_textbook_rule() {
         let mut batcher = Batcher::new(64, false);
         let batch = batcher.batch(train, &order, 0);
         let parameters = torch.parameters();
-        let gradient = contract::Differentiable::differentiate(&mut torch, &parameters, &batch).gradient;
-        let adam = matches!(optimizer, Optimizer::Adam { .. }).then(|| AdamState::zeros(&parameters));
+        let gradient =
+            contract::Differentiable::differentiate(&mut torch, &parameters, &batch).gradient;
+        let adam =
+            matches!(optimizer, Optimizer::Adam { .. }).then(|| AdamState::zeros(&parameters));
         let request = UpdateRequest {
             optimizer: &optimizer,
             parameters: &parameters,
@@ -98,10 +108,15 @@ fn exact_update_agrees_with_the_f64_textbook_rule() {
             for (tensor, x, t) in [("weight", &x.weight, &t.weight), ("bias", &x.bias, &t.bias)] {
                 let t: Vec<f64> = t.iter().map(|&v| f64::from(v)).collect();
                 let d = relative_distance(x, &t);
-                assert!(d < f64::from(f32::EPSILON), "{optimizer:?}, layer {layer} {tensor}: {d:e}");
+                assert!(
+                    d < f64::from(f32::EPSILON),
+                    "{optimizer:?}, layer {layer} {tensor}: {d:e}"
+                );
                 worst = worst.max(d);
             }
         }
-        eprintln!("{optimizer:?}: exact step against the textbook's in f64, rounded to f32: {worst:.1e}");
+        eprintln!(
+            "{optimizer:?}: exact step against the textbook's in f64, rounded to f32: {worst:.1e}"
+        );
     }
 }

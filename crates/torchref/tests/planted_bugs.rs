@@ -8,13 +8,13 @@
 
 use std::sync::OnceLock;
 
+use contract::Trainer;
 use contract::{
     Activation, Batch, Derivatives, Differentiable, LayerParameters, ModelConfig, Optimizer,
     Parameters,
 };
 use mnist::{Batcher, EpochOrder, Mnist};
 use ndarray::{Array2, Axis};
-use contract::Trainer;
 use parity::{Finding, TensorKind, DEFAULT_MAX_RATIO};
 use scratch::textbook::{self, Dense, Forward};
 use torchref::{Device, TorchMlp};
@@ -241,15 +241,19 @@ fn the_smallest_scaled_gradient_caught() {
     for layer in [0, 3] {
         for kind in [TensorKind::Weight, TensorKind::Bias] {
             let caught = LADDER.iter().find(|&&epsilon| {
-                let (found, _) = first_finding(
-                    Activation::Sigmoid,
-                    0.0,
-                    Bug::Scaled(layer, kind, epsilon),
-                );
+                let (found, _) =
+                    first_finding(Activation::Sigmoid, 0.0, Bug::Scaled(layer, kind, epsilon));
                 found.is_some_and(|(_, l, t)| l == layer && t == kind.name())
             });
-            eprintln!("layer {} {}: smallest ε caught {caught:?}", layer + 1, kind.name());
-            assert!(caught.is_some_and(|&e| e <= 3e-5), "layer {layer} {kind:?}: {caught:?}");
+            eprintln!(
+                "layer {} {}: smallest ε caught {caught:?}",
+                layer + 1,
+                kind.name()
+            );
+            assert!(
+                caught.is_some_and(|&e| e <= 3e-5),
+                "layer {layer} {kind:?}: {caught:?}"
+            );
         }
     }
 }

@@ -65,7 +65,12 @@ fn along_libtorchs_trajectory(
         for t in &report.tensors {
             worst_ratio = worst_ratio.max(t.error.ratio);
         }
-        assert_eq!(report.over_bound(DEFAULT_MAX_RATIO), None, "step {}", step + 1);
+        assert_eq!(
+            report.over_bound(DEFAULT_MAX_RATIO),
+            None,
+            "step {}",
+            step + 1
+        );
         torch.apply_gradient(&gradient);
         let want = torch.parameters();
         for (layer, (got, want)) in stepped.parameters.iter().zip(&want).enumerate() {

@@ -17,6 +17,8 @@ use crate::config::{Common, JobConfig, Model, ParityCandidate, ParityConfig, Spe
 use crate::execute::guarded;
 use crate::exit::JobEnd;
 use crate::gate::ShortBatchStep;
+use crate::kinks::PreActivations;
+use crate::parity_candidate::Watched;
 use crate::progress::Progress;
 use crate::record::RunRecord;
 use crate::report::files::{create_run_folder, write_json_atomically};
@@ -61,7 +63,8 @@ struct ParityRow {
     torchref_norm: f64,
     candidate_norm: f64,
     /// ReLU units of this layer (summed over the batch) on in one model and off in the other,
-    /// with a pre-activation within rounding of 0 in both (gradient rows).
+    /// with a pre-activation within rounding of 0 in both (gradient rows); when the candidate
+    /// sent no pre-activations, its units within rounding of 0 in libtorch's pass.
     kink_units: usize,
     /// Images left out of this step's comparison because they hold such units.
     excluded_images: usize,
@@ -187,14 +190,16 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
                 });
             }
             candidate.begin_step(step + 1);
+            let mut watched = Watched::new(candidate.as_mut());
             let compared = parity::compare_step(
                 &mut reference,
-                candidate.as_mut(),
+                &mut watched,
                 &run.parameters,
                 &batch,
                 config.activation,
                 schedule,
             );
+            run.pre_activations.push(watched.pre_activations());
             if let Some(fault) = candidate.fault() {
                 return Err(fault.clone().into());
             }
@@ -253,7 +258,13 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
         Err(error) => return Err(record.fail(&folder, error)),
     };
 
-    let verdict = gate::parity_verdict(&run.reports, &run.updates, run.short_batch, args.bound);
+    let verdict = gate::parity_verdict(
+        &run.reports,
+        &run.updates,
+        &run.pre_activations,
+        run.short_batch,
+        args.bound,
+    );
     let layers = worst_per_layer(&run.reports);
     let caught = smallest_caught(&run.reports, args.bound);
     terminal::print_parity(&layers, &caught, &verdict, &name);
@@ -292,6 +303,8 @@ struct Trajectory {
     reports: Vec<StepReport>,
     /// Per step, the optimiser check if it was made.
     updates: Vec<Option<UpdateReport>>,
+    /// Per step, whether the candidate's answer carried its pre-activations.
+    pre_activations: Vec<PreActivations>,
     short_batch: Option<ShortBatchStep>,
 }
 
@@ -304,6 +317,7 @@ impl Trajectory {
             adam,
             reports: Vec::with_capacity(steps),
             updates: Vec::with_capacity(steps),
+            pre_activations: Vec::with_capacity(steps),
             short_batch: None,
         }
     }

@@ -38,11 +38,8 @@ pub fn print_parity(
         "worst loss error: {} libtorch's own",
         times(verdict.worst_loss_error_ratio)
     );
-    if verdict.kink_units > 0 {
-        println!(
-            "{} ReLU units were on in one model and off in the other within rounding of 0; their images were left out of those steps",
-            verdict.kink_units
-        );
+    for line in verdict.kinks.lines() {
+        println!("{line}");
     }
     if let Some(worst) = verdict.worst_update_error_ratio {
         println!(

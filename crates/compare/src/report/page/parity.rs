@@ -114,9 +114,7 @@ fn findings_table(
 /// Tensor `index`'s first step over `bound` ("over the bound at step N: X"), else its worst.
 fn finding(steps: &[(usize, &[TensorReport])], index: usize, bound: f64) -> String {
     let value = |(step, tensors): &(usize, &[TensorReport])| {
-        tensors
-            .get(index)
-            .map(|t| (*step + 1, t.error.ratio))
+        tensors.get(index).map(|t| (*step + 1, t.error.ratio))
     };
     if let Some((step, ratio)) = steps
         .iter()
