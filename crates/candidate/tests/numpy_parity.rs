@@ -6,19 +6,16 @@
 //! activation, with and without L2, in float32 and float64, over 40 steps on a small network
 //! of the same depth (784-64-32-16-10), a tenth of the cost a step.
 //!
-//! The bound is `parity::DEFAULT_BOUND`, 1e-5 of each tensor's largest |gradient| (of the
-//! loss; of the tensor's largest |parameter| after the update). Worst measured (gradient,
-//! loss, update; a 2-core AMD EPYC Zen 5, family 26 model 2, NumPy 2.4): the default network
-//! 1.4e-6, 2.0e-7, 2.3e-7; the small network, float32 and float64, at most 6.9e-7
-//! (sigmoid), 2.2e-7, 2.3e-7; SGD's update 0 (the same two roundings as libtorch's). That is
-//! what f32 rounding leaves, as scratch's own figures against libtorch (torchref's
-//! `gradient_parity.rs`): float64 gains little because libtorch's side is float32.
+//! The bound is `parity::DEFAULT_MAX_RATIO`: each tensor's gradient, the loss and each
+//! tensor after the update within 8 times libtorch's own float32 error, all measured from
+//! libtorch's float64 computation. Worst error ratio measured over the 200-step runs of
+//! `scripts/parity-matrix` (gradient, loss, update; AMD EPYC Zen 5, family 26 model 2, NumPy
+//! 2.4): float32 at most 3.5, float64 below 1 (its answers rounded to float32 on the way).
 //!
-//! The update is held to [`ADAM_UPDATE`] on its own (SGD's is 0). The model computes with the
+//! The update is held to [`ADAM_UPDATE`] on its own. The model computes with the
 //! hyperparameters the update request carries, which are libtorch's (the f32s widened:
 //! β2 = 0.9990000128746033); when the hello sent the f32s' shortest decimals (0.999), `1 − β2`
-//! was 1.3e-5 off libtorch's and the update differed by up to 2.7e-6 (the same runs, every
-//! Adam configuration 2.6e-6–2.7e-6).
+//! was 1.3e-5 off libtorch's and the update's error was 16 times libtorch's own.
 
 mod common;
 
@@ -31,12 +28,11 @@ const LAMBDA: f32 = 0.8;
 const SMALL: [usize; 3] = [64, 32, 16];
 const SMALL_STEPS: usize = 40;
 
-/// The largest difference of Adam's update, of a tensor's largest |parameter|: measured at
-/// most 2.3e-7 over every run here, one or two f32 ulps of the largest parameters (each side
-/// rounds `w − step` once, and the step's own last bit), against 2.7e-6 before the hello sent
-/// libtorch's hyperparameters; a wrong formula is 100-fold over the whole bound
-/// (`planted_bugs.rs`).
-const ADAM_UPDATE: f64 = 5e-7;
+/// The largest error ratio of the update: no further from the exact step than libtorch's own
+/// float32 step. Both sides only round `w − step` to float32, so the ratio's floor decides:
+/// measured at most 0.52 over the 200-step matrix runs, against 16 before the hello sent
+/// libtorch's hyperparameters; a wrong formula is far over (`planted_bugs.rs`).
+const ADAM_UPDATE: f64 = 1.0;
 
 fn assert_within(model: &str, hidden: &[usize], activation: Activation, l2: f32, steps: usize) {
     let config = config(hidden, activation, l2);
