@@ -216,11 +216,12 @@ fn parity_has_a_case_per_tensor_and_its_summary_the_verdict() {
         markdown.contains(&format!("{}\n", verdict[0])),
         "{markdown}"
     );
-    // The terminal's worst difference per layer, as table rows.
+    // The terminal's worst error ratio per layer, as table rows.
     for line in lines_starting(&stdout(&output), "  layer ") {
         let (layer, rest) = line.trim().split_once(": ").expect("layer: worst (step S)");
         let (worst, step) = rest.split_once(" (step ").expect("(step S)");
-        let row = format!("| {layer} | {worst} | {} |", step.trim_end_matches(')'));
+        let (step, _power) = step.split_once(')').expect("(step S); catches ...");
+        let row = format!("| {layer} | {worst} | {step} |");
         assert!(markdown.contains(&row), "{row} in {markdown}");
     }
     let page = run_folder(&dir.path().join("runs")).join("report.html");
