@@ -26,7 +26,8 @@ fn first_finding(
 
 /// Sigmoid (ReLU's derivative is the same at A and Z). Every hidden layer's ΔZ is wrong, so
 /// the layer nearest the output with a wrong gradient is the last hidden one (2), named at
-/// its weight, the tensor further over the bound; the output layer's (3) is right.
+/// its bias, the tensor further over the bound (both are wrong; the bias's error is the
+/// larger multiple of libtorch's own); the output layer's (3) is right.
 #[test]
 fn derivative_at_a_instead_of_z() {
     let found = first_finding(
@@ -36,7 +37,7 @@ fn derivative_at_a_instead_of_z() {
         3,
         3 * 64,
     );
-    assert_eq!(found, Found::Gradient(1, 2, TensorKind::Weight));
+    assert_eq!(found, Found::Gradient(1, 2, TensorKind::Bias));
 }
 
 /// `λ/(2·64)` and `(λ/64)·W` instead of `m`: right on every full batch, so steps 1 to 4 pass
