@@ -10,13 +10,14 @@ use ndarray::Axis;
 use crate::kinks::Kinks;
 use crate::{Difference, Error, ErrorRatio, Schedule};
 
-/// The largest [`ErrorRatio::ratio`] a correct `f32` candidate reaches: how many times
-/// libtorch's own `f32` error (its distance from the same computation in `f64`) a tensor's
-/// error, or the loss's, may be. Measured over the false-alarm matrix
-/// (`scripts/parity-matrix`: sigmoid, tanh and ReLU, SGD and Adam, L2 0 and 0.8, three seeds,
-/// 200 steps and the short batch, the candidates scratch, scratch-textbook and the NumPy MLP
-/// in `f32` and `f64`): see `crates/parity/README.md` for the worst value and the power.
-pub const DEFAULT_MAX_RATIO: f64 = 8.0;
+/// The largest [`ErrorRatio::ratio`] allowed: how many times libtorch's own `f32` error (its
+/// distance from the same computation in `f64`) a tensor's error, or the loss's, may be.
+/// Over the false-alarm matrix (`scripts/parity-matrix`: sigmoid, tanh and ReLU, SGD and Adam,
+/// L2 0 and 0.8, three seeds, 200 steps ending on the short batch; the candidates scratch,
+/// scratch-textbook and the NumPy MLP in `f32` and `f64`) the worst a correct `f32` candidate
+/// reached was 6.41, the `f64` one 0.49; 10 leaves 1.56× (`crates/parity/README.md`, with
+/// the power).
+pub const DEFAULT_MAX_RATIO: f64 = 10.0;
 
 /// Which tensor of a layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
