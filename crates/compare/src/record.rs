@@ -20,9 +20,9 @@ pub struct RunRecord {
     #[serde(flatten)]
     pub status: RunEnd,
     pub error: Option<String>,
-    /// The process that ran it.
-    pid: u32,
-    host: String,
+    /// The process that ran it: `pid` and `host`.
+    #[serde(flatten)]
+    owner: sweep::Owner,
     pub command_line: Vec<String>,
     pub config: JobConfig,
     seed: u64,
@@ -105,8 +105,7 @@ impl RunRecord {
         RunRecord {
             status: RunEnd::Running,
             error: None,
-            pid: std::process::id(),
-            host: host(),
+            owner: sweep::Owner::this_process(),
             command_line: std::env::args().collect(),
             seed: common.seed,
             threads: common.threads,
@@ -186,10 +185,18 @@ impl RunRecord {
     }
 }
 
+/// What a second stop signal found to mark.
+pub enum Abort {
+    /// The run in progress: its `run.json` now says `aborted`.
+    Marked,
+    /// No run in progress: its `run.json` had its end already (or none had started).
+    NothingLive,
+}
+
 /// Marks the run in progress, if any, `aborted` by `signal` in its `run.json` (ended at once
 /// by a second stop signal), then calls `then` with how that went, still holding the lock: `then` ends the
 /// process, so that no write of `run.json` can follow the mark.
-pub fn abort_live(signal: Signal, then: impl FnOnce(Result<()>)) {
+pub fn abort_live(signal: Signal, then: impl FnOnce(Result<Abort>)) {
     let live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
     let marked = match live.as_ref() {
         Some((path, record)) => {
@@ -201,9 +208,9 @@ pub fn abort_live(signal: Signal, then: impl FnOnce(Result<()>)) {
                     signal.name()
                 )),
             );
-            write_aborted(path, &record)
+            write_aborted(path, &record).map(|()| Abort::Marked)
         }
-        None => Ok(()),
+        None => Ok(Abort::NothingLive),
     };
     then(marked);
 }
@@ -268,11 +275,6 @@ impl<R: Serialize> SeedsRecord<R> {
     pub fn write(&self, folder: &Path) -> Result<()> {
         write_json_atomically(&folder.join("run.json"), self)
     }
-}
-
-/// This machine's host name, which with the process id tells whether a `running` run is alive.
-fn host() -> String {
-    gethostname::gethostname().to_string_lossy().into_owned()
 }
 
 /// The mode the main thread, and so every thread it started, runs in; where it cannot be

@@ -51,7 +51,7 @@ fn run_shard(dir: &Path, seeds: &SeedList, index: u64, count: u64, lr: f64) {
     let folder = SweepFolder::new(dir);
     let mine = Shard::new(index, count).unwrap().select(seeds).unwrap();
     for &seed in mine.as_slice() {
-        let partial = folder.start(seed).unwrap();
+        let partial = folder.start(seed).unwrap().partial().unwrap();
         partial
             .complete(&fingerprint(lr), &result(seed, index as f64 + 1.0))
             .unwrap();
@@ -130,6 +130,8 @@ fn the_same_seed_twice_counts_once_when_its_results_agree_and_is_refused_when_no
     other.accuracy_percent += 0.01;
     folder
         .start(1)
+        .unwrap()
+        .partial()
         .unwrap()
         .complete(&fingerprint(0.01), &other)
         .unwrap();
@@ -213,7 +215,7 @@ fn incomplete_seeds_are_left_out_and_listed_and_a_seed_folder_can_be_given_itsel
     let out = tempfile::tempdir().unwrap();
     run_shard(out.path(), &list("0..3"), 0, 1, 0.01);
     let folder = SweepFolder::new(out.path());
-    drop(folder.start(3).unwrap());
+    drop(folder.start(3).unwrap().partial().unwrap());
     let merged = merge::<Config, Result>(&[out.path().into()], None, same).unwrap();
     assert_eq!(merged.seeds.len(), 3);
     assert_eq!(merged.incomplete, [out.path().join("seed-3.partial")]);

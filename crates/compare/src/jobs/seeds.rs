@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde::Serialize;
-use sweep::{merge, FolderError, Merged, SeedList, Shard, SweepFolder};
+use sweep::{merge, FolderError, Merged, SeedList, Shard, Start, SweepFolder};
 
 use crate::bad_flag::BadFlag;
 use crate::config::SeedSettings;
@@ -82,7 +82,17 @@ pub fn run_seeds(
     let mut end = RunEnd::Completed;
     for (index, &seed) in plan.run.iter().enumerate() {
         let progress = Progress::for_seed(common.log_every, index + 1, plan.run.len());
-        let partial = sweep.start(seed)?;
+        let partial = match sweep.start(seed)? {
+            Start::Run(partial) => partial,
+            Start::Running(owner) => {
+                terminal::print_seed_taken(seed, owner.as_ref());
+                continue;
+            }
+            Start::Completed => {
+                terminal::print_seed_completed_meanwhile(seed);
+                continue;
+            }
+        };
         let finished = execute(
             &prepared,
             config.for_seed(seed),

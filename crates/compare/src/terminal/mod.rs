@@ -19,8 +19,9 @@ pub use data::print_data;
 pub use parity::print_parity;
 pub use run::{print_gate, print_side_by_side};
 pub use seeds::{
-    print_no_seed_complete, print_pool_notes, print_seed_done, print_seed_plan, print_shard_done,
-    print_shard_empty, print_stats, print_unshuffled_seeds_note,
+    print_no_seed_complete, print_pool_notes, print_seed_completed_meanwhile, print_seed_done,
+    print_seed_plan, print_seed_taken, print_shard_done, print_shard_empty, print_stats,
+    print_unshuffled_seeds_note,
 };
 pub use signals::{print_aborted, print_stopping};
 pub use step_summary::{
