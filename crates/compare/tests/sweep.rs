@@ -7,9 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// `compare ARGS` on the real MNIST copy, 64 images, one epoch, one thread.
-fn command(args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_compare"));
-    command
+fn compare(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_compare"))
         .args(args)
         .arg("--data-dir")
         .arg(testkit::real_mnist_dir())
@@ -18,13 +17,9 @@ fn command(args: &[&str]) -> Command {
             &[][..]
         } else {
             &["--threads", "1"][..]
-        });
-    command
-}
-
-/// [`command`] run to its end.
-fn compare(args: &[&str]) -> Output {
-    command(args).output().expect("the compare binary starts")
+        })
+        .output()
+        .expect("the compare binary starts")
 }
 
 /// `compare aggregate ARGS` (no training flags).
@@ -119,91 +114,6 @@ fn a_shard_writes_complete_seed_folders_and_a_rerun_skips_them() {
         "names the folder and the field: {}",
         text(&other)
     );
-}
-
-/// The seeds whose `seed i/N (seed S) done` line `stderr` holds.
-fn seeds_done(stderr: &str) -> Vec<u64> {
-    stderr
-        .lines()
-        .filter_map(|line| {
-            line.split_once("(seed ")?
-                .1
-                .split_once(") done")?
-                .0
-                .parse()
-                .ok()
-        })
-        .collect()
-}
-
-#[test]
-fn two_processes_on_one_shard_share_its_seeds_and_never_touch_each_others() {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").expect("a host name");
-    let host = host.trim();
-    let mut skipped_live = 0;
-    for offset_ms in [0, 300, 700] {
-        let out = tempfile::tempdir().expect("temp dir");
-        let args = [
-            "--seeds",
-            "0..4",
-            "--shard",
-            "0/1",
-            "--out",
-            path(out.path()),
-        ];
-        let spawn = || {
-            command(&args)
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("starts")
-        };
-        let first = spawn();
-        std::thread::sleep(std::time::Duration::from_millis(offset_ms));
-        let second = spawn();
-        let pids = [first.id(), second.id()];
-        let outputs = [first, second].map(|c| c.wait_with_output().expect("it ends"));
-        let mut done = Vec::new();
-        for (output, other) in outputs.iter().zip([pids[1], pids[0]]) {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            assert!(output.status.success(), "{offset_ms} ms: {stderr}");
-            assert!(!stderr.contains("left incomplete"), "{stderr}");
-            for line in stderr.lines().filter(|l| l.contains("is running it")) {
-                assert!(
-                    line.starts_with("seed ") && line.contains(&format!("pid {other} on {host}")),
-                    "names the seed, the other's pid and host: {line}"
-                );
-                skipped_live += 1;
-            }
-            done.extend(seeds_done(&stderr));
-        }
-        done.sort_unstable();
-        assert_eq!(done, [0, 1, 2, 3], "{offset_ms} ms: every seed run once");
-        let mut names: Vec<String> = std::fs::read_dir(out.path())
-            .expect("exists")
-            .map(|e| {
-                e.expect("readable")
-                    .file_name()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect();
-        names.sort();
-        assert_eq!(
-            names,
-            ["seed-0", "seed-1", "seed-2", "seed-3"],
-            "{offset_ms} ms"
-        );
-        for name in &names {
-            let record: serde_json::Value =
-                serde_json::from_str(&read(&out.path().join(name).join("run.json")))
-                    .expect("run.json is JSON");
-            assert_eq!(record["status"], "completed", "{name}: {record}");
-        }
-    }
-    // 10 and 11 of the 12 in two rounds here.
-    eprintln!("{skipped_live} of the 12 seeds were found running by the other process");
-    assert!(skipped_live > 0, "the processes never met");
 }
 
 #[test]
@@ -399,6 +309,24 @@ fn shards_and_resume_are_checked_before_anything_runs() {
     assert!(empty.status.success(), "{}", text(&empty));
     assert!(text(&empty).contains("no seeds to run"), "{}", text(&empty));
     assert_eq!(std::fs::read_dir(out.path()).expect("exists").count(), 0);
+    // A shard with no seeds names no folder, as it makes none.
+    let nowhere = out.path().join("h/o5");
+    let empty = compare(&["--seeds", "0..2", "--shard", "5/6", "--out", path(&nowhere)]);
+    assert!(empty.status.success(), "{}", text(&empty));
+    assert!(
+        !nowhere.exists() && !text(&empty).contains("reports:"),
+        "{}",
+        text(&empty)
+    );
+    // A missing folder: its reason said once.
+    let missing = aggregate(&[path(&nowhere)]);
+    assert_eq!(missing.status.code(), Some(1), "{}", text(&missing));
+    assert_eq!(
+        text(&missing).matches("No such file or directory").count(),
+        1,
+        "{}",
+        text(&missing)
+    );
 }
 
 #[test]

@@ -13,10 +13,12 @@ pub const RECORD_FILE: &str = "seed.json";
 
 #[derive(Debug, Error)]
 pub enum FolderError {
-    #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: io::Error },
-    #[error("cannot lock {}: {source} (a sweep folder needs a filesystem with file locks)", path.display())]
-    Lock { path: PathBuf, source: io::Error },
+    // The system's reason is in the message, so it is not also the error's source: a chain
+    // printed whole (`{:#}`) would say it twice.
+    #[error("{}: {error}", path.display())]
+    Io { path: PathBuf, error: io::Error },
+    #[error("cannot lock {}: {error} (a sweep folder needs a filesystem with file locks)", path.display())]
+    Lock { path: PathBuf, error: io::Error },
     #[error("{} is not a seed folder of a sweep: it has no {RECORD_FILE}", path.display())]
     NotASeedFolder { path: PathBuf },
     #[error("{}: unreadable: {reason}", path.display())]
@@ -35,8 +37,8 @@ pub enum FolderError {
 }
 
 pub(crate) fn io_error(path: &Path) -> impl FnOnce(io::Error) -> FolderError + '_ {
-    move |source| FolderError::Io {
+    move |error| FolderError::Io {
         path: path.to_owned(),
-        source,
+        error,
     }
 }

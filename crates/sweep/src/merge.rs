@@ -11,6 +11,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::fingerprint::{Difference, Fingerprint};
+use crate::folder_error::io_error;
 use crate::seed_list::SeedList;
 use crate::sweep_folder::{read_record, seed_folder_name, FolderError, SeedRecord, RECORD_FILE};
 
@@ -173,10 +174,6 @@ where
 
 /// The seed folders at `place`: itself if it is one, else its `seed-N[.partial]` children.
 fn seed_folders(place: &Path) -> Result<Vec<(u64, bool, PathBuf)>, FolderError> {
-    let io = |source| FolderError::Io {
-        path: place.to_owned(),
-        source,
-    };
     let own_name = place.file_name().and_then(|n| n.to_str());
     if place.join(RECORD_FILE).exists() {
         if let Some((seed, false)) = own_name.and_then(seed_folder_name) {
@@ -184,8 +181,8 @@ fn seed_folders(place: &Path) -> Result<Vec<(u64, bool, PathBuf)>, FolderError> 
         }
     }
     let mut found = Vec::new();
-    for entry in fs::read_dir(place).map_err(io)? {
-        let entry = entry.map_err(io)?;
+    for entry in fs::read_dir(place).map_err(io_error(place))? {
+        let entry = entry.map_err(io_error(place))?;
         let name = entry.file_name();
         if let Some((seed, partial)) = name.to_str().and_then(seed_folder_name) {
             if entry.path().is_dir() {

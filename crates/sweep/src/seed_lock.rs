@@ -47,10 +47,10 @@ pub fn try_lock(dir: &Path) -> Result<Found, FolderError> {
     match file.try_lock() {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => return Ok(Found::Busy(read_owner(dir))),
-        Err(TryLockError::Error(source)) => {
+        Err(TryLockError::Error(error)) => {
             return Err(FolderError::Lock {
                 path: dir.to_owned(),
-                source,
+                error,
             })
         }
     }
@@ -88,7 +88,7 @@ pub fn create(dir: &Path) -> Result<Option<SeedLock>, FolderError> {
     let file = File::open(&fresh).map_err(io_error(&fresh))?;
     file.try_lock().map_err(|e| FolderError::Lock {
         path: fresh.clone(),
-        source: e.into(),
+        error: e.into(),
     })?;
     write_owner(&fresh)?;
     // The owner file makes it non-empty, so the rename never replaces a folder made at once by

@@ -129,8 +129,8 @@ pub fn print_seed_completed_meanwhile(seed: u64) {
     eprintln!("seed {seed}: skipped, another process has completed it meanwhile");
 }
 
-/// A shard has finished its seeds: where they are, and how to pool every shard's (`seeds`
-/// the whole sweep's list, a count starting at `first`).
+/// A shard has finished its seeds: where they are (a shard with none made no folder), and
+/// how to pool every shard's (`seeds` the whole sweep's list, a count starting at `first`).
 pub fn print_shard_done(folder: &Path, seeds: &sweep::SeedSpec, first: u64) {
     let expect = match seeds {
         sweep::SeedSpec::Count(count) => {
@@ -142,7 +142,9 @@ pub fn print_shard_done(folder: &Path, seeds: &sweep::SeedSpec, first: u64) {
         "this shard is done; once every shard is, pool them with: compare aggregate {}{expect}",
         folder.display()
     );
-    print_reports(folder);
+    if folder.is_dir() {
+        print_reports(folder);
+    }
 }
 
 /// A multi-seed run stopped before any seed was complete: nothing to pool.
