@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::config::{Common, JobConfig};
 use crate::report::files::write_json_atomically;
+use crate::report::outputs::{ListsOutputErrors, OutputError};
 use crate::status::{RunEnd, Signal};
 use crate::summary::SummaryRow;
 
@@ -44,6 +45,8 @@ pub struct RunRecord {
     pub started_at: String,
     pub ended_at: Option<String>,
     pub models: Vec<SummaryRow>,
+    /// The outputs for CI that could not be written once the run had ended.
+    output_errors: Vec<OutputError>,
 }
 
 /// How many threads a training step on `batch_images` images ran on.
@@ -145,6 +148,7 @@ impl RunRecord {
             started_at: started.to_rfc3339(),
             ended_at: None,
             models: Vec::new(),
+            output_errors: Vec::new(),
         }
     }
 
@@ -191,6 +195,16 @@ pub enum Abort {
     Marked,
     /// No run in progress: its `run.json` had its end already (or none had started).
     NothingLive,
+}
+
+impl ListsOutputErrors for RunRecord {
+    fn set_output_errors(&mut self, errors: Vec<OutputError>) {
+        self.output_errors = errors;
+    }
+
+    fn write(&self, folder: &Path) -> Result<()> {
+        RunRecord::write(self, folder)
+    }
 }
 
 /// Marks the run in progress, if any, `aborted` by `signal` in its `run.json` (ended at once
@@ -269,11 +283,23 @@ pub struct SeedsRecord<R: Serialize> {
     /// The rows of `stats.csv` (`compare --seeds`) or `table.csv` (`compare table --seeds`).
     pub results: Vec<R>,
     pub gate_failures: Vec<String>,
+    /// The outputs for CI that could not be written once the run had ended.
+    pub output_errors: Vec<OutputError>,
 }
 
 impl<R: Serialize> SeedsRecord<R> {
     pub fn write(&self, folder: &Path) -> Result<()> {
         write_json_atomically(&folder.join("run.json"), self)
+    }
+}
+
+impl<R: Serialize> ListsOutputErrors for SeedsRecord<R> {
+    fn set_output_errors(&mut self, errors: Vec<OutputError>) {
+        self.output_errors = errors;
+    }
+
+    fn write(&self, folder: &Path) -> Result<()> {
+        SeedsRecord::write(self, folder)
     }
 }
 

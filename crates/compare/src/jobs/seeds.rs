@@ -28,6 +28,7 @@ use crate::progress::Progress;
 use crate::record::SeedsRecord;
 use crate::report::files::create_run_folder;
 use crate::report::junit;
+use crate::report::outputs::{Output, OutputErrors};
 use crate::report::page::{write_seeds_page, ExtraTable, SeedsPage};
 use crate::report::plots;
 use crate::report::tables::write_csv;
@@ -158,10 +159,13 @@ pub fn run(config: &RunConfig, seeds: &SeedList) -> Result<JobEnd> {
     // Without statistics there is no gate: the JUnit file still says whether a signal
     // stopped the run.
     let ungated = |end: RunEnd| -> Result<JobEnd> {
+        let mut outputs = OutputErrors::default();
         if let Some(path) = junit {
-            junit::write_gates(path, &[], end.interrupted_by())?;
+            outputs.write(Output::Junit, || {
+                junit::write_gates(path, &[], end.interrupted_by())
+            });
         }
-        Ok(JobEnd::ungated(end))
+        Ok(JobEnd::ungated(end, &outputs))
     };
     if let (Some(_), Some(spec)) = (&config.common.shard, &config.common.seeds) {
         terminal::print_shard_done(&folder, spec, config.common.seed);
@@ -245,16 +249,23 @@ pub fn report_over_seeds(
             verdict_lines(gate.gated(), &record.gate_failures)
         }
     };
+    let mut outputs = OutputErrors::default();
     if let Some(path) = junit {
-        junit::write_gates(path, &checks, end.interrupted_by())?;
+        outputs.write(Output::Junit, || {
+            junit::write_gates(path, &checks, end.interrupted_by())
+        });
     }
-    append_step_summary(|| {
-        terminal::seeds_step_summary(&what, &models, difference.as_ref(), &verdict, &page)
-    })?;
+    outputs.write(Output::StepSummary, || {
+        append_step_summary(|| {
+            terminal::seeds_step_summary(&what, &models, difference.as_ref(), &verdict, &page)
+        })
+    });
+    outputs.record_in(&mut record, folder)?;
     terminal::print_page(&page);
     Ok(JobEnd {
         run: end,
         gate_failed: !record.gate_failures.is_empty(),
+        outputs_failed: outputs.failed(),
     })
 }
 
@@ -289,6 +300,7 @@ pub fn seeds_record<R: Serialize>(
         seed_folders: runs.iter().map(|r| format!("seed-{}", r.seed)).collect(),
         results,
         gate_failures,
+        output_errors: Vec::new(),
     }
 }
 
