@@ -23,6 +23,8 @@ pub enum FolderError {
     NotASeedFolder { path: PathBuf },
     #[error("{}: unreadable: {reason}", path.display())]
     Unreadable { path: PathBuf, reason: String },
+    #[error("seed {seed}: {}: its result does not match its result_sha256 (edited after it was written)", path.display())]
+    Checksum { seed: u64, path: PathBuf },
     #[error("{} holds seed {found}, not seed {expected}", path.display())]
     WrongSeed {
         path: PathBuf,

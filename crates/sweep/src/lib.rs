@@ -22,6 +22,7 @@ mod merge;
 mod owner;
 mod seed_list;
 mod seed_lock;
+mod seed_record;
 mod shard;
 mod sweep_folder;
 

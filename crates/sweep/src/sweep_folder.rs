@@ -6,27 +6,21 @@
 //! leaves it alone, and only one whose lock is free counts as left by a stopped run.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::fingerprint::Fingerprint;
 use crate::folder_error::io_error;
 pub use crate::folder_error::{FolderError, RECORD_FILE};
 use crate::owner::Owner;
 use crate::seed_lock::{self, Found, SeedLock};
+pub use crate::seed_record::SeedRecord;
+use crate::seed_record::{read_record, record_text};
 
 const PARTIAL_SUFFIX: &str = ".partial";
-
-/// What pooling needs from one seed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SeedRecord<C, R> {
-    pub seed: u64,
-    pub fingerprint: Fingerprint<C>,
-    pub result: R,
-}
 
 /// What a rerun into the same folder does with each seed of its list.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -162,35 +156,6 @@ impl SweepFolder {
     }
 }
 
-/// Reads `seed.json` of the complete folder `dir` of seed `seed`.
-pub(crate) fn read_record<C: DeserializeOwned, R: DeserializeOwned>(
-    dir: &Path,
-    seed: u64,
-) -> Result<SeedRecord<C, R>, FolderError> {
-    let path = dir.join(RECORD_FILE);
-    let text = match fs::read_to_string(&path) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Err(FolderError::NotASeedFolder {
-                path: dir.to_owned(),
-            })
-        }
-        other => other.map_err(io_error(&path))?,
-    };
-    let record: SeedRecord<C, R> =
-        serde_json::from_str(&text).map_err(|e| FolderError::Unreadable {
-            path,
-            reason: e.to_string(),
-        })?;
-    if record.seed != seed {
-        return Err(FolderError::WrongSeed {
-            path: dir.to_owned(),
-            expected: seed,
-            found: record.seed,
-        });
-    }
-    Ok(record)
-}
-
 /// Whether `name` is a `seed-N` or a `seed-N.partial` folder's name, and which.
 pub(crate) fn seed_folder_name(name: &str) -> Option<(u64, bool)> {
     let rest = name.strip_prefix("seed-")?;
@@ -200,14 +165,6 @@ pub(crate) fn seed_folder_name(name: &str) -> Option<(u64, bool)> {
     };
     let plain_digits = !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit());
     plain_digits.then(|| number.parse().ok().map(|seed| (seed, partial)))?
-}
-
-/// [`SeedRecord`] as written, by reference.
-#[derive(Serialize)]
-struct RecordToWrite<'a, C, R> {
-    seed: u64,
-    fingerprint: &'a Fingerprint<C>,
-    result: &'a R,
 }
 
 /// A seed being written, its folder locked. Dropped without [`PartialSeed::complete`], it
@@ -233,16 +190,12 @@ impl PartialSeed {
         fingerprint: &Fingerprint<C>,
         result: &R,
     ) -> Result<PathBuf, FolderError> {
-        let record = RecordToWrite {
-            seed: self.seed,
-            fingerprint,
-            result,
-        };
         let path = self.partial.join(RECORD_FILE);
-        let text = serde_json::to_string_pretty(&record).map_err(|e| FolderError::Unreadable {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
+        let text =
+            record_text(self.seed, fingerprint, result).map_err(|e| FolderError::Unreadable {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
         let mut file = fs::File::create(&path).map_err(io_error(&path))?;
         file.write_all(text.as_bytes()).map_err(io_error(&path))?;
         sync_tree(&self.partial)?;

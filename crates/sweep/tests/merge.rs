@@ -244,3 +244,35 @@ fn no_seed_at_all_or_no_such_folder_is_an_error() {
         "{error}"
     );
 }
+
+#[test]
+fn a_seed_that_changes_or_vanishes_after_pooling_is_named() {
+    let out = tempfile::tempdir().unwrap();
+    run_shard(out.path(), &list("0..3"), 0, 1, 0.01);
+    let merged = merge::<Config, Result>(&[out.path().into()], None, same).unwrap();
+    merged.check_unchanged().unwrap();
+
+    // Seed 1 rewritten with another result by a rerun.
+    let folder = SweepFolder::new(out.path());
+    std::fs::remove_dir_all(folder.seed_dir(1)).unwrap();
+    let mut other = result(1, 1.0);
+    other.accuracy_percent = 50.0;
+    let partial = folder.start(1).unwrap().partial().unwrap();
+    partial.complete(&fingerprint(0.01), &other).unwrap();
+    let error = merged.check_unchanged().unwrap_err();
+    assert!(
+        matches!(error, MergeError::Changed { seed: 1, .. }),
+        "{error}"
+    );
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "seed 1: {} changed while it was pooled",
+            folder.seed_dir(1).join("seed.json").display()
+        )
+    );
+
+    std::fs::remove_dir_all(folder.seed_dir(0)).unwrap();
+    let error = merged.check_unchanged().unwrap_err();
+    assert!(error.to_string().contains("seed-0"), "{error}");
+}

@@ -32,6 +32,7 @@ use crate::report::outputs::{Output, OutputErrors};
 use crate::report::page::{write_seeds_page, ExtraTable, SeedsPage};
 use crate::report::plots;
 use crate::report::tables::write_csv;
+use crate::seed_check::check_against_epochs;
 use crate::seed_stats::{curves, seed_rows, ModelStats, PairStats, SeedResult, SeedRun, StatsRow};
 use crate::status::RunEnd;
 use crate::terminal::{self, append_step_summary};
@@ -133,9 +134,16 @@ pub fn run_seeds(
 }
 
 /// Pools the seed folders under `places` (with `expect`: exactly those seeds, in its order).
-/// The same seed twice counts once if it computed the same, whatever it took.
+/// The same seed twice counts once if it computed the same, whatever it took. Each result
+/// must match its checksum and each folder's `epochs.csv`.
 pub fn pool(places: &[PathBuf], expect: Option<&SeedList>) -> Result<Pooled> {
-    Ok(merge(places, expect, SeedResult::same_outcome)?)
+    let pooled = merge(places, expect, SeedResult::same_outcome)?;
+    for seed in &pooled.seeds {
+        for folder in &seed.folders {
+            check_against_epochs(seed.seed, folder, &seed.result)?;
+        }
+    }
+    Ok(pooled)
 }
 
 /// The pooled seeds as statistics take them.
@@ -189,7 +197,8 @@ pub fn run(config: &RunConfig, seeds: &SeedList) -> Result<JobEnd> {
 /// Writes `seeds.csv`, `stats.csv`, `accuracy_over_seeds.svg`, `run.json` and `report.html`
 /// of the `pooled` seeds into `folder`, prints the statistics and applies `gate` (on a
 /// completed run), writing its cases to `junit` and its summary to `$GITHUB_STEP_SUMMARY`:
-/// what `compare --seeds` and `compare aggregate` both end with.
+/// what `compare --seeds` and `compare aggregate` both end with ([`write_over_seeds`], then
+/// [`show_over_seeds`]).
 pub fn report_over_seeds(
     folder: &Path,
     job: JobConfig,
@@ -199,6 +208,30 @@ pub fn report_over_seeds(
     end: RunEnd,
     junit: Option<&Path>,
 ) -> Result<JobEnd> {
+    let written = write_over_seeds(folder, job, pooled, gate, margin, end)?;
+    show_over_seeds(folder, written, gate, junit)
+}
+
+/// The statistics over the pooled seeds and the gate's checks on them, written into their
+/// run folder (its CSVs, plot and `run.json`), not yet shown.
+pub struct OverSeeds {
+    models: Vec<ModelStats>,
+    difference: Option<PairStats>,
+    checks: Vec<gate::GateCheck>,
+    record: SeedsRecord<StatsRow>,
+    what: String,
+}
+
+/// Writes `seeds.csv`, `stats.csv`, `accuracy_over_seeds.svg` and `run.json` of the
+/// `pooled` seeds into `folder`, prints the statistics, and applies `gate` on a completed run.
+pub fn write_over_seeds(
+    folder: &Path,
+    job: JobConfig,
+    pooled: &Pooled,
+    gate: &SeedsGate,
+    margin: f64,
+    end: RunEnd,
+) -> Result<OverSeeds> {
     let labels = pooled.fingerprint.config.labels();
     let labels = labels.as_slice();
     let runs = &seed_runs(pooled)[..];
@@ -232,8 +265,32 @@ pub fn report_over_seeds(
         .map(|s| seed_folder_link(folder, &s.folders[0]))
         .collect::<Result<_>>()?;
     record.write(folder)?;
+    Ok(OverSeeds {
+        what: format!("{} over {} seeds", labels.join(" vs "), runs.len()),
+        models,
+        difference,
+        checks,
+        record,
+    })
+}
+
+/// Shows what [`write_over_seeds`] wrote into `folder`: its page, the gate's verdict, the
+/// JUnit cases in `junit` and the `$GITHUB_STEP_SUMMARY`.
+pub fn show_over_seeds(
+    folder: &Path,
+    written: OverSeeds,
+    gate: &SeedsGate,
+    junit: Option<&Path>,
+) -> Result<JobEnd> {
+    let OverSeeds {
+        models,
+        difference,
+        checks,
+        mut record,
+        what,
+    } = written;
+    let end = record.status;
     terminal::print_reports(folder);
-    let what = format!("{} over {} seeds", labels.join(" vs "), runs.len());
     let page = write_over_seeds_page(
         folder,
         &record,
