@@ -238,8 +238,10 @@ impl Reserve {
     /// Twice the largest `run.json` (a few kB), as its atomic rewrite needs both at once.
     const BYTES: usize = 32 * 1024;
 
+    /// `.run.json.PID@HOST.reserve`: a later run into the same `--out` tells a killed run's
+    /// (`report::leftovers`).
     fn path(folder: &Path) -> PathBuf {
-        folder.join(".run.json.reserve")
+        folder.join(sweep::Owner::this_process().name(".run.json", "reserve"))
     }
 
     /// Writes the reserve, if it is not there yet (real bytes: a sparse file holds no room).

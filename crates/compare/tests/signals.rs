@@ -288,3 +288,49 @@ fn a_second_signal_during_libtorch_training_never_crashes() {
     // 47 ms); a loaded machine only lengthens the steps they land in.
     assert!(aborted >= 15, "only {aborted} of 20 tries were aborted");
 }
+
+/// SIGKILL during `compare parity`: what the run held while it ran (`run.json`'s reserve) is
+/// named by its pid and host, and the next run into the same `--out` removes it, saying so.
+#[test]
+fn what_a_killed_run_held_is_removed_by_the_next_run_into_its_out() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let rows_so_far =
+        |out: &Path| only_folder(out).map_or(0, |folder| data_rows(&folder.join("parity.csv")));
+    let args = [
+        "parity", "--steps", "1000000", "--hidden", "32,16", "--limit", "640", "--bound", "1",
+    ];
+    let mut child = compare(out.path(), &args)
+        .stderr(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("starts");
+    while rows_so_far(out.path()) == 0 {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").expect("a host name");
+    let reserve = format!(".run.json.{}@{}.reserve", child.id(), host.trim());
+    let folder = run_folder(out.path());
+    assert!(folder.join(&reserve).exists(), "{reserve}");
+    child.kill().expect("SIGKILL");
+    child.wait().expect("it ends");
+    assert_eq!(run_json(&folder)["status"], "running");
+
+    let next = common::run(
+        out.path(),
+        &["--epochs", "1", "--limit", "64", "--models", "scratch"],
+    );
+    let message = common::stderr(&next);
+    assert!(next.status.success(), "{message}");
+    assert!(!folder.join(&reserve).exists(), "{message}");
+    let note = format!("note: removed from {} what runs killed", folder.display());
+    let line = message.lines().find(|l| l.starts_with(&note));
+    let line = line.unwrap_or_else(|| panic!("{note} in {message}"));
+    assert!(
+        line.contains(&format!(
+            "{reserve} (pid {} on {})",
+            child.id(),
+            host.trim()
+        )),
+        "{line}"
+    );
+}

@@ -28,7 +28,7 @@ mod sweep_folder;
 
 pub use fingerprint::{Difference, Field, Fingerprint};
 pub use merge::{merge, MergeError, Merged, MergedSeed};
-pub use owner::{this_host, Liveness, Owner};
+pub use owner::{owned_name, this_host, Liveness, Owner};
 pub use seed_list::{SeedList, SeedListError, SeedSpec, MAX_SEEDS};
 pub use shard::{Shard, ShardError, ShardSpec, SLURM_VARIABLES};
 pub use sweep_folder::{

@@ -47,9 +47,24 @@ impl Owner {
     }
 
     /// As a file name carries it: `PID@HOST`.
-    pub fn tag(&self) -> String {
+    fn tag(&self) -> String {
         format!("{}@{}", self.pid, self.host)
     }
+
+    /// The name of a file or folder of `kind` (`reserve`, `part`, `partial`…) this owner
+    /// holds while it runs: `BASE.PID@HOST.KIND`, which [`owned_name`] reads back.
+    pub fn name(&self, base: &str, kind: &str) -> String {
+        format!("{base}.{}.{kind}", self.tag())
+    }
+}
+
+/// The owner and the kind of a name [`Owner::name`] made; `None` for any other name.
+pub fn owned_name(name: &str) -> Option<(Owner, &str)> {
+    let (rest, kind) = name.rsplit_once('.')?;
+    let (left, host) = rest.split_once('@')?;
+    let (_, pid) = left.rsplit_once('.')?;
+    let owner = format!("{pid}@{host}").parse().ok()?;
+    Some((owner, kind))
 }
 
 /// Parses [`Owner::tag`]'s `PID@HOST`.
@@ -111,6 +126,27 @@ mod tests {
         assert_eq!(owner.tag().parse(), Ok(owner));
         for bad in ["4242", "@h", "42@", "x@h", "+1@h", "99999999999@h"] {
             assert_eq!(bad.parse::<Owner>(), Err(()), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_owned_name_reads_back_as_its_owner_and_kind() {
+        let owner = Owner {
+            pid: 17,
+            host: "node-7.cluster".into(),
+        };
+        let name = owner.name(".run.json", "reserve");
+        assert_eq!(name, ".run.json.17@node-7.cluster.reserve");
+        assert_eq!(owned_name(&name), Some((owner.clone(), "reserve")));
+        let staged = owner.name(".2026-12-08T01-37-25Z", "partial");
+        assert_eq!(owned_name(&staged), Some((owner, "partial")));
+        for other in [
+            "run.json",
+            ".run.json.reserve",
+            "seed-3.partial",
+            "a.x@h.part",
+        ] {
+            assert_eq!(owned_name(other), None, "{other}");
         }
     }
 }

@@ -80,7 +80,7 @@ pub fn create(dir: &Path) -> Result<Option<SeedLock>, FolderError> {
     let name = dir
         .file_name()
         .map_or_else(Default::default, |n| n.to_string_lossy());
-    let fresh = dir.with_file_name(format!(".{name}.{}", Owner::this_process().tag()));
+    let fresh = dir.with_file_name(Owner::this_process().name(&format!(".{name}"), "claim"));
     if fresh.exists() {
         fs::remove_dir_all(&fresh).map_err(io_error(&fresh))?;
     }
@@ -136,7 +136,7 @@ pub fn take_over(dir: &Path, lock: SeedLock) -> Result<Option<SeedLock>, FolderE
 fn write_owner(dir: &Path) -> Result<(), FolderError> {
     let owner = Owner::this_process();
     let path = dir.join(OWNER_FILE);
-    let temporary: PathBuf = dir.join(format!("{OWNER_FILE}.{}", owner.tag()));
+    let temporary: PathBuf = dir.join(owner.name(OWNER_FILE, "part"));
     let text = serde_json::to_string(&owner).map_err(|e| FolderError::Unreadable {
         path: path.clone(),
         reason: e.to_string(),

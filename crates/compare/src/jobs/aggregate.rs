@@ -25,6 +25,7 @@ pub fn run(mut config: AggregateConfig) -> Result<JobEnd> {
         .context("--expect")?;
     let pooled = pool(&config.folders, expect.as_ref()).context("cannot pool the seed folders")?;
     terminal::print_pool_notes(&pooled.incomplete, &pooled.outside_expected);
+    crate::prepare::remove_stale(&config.out);
     let staged = StagedFolder::create(&config.out, &chrono::Utc::now())?;
     config.pooled = Some(pooled.fingerprint.config.clone());
     let gate = config.gate;

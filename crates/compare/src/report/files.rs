@@ -64,8 +64,8 @@ pub struct StagedFolder {
 impl StagedFolder {
     pub fn create(parent: &Path, started: &chrono::DateTime<chrono::Utc>) -> Result<Self> {
         let stem = stem(started);
-        let tag = sweep::Owner::this_process().tag();
-        let partial = parent.join(format!(".{stem}.{tag}.partial"));
+        let partial =
+            parent.join(sweep::Owner::this_process().name(&format!(".{stem}"), "partial"));
         fs::create_dir_all(&partial).with_context(|| {
             format!(
                 "cannot create a run folder in {}: choose a writable one with --out",
@@ -115,7 +115,10 @@ impl Drop for StagedFolder {
 /// Writes `value` as pretty JSON through a temporary file and a rename, so a reader never sees
 /// half a file.
 pub fn write_json_atomically<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    let temporary = path.with_extension("json.part");
+    let name = path
+        .file_name()
+        .map_or_else(Default::default, |n| n.to_string_lossy());
+    let temporary = path.with_file_name(sweep::Owner::this_process().name(&name, "part"));
     let mut file = File::create(&temporary)
         .with_context(|| format!("cannot create {}", temporary.display()))?;
     serde_json::to_writer_pretty(&mut file, value)?;

@@ -2,6 +2,7 @@
 
 pub mod files;
 pub mod junit;
+pub mod leftovers;
 pub mod outputs;
 pub mod page;
 pub mod plots;

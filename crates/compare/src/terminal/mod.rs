@@ -58,6 +58,15 @@ pub fn print_reports_written(folder: &Path) {
     eprintln!("reports written to {}", folder.display());
 }
 
+/// What killed runs had left in `folder` (`removed`: names and owners), now removed.
+pub fn print_stale_removed(folder: &Path, removed: &[String]) {
+    eprintln!(
+        "note: removed from {} what runs killed before they ended had left: {} (a run.json there that says running is theirs)",
+        folder.display(),
+        removed.join(", ")
+    );
+}
+
 /// The terminal's last line: where to look.
 pub fn print_page(page: &Path) {
     println!("report: {}", page.display());
