@@ -67,7 +67,7 @@ pub fn owned_name(name: &str) -> Option<(Owner, &str)> {
     Some((owner, kind))
 }
 
-/// Parses [`Owner::tag`]'s `PID@HOST`.
+/// Parses `PID@HOST`, the owner's part of a name [`Owner::name`] makes.
 impl FromStr for Owner {
     type Err = ();
 
