@@ -65,3 +65,78 @@ pub fn check_against_epochs(seed: u64, folder: &Path, result: &SeedResult) -> Re
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::tables::CsvLog;
+    use crate::seed_stats::ModelResult;
+
+    /// A seed of one model whose epochs scored `per_epoch`, its `epochs.csv` written.
+    fn seed(folder: &Path, per_epoch: &[f64]) -> SeedResult {
+        let mut log = CsvLog::create(folder.join("epochs.csv")).expect("created");
+        for (index, &accuracy) in per_epoch.iter().enumerate() {
+            let row = EpochRow {
+                model: "scratch".into(),
+                epoch: index + 1,
+                train_loss: 0.5,
+                train_accuracy_percent: None,
+                test_loss: 0.4,
+                test_accuracy_percent: accuracy,
+                train_seconds: 1.0,
+                eval_seconds: 0.1,
+                images_per_second: 640.0,
+            };
+            log.append(&row).expect("written");
+        }
+        log.flush().expect("flushed");
+        SeedResult {
+            models: vec![ModelResult {
+                model: "scratch".into(),
+                completed: true,
+                status: "completed".into(),
+                final_test_accuracy_percent: *per_epoch.last().expect("an epoch"),
+                best_test_accuracy_percent: per_epoch.iter().copied().fold(0.0, f64::max),
+                final_train_loss: 0.5,
+                final_test_loss: 0.4,
+                seconds_per_epoch: 1.0,
+                mcnemar_exact_p_value: None,
+                test_accuracy_percent_per_epoch: per_epoch.to_vec(),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_result_unlike_its_epochs_csv_is_refused_naming_the_seed_the_file_and_the_figure() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let result = seed(dir.path(), &[69.8, 71.25]);
+        check_against_epochs(7, dir.path(), &result).expect("as written");
+        let record = dir.path().join("seed.json");
+        let refused = |edit: fn(&mut ModelResult)| {
+            let mut edited = result.clone();
+            edit(&mut edited.models[0]);
+            let error = check_against_epochs(7, dir.path(), &edited).expect_err("refused");
+            let text = format!("{error:#}");
+            let prefix = format!("seed 7: {}: scratch", record.display());
+            assert!(text.starts_with(&prefix), "{text}");
+            text[prefix.len()..].to_owned()
+        };
+        // The case: the final accuracy set to 99.99 % beside epochs at 69.8 and 71.25.
+        assert_eq!(
+            refused(|m| m.final_test_accuracy_percent = 99.99),
+            "'s final test accuracy is 99.99 % there, 71.25 % in its epochs.csv"
+        );
+        assert_eq!(
+            refused(|m| m.best_test_accuracy_percent = 69.8),
+            "'s best test accuracy is 69.8 % there, 71.25 % in its epochs.csv"
+        );
+        assert_eq!(
+            refused(|m| m.test_accuracy_percent_per_epoch[0] = 69.801),
+            "'s test accuracy after epoch 1 is 69.801 % there, 69.8 % in its epochs.csv"
+        );
+        assert_eq!(
+            refused(|m| m.test_accuracy_percent_per_epoch.push(72.0)),
+            " has 3 epochs there, 2 in its epochs.csv"
+        );
+    }
+}
