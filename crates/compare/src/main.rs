@@ -21,6 +21,7 @@ mod prepare;
 mod progress;
 mod record;
 mod report;
+mod seed_check;
 mod seed_stats;
 mod status;
 mod stop;

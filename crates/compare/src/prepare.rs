@@ -47,8 +47,16 @@ pub fn load_data(config: &DataConfig) -> Result<mnist::Mnist> {
     })
 }
 
-/// Checks the device and the engine of the models to run, loads the data, sets the threads
-/// and installs the handler of stop signals: once per process, before the first run.
+/// Removes what killed runs left in `out`, and says so.
+pub fn remove_stale(out: &std::path::Path) {
+    for removed in crate::report::leftovers::remove_stale(out) {
+        crate::terminal::print_stale_removed(&removed.folder, &removed.names);
+    }
+}
+
+/// Checks the device and the engine of the models to run, loads the data, sets the threads,
+/// installs the handler of stop signals and removes what killed runs left in `--out`: once
+/// per process, before the first run.
 pub fn prepare(common: &Common, specs: &[Spec]) -> Result<Prepared> {
     // Checked before the data, which may take a download.
     let runs = |model: Model| specs.iter().any(|s| s.implementation == model);
@@ -82,6 +90,7 @@ pub fn prepare(common: &Common, specs: &[Spec]) -> Result<Prepared> {
     scratch::set_threads(common.threads);
     torchref::set_threads(common.threads);
     crate::stop::install()?;
+    remove_stale(&common.out);
     Ok(Prepared {
         data: Rc::new(data),
         torch_device,

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::config::{Common, JobConfig};
 use crate::report::files::write_json_atomically;
+use crate::report::outputs::{ListsOutputErrors, OutputError};
 use crate::status::{RunEnd, Signal};
 use crate::summary::SummaryRow;
 
@@ -20,9 +21,9 @@ pub struct RunRecord {
     #[serde(flatten)]
     pub status: RunEnd,
     pub error: Option<String>,
-    /// The process that ran it.
-    pid: u32,
-    host: String,
+    /// The process that ran it: `pid` and `host`.
+    #[serde(flatten)]
+    owner: sweep::Owner,
     pub command_line: Vec<String>,
     pub config: JobConfig,
     seed: u64,
@@ -44,6 +45,8 @@ pub struct RunRecord {
     pub started_at: String,
     pub ended_at: Option<String>,
     pub models: Vec<SummaryRow>,
+    /// The outputs for CI that could not be written once the run had ended.
+    output_errors: Vec<OutputError>,
 }
 
 /// How many threads a training step on `batch_images` images ran on.
@@ -105,8 +108,7 @@ impl RunRecord {
         RunRecord {
             status: RunEnd::Running,
             error: None,
-            pid: std::process::id(),
-            host: host(),
+            owner: sweep::Owner::this_process(),
             command_line: std::env::args().collect(),
             seed: common.seed,
             threads: common.threads,
@@ -146,6 +148,7 @@ impl RunRecord {
             started_at: started.to_rfc3339(),
             ended_at: None,
             models: Vec::new(),
+            output_errors: Vec::new(),
         }
     }
 
@@ -186,10 +189,28 @@ impl RunRecord {
     }
 }
 
+/// What a second stop signal found to mark.
+pub enum Abort {
+    /// The run in progress: its `run.json` now says `aborted`.
+    Marked,
+    /// No run in progress: its `run.json` had its end already (or none had started).
+    NothingLive,
+}
+
+impl ListsOutputErrors for RunRecord {
+    fn set_output_errors(&mut self, errors: Vec<OutputError>) {
+        self.output_errors = errors;
+    }
+
+    fn write(&self, folder: &Path) -> Result<()> {
+        RunRecord::write(self, folder)
+    }
+}
+
 /// Marks the run in progress, if any, `aborted` by `signal` in its `run.json` (ended at once
 /// by a second stop signal), then calls `then` with how that went, still holding the lock: `then` ends the
 /// process, so that no write of `run.json` can follow the mark.
-pub fn abort_live(signal: Signal, then: impl FnOnce(Result<()>)) {
+pub fn abort_live(signal: Signal, then: impl FnOnce(Result<Abort>)) {
     let live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
     let marked = match live.as_ref() {
         Some((path, record)) => {
@@ -201,9 +222,9 @@ pub fn abort_live(signal: Signal, then: impl FnOnce(Result<()>)) {
                     signal.name()
                 )),
             );
-            write_aborted(path, &record)
+            write_aborted(path, &record).map(|()| Abort::Marked)
         }
-        None => Ok(()),
+        None => Ok(Abort::NothingLive),
     };
     then(marked);
 }
@@ -217,8 +238,10 @@ impl Reserve {
     /// Twice the largest `run.json` (a few kB), as its atomic rewrite needs both at once.
     const BYTES: usize = 32 * 1024;
 
+    /// `.run.json.PID@HOST.reserve`: a later run into the same `--out` tells a killed run's
+    /// (`report::leftovers`).
     fn path(folder: &Path) -> PathBuf {
-        folder.join(".run.json.reserve")
+        folder.join(sweep::Owner::this_process().name(".run.json", "reserve"))
     }
 
     /// Writes the reserve, if it is not there yet (real bytes: a sparse file holds no room).
@@ -262,6 +285,8 @@ pub struct SeedsRecord<R: Serialize> {
     /// The rows of `stats.csv` (`compare --seeds`) or `table.csv` (`compare table --seeds`).
     pub results: Vec<R>,
     pub gate_failures: Vec<String>,
+    /// The outputs for CI that could not be written once the run had ended.
+    pub output_errors: Vec<OutputError>,
 }
 
 impl<R: Serialize> SeedsRecord<R> {
@@ -270,9 +295,14 @@ impl<R: Serialize> SeedsRecord<R> {
     }
 }
 
-/// This machine's host name, which with the process id tells whether a `running` run is alive.
-fn host() -> String {
-    gethostname::gethostname().to_string_lossy().into_owned()
+impl<R: Serialize> ListsOutputErrors for SeedsRecord<R> {
+    fn set_output_errors(&mut self, errors: Vec<OutputError>) {
+        self.output_errors = errors;
+    }
+
+    fn write(&self, folder: &Path) -> Result<()> {
+        SeedsRecord::write(self, folder)
+    }
 }
 
 /// The mode the main thread, and so every thread it started, runs in; where it cannot be

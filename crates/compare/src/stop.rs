@@ -2,6 +2,12 @@
 //! step boundary and write its reports; a second one marks `run.json` `aborted` and ends the
 //! process at once. The signals are read on a thread of their own (`signal-hook`), so this
 //! code runs outside the signal handler.
+//!
+//! "At once" is `_exit`: the main thread may be inside a libtorch operation, and
+//! `std::process::exit` would run the C++ static destructors (libtorch's dispatcher, its
+//! thread pools) under it, which ended in a segfault or a libtorch panic with a backtrace
+//! ("Invalid (backend, op) pair") after the record was written. `tests/signals.rs` sends two
+//! signals at 24 delays during torchref training.
 
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::OnceLock;
@@ -53,10 +59,19 @@ fn on_signal(signal: Signal) {
         return;
     }
     crate::record::abort_live(signal, |marked| {
-        if let Err(error) = marked {
-            eprintln!("\nerror: {error:#}");
+        match marked {
+            Ok(found) => crate::terminal::print_aborted(signal, &found),
+            Err(error) => eprintln!("\nerror: {error:#}"),
         }
-        crate::terminal::print_aborted(signal);
-        std::process::exit(i32::from(signal.exit_code()));
+        exit_now(signal.exit_code());
     });
+}
+
+/// Ends the process with `code` without running atexit handlers, static destructors or any
+/// other thread's teardown; what was printed is flushed first (stderr is unbuffered).
+fn exit_now(code: u8) -> ! {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    // SAFETY: `_exit` takes no pointer and never returns; skipping destructors is its point.
+    unsafe { libc::_exit(i32::from(code)) }
 }

@@ -3,18 +3,17 @@
 //! Mounting a tmpfs needs root (CI runs as root): where this process cannot mount one, the
 //! test is reported as ignored, not passed (libtest-mimic, so that it is decided at run time).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use libtest_mimic::{Arguments, Trial};
 
 mod common;
 
-use common::{run, run_folder, run_json, stderr};
+use common::{run, run_folder, run_json, stderr, Mounted};
 
 fn main() -> ExitCode {
     let probe = tempfile::tempdir().expect("temp dir");
-    let can_mount = Mounted::tmpfs(probe.path(), "4k").is_some();
+    let can_mount = Mounted::tmpfs(probe.path(), "size=4k").is_some();
     if !can_mount {
         eprintln!("full_disk is ignored: this process cannot mount a tmpfs (it needs root)");
     }
@@ -31,7 +30,7 @@ fn main() -> ExitCode {
 
 fn a_full_disk_is_one_line_naming_the_file_and_run_json_says_failed() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mounted = Mounted::tmpfs(dir.path(), "150k").expect("a tmpfs mounts");
+    let mounted = Mounted::tmpfs(dir.path(), "size=150k").expect("a tmpfs mounts");
     let output = run(&mounted.0, &["--epochs", "1", "--limit", "640"]);
     let message = stderr(&output);
     assert_eq!(output.status.code(), Some(1), "{message}");
@@ -59,26 +58,4 @@ fn a_full_disk_is_one_line_naming_the_file_and_run_json_says_failed() {
             .is_some_and(|e| e.contains("No space left on device")),
         "{record}"
     );
-}
-
-/// Unmounts the tmpfs at its path when dropped, pass or fail.
-struct Mounted(PathBuf);
-
-impl Mounted {
-    /// A tmpfs of `size` (`mount -o size=`) at `dir`, or `None` if this process cannot mount.
-    fn tmpfs(dir: &Path, size: &str) -> Option<Mounted> {
-        let mounted = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir)
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|status| status.success());
-        mounted.then(|| Mounted(dir.to_owned()))
-    }
-}
-
-impl Drop for Mounted {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
-    }
 }

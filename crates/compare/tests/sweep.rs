@@ -217,6 +217,8 @@ fn the_aggregate_of_shards_equals_one_process_and_refuses_what_cannot_be_pooled(
     std::fs::create_dir(&seed_0).expect("a folder");
     let record = read(&a.join("seed-0/seed.json"));
     std::fs::write(seed_0.join("seed.json"), &record).expect("written");
+    let epochs = read(&a.join("seed-0/epochs.csv"));
+    std::fs::write(seed_0.join("epochs.csv"), epochs).expect("written");
     let twice = aggregate(&[path(&a), path(&b), path(&copy), "--out", path(&pooled_out)]);
     assert!(twice.status.success(), "{}", text(&twice));
     let stats = read(&report_folder(&twice).join("stats.csv"));
@@ -225,16 +227,19 @@ fn the_aggregate_of_shards_equals_one_process_and_refuses_what_cannot_be_pooled(
         read(&single.join("stats.csv")),
         "seed 0 counted once"
     );
+    // A result edited by hand is refused by its checksum, naming the seed and the file (two
+    // results that differ, each as written, are refused as a conflict: tests/merge.rs of
+    // the sweep crate).
     let mut changed: serde_json::Value = serde_json::from_str(&record).expect("JSON");
-    changed["result"]["models"][0]["final_test_accuracy_percent"] = 1.0.into();
+    changed["result"]["models"][0]["final_test_accuracy_percent"] = 99.99.into();
     std::fs::write(seed_0.join("seed.json"), changed.to_string()).expect("written");
-    let conflict = aggregate(&[path(&a), path(&copy), "--out", path(&pooled_out)]);
-    assert_eq!(conflict.status.code(), Some(1), "{}", text(&conflict));
-    assert!(
-        text(&conflict).contains("seed 0 has different results"),
-        "{}",
-        text(&conflict)
+    let edited = aggregate(&[path(&a), path(&copy), "--out", path(&pooled_out)]);
+    assert_eq!(edited.status.code(), Some(1), "{}", text(&edited));
+    let line = format!(
+        "error: cannot pool the seed folders: seed 0: {}: its result does not match its result_sha256 (edited after it was written)",
+        seed_0.join("seed.json").display()
     );
+    assert!(text(&edited).contains(&line), "{}", text(&edited));
 
     // Another fingerprint: both folders and the field named.
     let other = out.path().join("other");
@@ -309,6 +314,24 @@ fn shards_and_resume_are_checked_before_anything_runs() {
     assert!(empty.status.success(), "{}", text(&empty));
     assert!(text(&empty).contains("no seeds to run"), "{}", text(&empty));
     assert_eq!(std::fs::read_dir(out.path()).expect("exists").count(), 0);
+    // A shard with no seeds names no folder, as it makes none.
+    let nowhere = out.path().join("h/o5");
+    let empty = compare(&["--seeds", "0..2", "--shard", "5/6", "--out", path(&nowhere)]);
+    assert!(empty.status.success(), "{}", text(&empty));
+    assert!(
+        !nowhere.exists() && !text(&empty).contains("reports:"),
+        "{}",
+        text(&empty)
+    );
+    // A missing folder: its reason said once.
+    let missing = aggregate(&[path(&nowhere)]);
+    assert_eq!(missing.status.code(), Some(1), "{}", text(&missing));
+    assert_eq!(
+        text(&missing).matches("No such file or directory").count(),
+        1,
+        "{}",
+        text(&missing)
+    );
 }
 
 #[test]

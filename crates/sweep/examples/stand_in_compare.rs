@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
 use serde::{Deserialize, Serialize};
-use sweep::{merge, Fingerprint, Merged, SeedList, SeedSpec, Shard, ShardSpec, SweepFolder};
+use sweep::{merge, Fingerprint, Merged, SeedList, SeedSpec, Shard, ShardSpec, Start, SweepFolder};
 
 #[derive(Parser)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -152,7 +152,15 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
     }
     for &seed in &plan.run {
         let started = Instant::now();
-        let partial = folder.start(seed)?;
+        let partial = match folder.start(seed)? {
+            Start::Run(partial) => partial,
+            Start::Running(owner) => {
+                let owner = owner.map_or("another process".to_owned(), |o| o.to_string());
+                eprintln!("seed {seed}: skipped, {owner} runs it");
+                continue;
+            }
+            Start::Completed => continue,
+        };
         std::thread::sleep(Duration::from_secs_f64(args.seconds_per_seed));
         let result = SeedResult {
             accuracy_percent: accuracy(seed, args.lr),

@@ -11,8 +11,10 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::fingerprint::{Difference, Fingerprint};
+use crate::folder_error::io_error;
 use crate::seed_list::SeedList;
-use crate::sweep_folder::{read_record, seed_folder_name, FolderError, SeedRecord, RECORD_FILE};
+use crate::seed_record::{read_record, SeedRecord};
+use crate::sweep_folder::{seed_folder_name, FolderError, RECORD_FILE};
 
 /// One seed of the pool.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +23,8 @@ pub struct MergedSeed<R> {
     pub result: R,
     /// Every folder that holds this seed with this result, in path order.
     pub folders: Vec<PathBuf>,
+    /// The checksum of the result in the first of them (`seed.json`'s `result_sha256`).
+    pub result_sha256: String,
 }
 
 /// The pool.
@@ -56,6 +60,8 @@ pub enum MergeError {
     },
     #[error("{} of the {expected} expected seeds are missing: {missing}", .missing.len())]
     Missing { missing: SeedList, expected: usize },
+    #[error("seed {seed}: {} changed while it was pooled", .path.display())]
+    Changed { seed: u64, path: PathBuf },
 }
 
 struct Paths<'a>(&'a [PathBuf]);
@@ -138,6 +144,7 @@ where
                 seed: record.seed,
                 result: record.result,
                 folders: vec![dir],
+                result_sha256: record.result_sha256,
             }),
         }
     }
@@ -171,12 +178,26 @@ where
     })
 }
 
+impl<C: DeserializeOwned, R: DeserializeOwned> Merged<C, R> {
+    /// Reads the pooled seeds' records again: each must still be there with the result
+    /// pooled, so that what is written from the pool is what the folders hold.
+    pub fn check_unchanged(&self) -> Result<(), MergeError> {
+        for seed in &self.seeds {
+            let dir = &seed.folders[0];
+            let now: SeedRecord<C, R> = read_record(dir, seed.seed)?;
+            if now.result_sha256 != seed.result_sha256 {
+                return Err(MergeError::Changed {
+                    seed: seed.seed,
+                    path: dir.join(RECORD_FILE),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The seed folders at `place`: itself if it is one, else its `seed-N[.partial]` children.
 fn seed_folders(place: &Path) -> Result<Vec<(u64, bool, PathBuf)>, FolderError> {
-    let io = |source| FolderError::Io {
-        path: place.to_owned(),
-        source,
-    };
     let own_name = place.file_name().and_then(|n| n.to_str());
     if place.join(RECORD_FILE).exists() {
         if let Some((seed, false)) = own_name.and_then(seed_folder_name) {
@@ -184,8 +205,8 @@ fn seed_folders(place: &Path) -> Result<Vec<(u64, bool, PathBuf)>, FolderError> 
         }
     }
     let mut found = Vec::new();
-    for entry in fs::read_dir(place).map_err(io)? {
-        let entry = entry.map_err(io)?;
+    for entry in fs::read_dir(place).map_err(io_error(place))? {
+        let entry = entry.map_err(io_error(place))?;
         let name = entry.file_name();
         if let Some((seed, partial)) = name.to_str().and_then(seed_folder_name) {
             if entry.path().is_dir() {

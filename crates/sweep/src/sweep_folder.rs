@@ -2,57 +2,25 @@
 //! per finished seed, complete or absent. A seed is written under `seed-N.partial` and
 //! renamed when it ends, after its record (`seed.json`: seed, fingerprint, result) is on
 //! disk, so a killed process leaves at most a `.partial` folder, which the next run redoes.
+//! The process writing a `.partial` folder holds its lock (`seed_lock.rs`): another process
+//! leaves it alone, and only one whose lock is free counts as left by a stopped run.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use thiserror::Error;
+use serde::Serialize;
 
-use crate::fingerprint::{Difference, Fingerprint};
-
-/// The file in a complete seed folder that says what it holds.
-pub const RECORD_FILE: &str = "seed.json";
+use crate::fingerprint::Fingerprint;
+use crate::folder_error::io_error;
+pub use crate::folder_error::{FolderError, RECORD_FILE};
+use crate::owner::Owner;
+use crate::seed_lock::{self, Found, SeedLock};
+pub use crate::seed_record::SeedRecord;
+use crate::seed_record::{read_record, record_text};
 
 const PARTIAL_SUFFIX: &str = ".partial";
-
-/// What pooling needs from one seed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SeedRecord<C, R> {
-    pub seed: u64,
-    pub fingerprint: Fingerprint<C>,
-    pub result: R,
-}
-
-#[derive(Debug, Error)]
-pub enum FolderError {
-    #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: io::Error },
-    #[error("{} is not a seed folder of a sweep: it has no {RECORD_FILE}", path.display())]
-    NotASeedFolder { path: PathBuf },
-    #[error("{}: unreadable: {reason}", path.display())]
-    Unreadable { path: PathBuf, reason: String },
-    #[error("{} holds seed {found}, not seed {expected}", path.display())]
-    WrongSeed {
-        path: PathBuf,
-        expected: u64,
-        found: u64,
-    },
-    #[error("{} was made with other settings, so this run cannot add to it: {} is {} there, {} in this run", path.display(), .difference.field, .difference.theirs, .difference.ours)]
-    Fingerprint {
-        path: PathBuf,
-        difference: Box<Difference>,
-    },
-}
-
-fn io_error(path: &Path) -> impl FnOnce(io::Error) -> FolderError + '_ {
-    move |source| FolderError::Io {
-        path: path.to_owned(),
-        source,
-    }
-}
 
 /// What a rerun into the same folder does with each seed of its list.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -61,9 +29,30 @@ pub struct ResumePlan {
     pub skip: Vec<u64>,
     /// To run, in the list's order.
     pub run: Vec<u64>,
-    /// Of `run`, those a stopped run left incomplete (their `.partial` folder is removed when
-    /// the seed starts again).
+    /// Of `run`, those a stopped run left incomplete: their `.partial` folder's lock is free
+    /// (it is emptied when the seed starts again). One a live process holds is not among them.
     pub incomplete: Vec<u64>,
+}
+
+/// What [`SweepFolder::start`] found.
+#[derive(Debug)]
+pub enum Start {
+    /// The seed is this process's to write.
+    Run(PartialSeed),
+    /// Another live process is writing it (`None`: its owner file could not be read yet).
+    Running(Option<Owner>),
+    /// Another process completed it since the plan was made.
+    Completed,
+}
+
+impl Start {
+    /// The seed to write, if it is this process's.
+    pub fn partial(self) -> Option<PartialSeed> {
+        match self {
+            Start::Run(partial) => Some(partial),
+            Start::Running(_) | Start::Completed => None,
+        }
+    }
 }
 
 /// A sweep's output folder.
@@ -115,7 +104,7 @@ impl SweepFolder {
                     }
                 },
                 None => {
-                    if self.partial_dir(seed).exists() {
+                    if let Found::Stale(_) = seed_lock::try_lock(&self.partial_dir(seed))? {
                         plan.incomplete.push(seed);
                     }
                     plan.run.push(seed);
@@ -137,50 +126,34 @@ impl SweepFolder {
         read_record(&dir, seed).map(Some)
     }
 
-    /// Starts seed `seed`: an empty `seed-N.partial` folder to write its reports into,
-    /// replacing whatever a stopped run left there.
-    pub fn start(&self, seed: u64) -> Result<PartialSeed, FolderError> {
+    /// Starts seed `seed`: a `seed-N.partial` folder, locked, to write its reports into
+    /// (emptied of what a stopped run left there), unless another live process holds it or
+    /// has completed the seed since the plan.
+    pub fn start(&self, seed: u64) -> Result<Start, FolderError> {
         fs::create_dir_all(&self.root).map_err(io_error(&self.root))?;
         let partial = self.partial_dir(seed);
-        if partial.exists() {
+        // Each turn ends in a lock, or finds another process one step ahead: it ends.
+        let lock = loop {
+            let lock = match seed_lock::try_lock(&partial)? {
+                Found::Busy(owner) => return Ok(Start::Running(owner)),
+                Found::Stale(stale) => seed_lock::take_over(&partial, stale)?,
+                Found::Absent => seed_lock::create(&partial)?,
+            };
+            if let Some(lock) = lock {
+                break lock;
+            }
+        };
+        if self.seed_dir(seed).exists() {
             fs::remove_dir_all(&partial).map_err(io_error(&partial))?;
+            return Ok(Start::Completed);
         }
-        fs::create_dir(&partial).map_err(io_error(&partial))?;
-        Ok(PartialSeed {
+        Ok(Start::Run(PartialSeed {
             seed,
             partial,
             done: self.seed_dir(seed),
-        })
+            _lock: lock,
+        }))
     }
-}
-
-/// Reads `seed.json` of the complete folder `dir` of seed `seed`.
-pub(crate) fn read_record<C: DeserializeOwned, R: DeserializeOwned>(
-    dir: &Path,
-    seed: u64,
-) -> Result<SeedRecord<C, R>, FolderError> {
-    let path = dir.join(RECORD_FILE);
-    let text = match fs::read_to_string(&path) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Err(FolderError::NotASeedFolder {
-                path: dir.to_owned(),
-            })
-        }
-        other => other.map_err(io_error(&path))?,
-    };
-    let record: SeedRecord<C, R> =
-        serde_json::from_str(&text).map_err(|e| FolderError::Unreadable {
-            path,
-            reason: e.to_string(),
-        })?;
-    if record.seed != seed {
-        return Err(FolderError::WrongSeed {
-            path: dir.to_owned(),
-            expected: seed,
-            found: record.seed,
-        });
-    }
-    Ok(record)
 }
 
 /// Whether `name` is a `seed-N` or a `seed-N.partial` folder's name, and which.
@@ -194,20 +167,14 @@ pub(crate) fn seed_folder_name(name: &str) -> Option<(u64, bool)> {
     plain_digits.then(|| number.parse().ok().map(|seed| (seed, partial)))?
 }
 
-/// [`SeedRecord`] as written, by reference.
-#[derive(Serialize)]
-struct RecordToWrite<'a, C, R> {
-    seed: u64,
-    fingerprint: &'a Fingerprint<C>,
-    result: &'a R,
-}
-
-/// A seed being written. Dropped without [`PartialSeed::complete`], it stays `.partial`.
+/// A seed being written, its folder locked. Dropped without [`PartialSeed::complete`], it
+/// stays `.partial`, its lock free.
 #[derive(Debug)]
 pub struct PartialSeed {
     seed: u64,
     partial: PathBuf,
     done: PathBuf,
+    _lock: SeedLock,
 }
 
 impl PartialSeed {
@@ -223,16 +190,12 @@ impl PartialSeed {
         fingerprint: &Fingerprint<C>,
         result: &R,
     ) -> Result<PathBuf, FolderError> {
-        let record = RecordToWrite {
-            seed: self.seed,
-            fingerprint,
-            result,
-        };
         let path = self.partial.join(RECORD_FILE);
-        let text = serde_json::to_string_pretty(&record).map_err(|e| FolderError::Unreadable {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
+        let text =
+            record_text(self.seed, fingerprint, result).map_err(|e| FolderError::Unreadable {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
         let mut file = fs::File::create(&path).map_err(io_error(&path))?;
         file.write_all(text.as_bytes()).map_err(io_error(&path))?;
         sync_tree(&self.partial)?;
@@ -272,7 +235,7 @@ mod tests {
     type Record = SeedRecord<Config, f64>;
 
     fn finish(folder: &SweepFolder, seed: u64, print: &Fingerprint<Config>) -> PathBuf {
-        let partial = folder.start(seed).unwrap();
+        let partial = folder.start(seed).unwrap().partial().unwrap();
         fs::write(partial.dir().join("summary.csv"), "model,accuracy\n").unwrap();
         partial.complete(print, &(seed as f64 / 10.0)).unwrap()
     }
@@ -281,7 +244,7 @@ mod tests {
     fn a_seed_is_partial_while_written_and_complete_after() {
         let out = tempfile::tempdir().unwrap();
         let folder = SweepFolder::new(out.path().join("sweep"));
-        let partial = folder.start(7).unwrap();
+        let partial = folder.start(7).unwrap().partial().unwrap();
         assert!(partial.dir().ends_with("seed-7.partial"));
         assert!(folder.read::<Config, f64>(7).unwrap().is_none());
         let done = partial.complete(&fingerprint(), &0.7).unwrap();
@@ -299,7 +262,7 @@ mod tests {
         finish(&folder, 1, &fingerprint());
         finish(&folder, 3, &fingerprint());
         // Seed 2 was stopped while it ran.
-        let stopped = folder.start(2).unwrap();
+        let stopped = folder.start(2).unwrap().partial().unwrap();
         fs::write(stopped.dir().join("epochs.csv"), "epoch\n1\n").unwrap();
         drop(stopped);
 
@@ -314,12 +277,43 @@ mod tests {
                 incomplete: vec![2],
             }
         );
-        let again = folder.start(2).unwrap();
-        assert_eq!(
-            fs::read_dir(again.dir()).unwrap().count(),
-            0,
+        let again = folder.start(2).unwrap().partial().unwrap();
+        assert!(
+            !again.dir().join("epochs.csv").exists(),
             "the leftover is gone"
         );
+    }
+
+    #[test]
+    fn a_seed_a_live_process_writes_is_left_to_it_and_redone_once_it_is_gone() {
+        let out = tempfile::tempdir().unwrap();
+        let folder = SweepFolder::new(out.path());
+        // flock locks belong to an open file, so a second open in this process is refused
+        // as another process's would be.
+        let live = folder.start(4).unwrap().partial().unwrap();
+        fs::write(live.dir().join("epochs.csv"), "epoch\n1\n").unwrap();
+        let plan = folder.plan::<Config, f64>(&[4], &fingerprint()).unwrap();
+        assert_eq!((plan.run, plan.incomplete), (vec![4], vec![]));
+        let Start::Running(owner) = folder.start(4).unwrap() else {
+            panic!("the seed is taken");
+        };
+        assert_eq!(owner, Some(Owner::this_process()));
+        assert!(live.dir().join("epochs.csv").exists(), "left alone");
+
+        drop(live);
+        let plan = folder.plan::<Config, f64>(&[4], &fingerprint()).unwrap();
+        assert_eq!(plan.incomplete, [4]);
+        let again = folder.start(4).unwrap().partial().unwrap();
+        let left: Vec<_> = fs::read_dir(again.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, [seed_lock::OWNER_FILE], "only the new owner's file");
+        let done = again.complete(&fingerprint(), &0.4).unwrap();
+        let Start::Completed = folder.start(4).unwrap() else {
+            panic!("complete since the plan");
+        };
+        assert!(done.exists() && !folder.partial_dir(4).exists());
     }
 
     #[test]

@@ -51,7 +51,7 @@ fn run_shard(dir: &Path, seeds: &SeedList, index: u64, count: u64, lr: f64) {
     let folder = SweepFolder::new(dir);
     let mine = Shard::new(index, count).unwrap().select(seeds).unwrap();
     for &seed in mine.as_slice() {
-        let partial = folder.start(seed).unwrap();
+        let partial = folder.start(seed).unwrap().partial().unwrap();
         partial
             .complete(&fingerprint(lr), &result(seed, index as f64 + 1.0))
             .unwrap();
@@ -130,6 +130,8 @@ fn the_same_seed_twice_counts_once_when_its_results_agree_and_is_refused_when_no
     other.accuracy_percent += 0.01;
     folder
         .start(1)
+        .unwrap()
+        .partial()
         .unwrap()
         .complete(&fingerprint(0.01), &other)
         .unwrap();
@@ -213,7 +215,7 @@ fn incomplete_seeds_are_left_out_and_listed_and_a_seed_folder_can_be_given_itsel
     let out = tempfile::tempdir().unwrap();
     run_shard(out.path(), &list("0..3"), 0, 1, 0.01);
     let folder = SweepFolder::new(out.path());
-    drop(folder.start(3).unwrap());
+    drop(folder.start(3).unwrap().partial().unwrap());
     let merged = merge::<Config, Result>(&[out.path().into()], None, same).unwrap();
     assert_eq!(merged.seeds.len(), 3);
     assert_eq!(merged.incomplete, [out.path().join("seed-3.partial")]);
@@ -241,4 +243,36 @@ fn no_seed_at_all_or_no_such_folder_is_an_error() {
             .starts_with(&format!("{}: ", absent.display())),
         "{error}"
     );
+}
+
+#[test]
+fn a_seed_that_changes_or_vanishes_after_pooling_is_named() {
+    let out = tempfile::tempdir().unwrap();
+    run_shard(out.path(), &list("0..3"), 0, 1, 0.01);
+    let merged = merge::<Config, Result>(&[out.path().into()], None, same).unwrap();
+    merged.check_unchanged().unwrap();
+
+    // Seed 1 rewritten with another result by a rerun.
+    let folder = SweepFolder::new(out.path());
+    std::fs::remove_dir_all(folder.seed_dir(1)).unwrap();
+    let mut other = result(1, 1.0);
+    other.accuracy_percent = 50.0;
+    let partial = folder.start(1).unwrap().partial().unwrap();
+    partial.complete(&fingerprint(0.01), &other).unwrap();
+    let error = merged.check_unchanged().unwrap_err();
+    assert!(
+        matches!(error, MergeError::Changed { seed: 1, .. }),
+        "{error}"
+    );
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "seed 1: {} changed while it was pooled",
+            folder.seed_dir(1).join("seed.json").display()
+        )
+    );
+
+    std::fs::remove_dir_all(folder.seed_dir(0)).unwrap();
+    let error = merged.check_unchanged().unwrap_err();
+    assert!(error.to_string().contains("seed-0"), "{error}");
 }

@@ -22,6 +22,7 @@ use crate::parity_candidate::Watched;
 use crate::progress::Progress;
 use crate::record::RunRecord;
 use crate::report::files::{create_run_folder, write_json_atomically};
+use crate::report::outputs::{Output, OutputErrors};
 use crate::report::tables::CsvLog;
 use crate::status::RunEnd;
 use crate::terminal::SmallestCaught;
@@ -272,9 +273,12 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
     record.end(end, None);
     record.write(&folder)?;
     write_json_atomically(&folder.join("verdict.json"), &verdict)?;
+    let mut outputs = OutputErrors::default();
     if let Some(path) = &common.junit {
         let interrupted = end.interrupted_by();
-        crate::report::junit::write_parity(path, &name, &run.reports, args.bound, interrupted)?;
+        outputs.write(Output::Junit, || {
+            crate::report::junit::write_parity(path, &name, &run.reports, args.bound, interrupted)
+        });
     }
     let page = crate::report::page::write_parity_page(&crate::report::page::ParityPage {
         folder: &folder,
@@ -284,13 +288,17 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
         reports: &run.reports,
         updates: &run.updates,
     })?;
-    terminal::append_step_summary(|| {
-        terminal::parity_step_summary(&layers, &verdict, &name, &page)
-    })?;
+    outputs.write(Output::StepSummary, || {
+        terminal::append_step_summary(|| {
+            terminal::parity_step_summary(&layers, &verdict, &name, &page)
+        })
+    });
+    outputs.record_in(&mut record, &folder)?;
     terminal::print_reports_written(&folder);
     Ok(JobEnd {
         run: end,
         gate_failed: verdict.first_over_bound.is_some(),
+        outputs_failed: outputs.failed(),
     })
 }
 

@@ -9,6 +9,7 @@ use crate::exit::JobEnd;
 use crate::gate::{interrupted_line, verdict_lines};
 use crate::progress::Progress;
 use crate::report::junit;
+use crate::report::outputs::{Output, OutputErrors};
 use crate::terminal::append_step_summary;
 use crate::{gate, terminal};
 
@@ -16,7 +17,7 @@ pub fn run(config: &RunConfig) -> Result<JobEnd> {
     let common = &config.common;
     let specs = config.specs();
     let prepared = crate::prepare::prepare(common, &specs)?;
-    let finished = execute(
+    let mut finished = execute(
         &prepared,
         JobConfig::Run(config.clone()),
         specs,
@@ -42,22 +43,29 @@ pub fn run(config: &RunConfig) -> Result<JobEnd> {
             (checks, verdict, lines)
         }
     };
+    let mut outputs = OutputErrors::default();
     if let Some(path) = &common.junit {
-        junit::write_gates(path, &checks, stopped_by)?;
+        outputs.write(Output::Junit, || {
+            junit::write_gates(path, &checks, stopped_by)
+        });
     }
     let page = write_page(&finished, verdict, None)?;
-    append_step_summary(|| {
-        terminal::step_summary(
-            &finished.summaries,
-            &finished.contenders,
-            &finished.data,
-            &verdict_lines,
-            &page,
-        )
-    })?;
+    outputs.write(Output::StepSummary, || {
+        append_step_summary(|| {
+            terminal::step_summary(
+                &finished.summaries,
+                &finished.contenders,
+                &finished.data,
+                &verdict_lines,
+                &page,
+            )
+        })
+    });
+    outputs.record_in(&mut finished.record, &finished.folder)?;
     terminal::print_page(&page);
     Ok(JobEnd {
         run: finished.end,
         gate_failed: checks.iter().any(|c| !c.failures.is_empty()),
+        outputs_failed: outputs.failed(),
     })
 }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde::Serialize;
-use sweep::{merge, FolderError, Merged, SeedList, Shard, SweepFolder};
+use sweep::{merge, FolderError, Merged, SeedList, Shard, Start, SweepFolder};
 
 use crate::bad_flag::BadFlag;
 use crate::config::SeedSettings;
@@ -28,9 +28,11 @@ use crate::progress::Progress;
 use crate::record::SeedsRecord;
 use crate::report::files::create_run_folder;
 use crate::report::junit;
+use crate::report::outputs::{Output, OutputErrors};
 use crate::report::page::{write_seeds_page, ExtraTable, SeedsPage};
 use crate::report::plots;
 use crate::report::tables::write_csv;
+use crate::seed_check::check_against_epochs;
 use crate::seed_stats::{curves, seed_rows, ModelStats, PairStats, SeedResult, SeedRun, StatsRow};
 use crate::status::RunEnd;
 use crate::terminal::{self, append_step_summary};
@@ -82,7 +84,17 @@ pub fn run_seeds(
     let mut end = RunEnd::Completed;
     for (index, &seed) in plan.run.iter().enumerate() {
         let progress = Progress::for_seed(common.log_every, index + 1, plan.run.len());
-        let partial = sweep.start(seed)?;
+        let partial = match sweep.start(seed)? {
+            Start::Run(partial) => partial,
+            Start::Running(owner) => {
+                terminal::print_seed_taken(seed, owner.as_ref());
+                continue;
+            }
+            Start::Completed => {
+                terminal::print_seed_completed_meanwhile(seed);
+                continue;
+            }
+        };
         let finished = execute(
             &prepared,
             config.for_seed(seed),
@@ -122,9 +134,16 @@ pub fn run_seeds(
 }
 
 /// Pools the seed folders under `places` (with `expect`: exactly those seeds, in its order).
-/// The same seed twice counts once if it computed the same, whatever it took.
+/// The same seed twice counts once if it computed the same, whatever it took. Each result
+/// must match its checksum and each folder's `epochs.csv`.
 pub fn pool(places: &[PathBuf], expect: Option<&SeedList>) -> Result<Pooled> {
-    Ok(merge(places, expect, SeedResult::same_outcome)?)
+    let pooled = merge(places, expect, SeedResult::same_outcome)?;
+    for seed in &pooled.seeds {
+        for folder in &seed.folders {
+            check_against_epochs(seed.seed, folder, &seed.result)?;
+        }
+    }
+    Ok(pooled)
 }
 
 /// The pooled seeds as statistics take them.
@@ -148,10 +167,13 @@ pub fn run(config: &RunConfig, seeds: &SeedList) -> Result<JobEnd> {
     // Without statistics there is no gate: the JUnit file still says whether a signal
     // stopped the run.
     let ungated = |end: RunEnd| -> Result<JobEnd> {
+        let mut outputs = OutputErrors::default();
         if let Some(path) = junit {
-            junit::write_gates(path, &[], end.interrupted_by())?;
+            outputs.write(Output::Junit, || {
+                junit::write_gates(path, &[], end.interrupted_by())
+            });
         }
-        Ok(JobEnd::ungated(end))
+        Ok(JobEnd::ungated(end, &outputs))
     };
     if let (Some(_), Some(spec)) = (&config.common.shard, &config.common.seeds) {
         terminal::print_shard_done(&folder, spec, config.common.seed);
@@ -175,7 +197,8 @@ pub fn run(config: &RunConfig, seeds: &SeedList) -> Result<JobEnd> {
 /// Writes `seeds.csv`, `stats.csv`, `accuracy_over_seeds.svg`, `run.json` and `report.html`
 /// of the `pooled` seeds into `folder`, prints the statistics and applies `gate` (on a
 /// completed run), writing its cases to `junit` and its summary to `$GITHUB_STEP_SUMMARY`:
-/// what `compare --seeds` and `compare aggregate` both end with.
+/// what `compare --seeds` and `compare aggregate` both end with ([`write_over_seeds`], then
+/// [`show_over_seeds`]).
 pub fn report_over_seeds(
     folder: &Path,
     job: JobConfig,
@@ -185,6 +208,30 @@ pub fn report_over_seeds(
     end: RunEnd,
     junit: Option<&Path>,
 ) -> Result<JobEnd> {
+    let written = write_over_seeds(folder, job, pooled, gate, margin, end)?;
+    show_over_seeds(folder, written, gate, junit)
+}
+
+/// The statistics over the pooled seeds and the gate's checks on them, written into their
+/// run folder (its CSVs, plot and `run.json`), not yet shown.
+pub struct OverSeeds {
+    models: Vec<ModelStats>,
+    difference: Option<PairStats>,
+    checks: Vec<gate::GateCheck>,
+    record: SeedsRecord<StatsRow>,
+    what: String,
+}
+
+/// Writes `seeds.csv`, `stats.csv`, `accuracy_over_seeds.svg` and `run.json` of the
+/// `pooled` seeds into `folder`, prints the statistics, and applies `gate` on a completed run.
+pub fn write_over_seeds(
+    folder: &Path,
+    job: JobConfig,
+    pooled: &Pooled,
+    gate: &SeedsGate,
+    margin: f64,
+    end: RunEnd,
+) -> Result<OverSeeds> {
     let labels = pooled.fingerprint.config.labels();
     let labels = labels.as_slice();
     let runs = &seed_runs(pooled)[..];
@@ -218,8 +265,32 @@ pub fn report_over_seeds(
         .map(|s| seed_folder_link(folder, &s.folders[0]))
         .collect::<Result<_>>()?;
     record.write(folder)?;
+    Ok(OverSeeds {
+        what: format!("{} over {} seeds", labels.join(" vs "), runs.len()),
+        models,
+        difference,
+        checks,
+        record,
+    })
+}
+
+/// Shows what [`write_over_seeds`] wrote into `folder`: its page, the gate's verdict, the
+/// JUnit cases in `junit` and the `$GITHUB_STEP_SUMMARY`.
+pub fn show_over_seeds(
+    folder: &Path,
+    written: OverSeeds,
+    gate: &SeedsGate,
+    junit: Option<&Path>,
+) -> Result<JobEnd> {
+    let OverSeeds {
+        models,
+        difference,
+        checks,
+        mut record,
+        what,
+    } = written;
+    let end = record.status;
     terminal::print_reports(folder);
-    let what = format!("{} over {} seeds", labels.join(" vs "), runs.len());
     let page = write_over_seeds_page(
         folder,
         &record,
@@ -235,16 +306,23 @@ pub fn report_over_seeds(
             verdict_lines(gate.gated(), &record.gate_failures)
         }
     };
+    let mut outputs = OutputErrors::default();
     if let Some(path) = junit {
-        junit::write_gates(path, &checks, end.interrupted_by())?;
+        outputs.write(Output::Junit, || {
+            junit::write_gates(path, &checks, end.interrupted_by())
+        });
     }
-    append_step_summary(|| {
-        terminal::seeds_step_summary(&what, &models, difference.as_ref(), &verdict, &page)
-    })?;
+    outputs.write(Output::StepSummary, || {
+        append_step_summary(|| {
+            terminal::seeds_step_summary(&what, &models, difference.as_ref(), &verdict, &page)
+        })
+    });
+    outputs.record_in(&mut record, folder)?;
     terminal::print_page(&page);
     Ok(JobEnd {
         run: end,
         gate_failed: !record.gate_failures.is_empty(),
+        outputs_failed: outputs.failed(),
     })
 }
 
@@ -279,6 +357,7 @@ pub fn seeds_record<R: Serialize>(
         seed_folders: runs.iter().map(|r| format!("seed-{}", r.seed)).collect(),
         results,
         gate_failures,
+        output_errors: Vec::new(),
     }
 }
 

@@ -12,6 +12,7 @@ use crate::execute::{execute, write_page, RunFolder};
 use crate::exit::JobEnd;
 use crate::progress::Progress;
 use crate::report::junit;
+use crate::report::outputs::{Output, OutputErrors};
 use crate::report::page::ExtraTable;
 use crate::report::tables::write_csv;
 use crate::report::{plots, round};
@@ -123,7 +124,7 @@ pub fn run(common: Common) -> Result<JobEnd> {
 fn once(config: JobConfig, specs: Vec<Spec>) -> Result<JobEnd> {
     let common = config.common().context("a job that trains")?.clone();
     let prepared = crate::prepare::prepare(&common, &specs)?;
-    let finished = execute(
+    let mut finished = execute(
         &prepared,
         config,
         specs,
@@ -169,19 +170,25 @@ fn once(config: JobConfig, specs: Vec<Spec>) -> Result<JobEnd> {
         header: TableLine::HEADER.map(str::to_owned).to_vec(),
         rows: lines.iter().map(|line| line.cells().to_vec()).collect(),
     };
+    let mut outputs = OutputErrors::default();
     if let Some(path) = &common.junit {
         let cases: Vec<(String, String)> = (lines.iter())
             .map(|line| figures(&TableLine::HEADER, &line.cells()))
             .collect();
-        junit::write_table(path, &cases, finished.end.interrupted_by())?;
+        outputs.write(Output::Junit, || {
+            junit::write_table(path, &cases, finished.end.interrupted_by())
+        });
     }
     let page = write_page(&finished, None, Some(table))?;
-    append_step_summary(|| {
-        let rows = lines.iter().map(|line| line.cells().to_vec()).collect();
-        terminal::table_step_summary("", &TableLine::HEADER, rows, &page)
-    })?;
+    outputs.write(Output::StepSummary, || {
+        append_step_summary(|| {
+            let rows = lines.iter().map(|line| line.cells().to_vec()).collect();
+            terminal::table_step_summary("", &TableLine::HEADER, rows, &page)
+        })
+    });
+    outputs.record_in(&mut finished.record, &finished.folder)?;
     terminal::print_page(&page);
-    Ok(JobEnd::ungated(finished.end))
+    Ok(JobEnd::ungated(finished.end, &outputs))
 }
 
 /// A JUnit case of the table: the experiment (the first cell), and its other cells under their
@@ -258,7 +265,7 @@ fn over_seeds(config: &JobConfig, specs: &[Spec], seeds: &SeedList) -> Result<Jo
     }
     let csv = folder.join("table.csv");
     write_csv(csv.clone(), &rows)?;
-    let record = crate::jobs::seeds::seeds_record(config.clone(), end, &runs, rows, Vec::new());
+    let mut record = crate::jobs::seeds::seeds_record(config.clone(), end, &runs, rows, Vec::new());
     record.write(&folder)?;
     let lines: Vec<SeedsTableLine<'_>> = record
         .results
@@ -277,11 +284,14 @@ fn over_seeds(config: &JobConfig, specs: &[Spec], seeds: &SeedList) -> Result<Jo
         .iter()
         .map(|e| format!("accuracy_over_seeds_{}.svg", e.label))
         .collect();
+    let mut outputs = OutputErrors::default();
     if let Some(path) = &config.common().context("a job that trains")?.junit {
         let cases: Vec<(String, String)> = (lines.iter())
             .map(|line| figures(&SeedsTableLine::HEADER, &line.cells()))
             .collect();
-        junit::write_table(path, &cases, end.interrupted_by())?;
+        outputs.write(Output::Junit, || {
+            junit::write_table(path, &cases, end.interrupted_by())
+        });
     }
     let page = crate::jobs::seeds::write_over_seeds_page(
         &folder,
@@ -291,11 +301,14 @@ fn over_seeds(config: &JobConfig, specs: &[Spec], seeds: &SeedList) -> Result<Jo
         &figures_files,
         None,
     )?;
-    append_step_summary(|| {
-        let rows = lines.iter().map(|line| line.cells().to_vec()).collect();
-        let what = format!(" over {} seeds", runs.len());
-        terminal::table_step_summary(&what, &SeedsTableLine::HEADER, rows, &page)
-    })?;
+    outputs.write(Output::StepSummary, || {
+        append_step_summary(|| {
+            let rows = lines.iter().map(|line| line.cells().to_vec()).collect();
+            let what = format!(" over {} seeds", runs.len());
+            terminal::table_step_summary(&what, &SeedsTableLine::HEADER, rows, &page)
+        })
+    });
+    outputs.record_in(&mut record, &folder)?;
     terminal::print_page(&page);
-    Ok(JobEnd::ungated(end))
+    Ok(JobEnd::ungated(end, &outputs))
 }

@@ -2,6 +2,8 @@
 
 pub mod files;
 pub mod junit;
+pub mod leftovers;
+pub mod outputs;
 pub mod page;
 pub mod plots;
 pub mod tables;

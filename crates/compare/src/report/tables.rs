@@ -5,10 +5,10 @@ use std::fs::File;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-/// One row of `epochs.csv`.
-#[derive(Debug, Clone, Serialize)]
+/// One row of `epochs.csv`, read back to check a seed's result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EpochRow {
     pub model: String,
     pub epoch: usize,

@@ -19,8 +19,9 @@ pub use data::print_data;
 pub use parity::{print_parity, SmallestCaught};
 pub use run::{print_gate, print_side_by_side};
 pub use seeds::{
-    print_no_seed_complete, print_pool_notes, print_seed_done, print_seed_plan, print_shard_done,
-    print_shard_empty, print_stats, print_unshuffled_seeds_note,
+    print_no_seed_complete, print_pool_notes, print_seed_completed_meanwhile, print_seed_done,
+    print_seed_plan, print_seed_taken, print_shard_done, print_shard_empty, print_stats,
+    print_unshuffled_seeds_note,
 };
 pub use signals::{print_aborted, print_stopping};
 pub use step_summary::{
@@ -55,6 +56,15 @@ fn machine_line(threads: usize) -> String {
 /// A run's reports are complete in `folder`.
 pub fn print_reports_written(folder: &Path) {
     eprintln!("reports written to {}", folder.display());
+}
+
+/// What killed runs had left in `folder` (`removed`: names and owners), now removed.
+pub fn print_stale_removed(folder: &Path, removed: &[String]) {
+    eprintln!(
+        "note: removed from {} what runs killed before they ended had left: {} (a run.json there that says running is theirs)",
+        folder.display(),
+        removed.join(", ")
+    );
 }
 
 /// The terminal's last line: where to look.

@@ -115,8 +115,22 @@ pub fn print_seed_plan(
     }
 }
 
-/// A shard has finished its seeds: where they are, and how to pool every shard's (`seeds`
-/// the whole sweep's list, a count starting at `first`).
+/// A seed another live process is writing (its `.partial` folder locked): left to it.
+pub fn print_seed_taken(seed: u64, owner: Option<&sweep::Owner>) {
+    let owner = owner.map_or(
+        "another process (its pid not yet written)".to_owned(),
+        |o| o.to_string(),
+    );
+    eprintln!("seed {seed}: skipped, {owner} is running it");
+}
+
+/// A seed another process completed since this one planned it.
+pub fn print_seed_completed_meanwhile(seed: u64) {
+    eprintln!("seed {seed}: skipped, another process has completed it meanwhile");
+}
+
+/// A shard has finished its seeds: where they are (a shard with none made no folder), and
+/// how to pool every shard's (`seeds` the whole sweep's list, a count starting at `first`).
 pub fn print_shard_done(folder: &Path, seeds: &sweep::SeedSpec, first: u64) {
     let expect = match seeds {
         sweep::SeedSpec::Count(count) => {
@@ -128,7 +142,9 @@ pub fn print_shard_done(folder: &Path, seeds: &sweep::SeedSpec, first: u64) {
         "this shard is done; once every shard is, pool them with: compare aggregate {}{expect}",
         folder.display()
     );
-    print_reports(folder);
+    if folder.is_dir() {
+        print_reports(folder);
+    }
 }
 
 /// A multi-seed run stopped before any seed was complete: nothing to pool.

@@ -101,3 +101,26 @@ pub fn send(child: &std::process::Child, signal: &str) {
         .expect("kill runs");
     assert!(status.success());
 }
+
+/// Unmounts the tmpfs at its path when dropped, pass or fail.
+pub struct Mounted(pub PathBuf);
+
+impl Mounted {
+    /// A tmpfs with `options` (`mount -o`: `size=150k`, `ro`) at `dir`, or `None` if this
+    /// process cannot mount (it needs root).
+    pub fn tmpfs(dir: &Path, options: &str) -> Option<Mounted> {
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", options, "tmpfs"])
+            .arg(dir)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        mounted.then(|| Mounted(dir.to_owned()))
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}

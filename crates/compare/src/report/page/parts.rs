@@ -227,7 +227,7 @@ pub(super) fn files_section(folder: &Path) -> Markup {
             entries
                 .flatten()
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n != "report.html" && !n.ends_with(".part"))
+                .filter(|n| n != "report.html" && !n.ends_with(".part") && !n.starts_with('.'))
                 .collect()
         })
         .unwrap_or_default();
