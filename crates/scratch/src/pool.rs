@@ -14,8 +14,16 @@
 //! core between polls, in case a partner that shares it holds the chunk it waits for, and
 //! after [`PARK_AFTER`] parks until the next phase opens. Idle workers park after
 //! [`IDLE_WAIT`].
+//!
+//! A thread descheduled while it holds a chunk still holds up the rest until the OS runs it
+//! again, which on a busy machine is milliseconds later, again and again. So a thread that
+//! waits in the middle of a pass longer than [`STALL`](schedule::STALL) (and longer than its own last chunk
+//! took) reports a stall, and the passes of the next [`SOLO_FIRST`](schedule::SOLO_FIRST) (doubling on each stall
+//! that follows within [`SOLO_FORGET`](schedule::SOLO_FORGET), up to [`SOLO_LONGEST`](schedule::SOLO_LONGEST)) run on the caller alone, with
+//! the same chunks: a busy machine costs at most what one core costs, and changes no result.
 
 mod disjoint;
+mod schedule;
 
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
@@ -25,6 +33,7 @@ use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
 pub(crate) use disjoint::Disjoint;
+use schedule::{LastChunk, Schedule};
 
 /// The thread count set by [`set_threads`]; 0 means "not set".
 static THREADS: AtomicUsize = AtomicUsize::new(0);
@@ -39,7 +48,6 @@ const SPIN: Duration = Duration::from_micros(20);
 const PARK_AFTER: Duration = Duration::from_millis(1);
 /// How long an idle worker waits for the next phase before it parks.
 const IDLE_WAIT: Duration = Duration::from_micros(100);
-
 /// Sets how many threads the scratch model uses for its work, process-wide, from the next
 /// pass on. `0` restores the default, the number of CPUs available to the process.
 ///
@@ -110,10 +118,14 @@ pub(crate) fn run<F: Fn(Chunk) + Sync>(threads: usize, phases: usize, chunks: us
     let pool = POOL.get_or_init(Pool::default);
     let shared = &*pool.shared;
     // One pass at a time: concurrent callers (tests, two models) take turns.
-    let mut spawned = pool.spawned.lock().unwrap_or_else(PoisonError::into_inner);
-    while *spawned + 1 < threads {
-        *spawned += 1;
-        let (index, worker_shared) = (*spawned, Arc::clone(&pool.shared));
+    let mut schedule = pool.schedule.lock().unwrap_or_else(PoisonError::into_inner);
+    if schedule.solo_until.is_some_and(|t| Instant::now() < t) {
+        drop(schedule);
+        return run(1, phases, chunks, job);
+    }
+    while schedule.spawned + 1 < threads {
+        schedule.spawned += 1;
+        let (index, worker_shared) = (schedule.spawned, Arc::clone(&pool.shared));
         let handle = thread::Builder::new()
             .name(format!("scratch-{index}"))
             .spawn(move || worker(&worker_shared, index))
@@ -139,8 +151,9 @@ pub(crate) fn run<F: Fn(Chunk) + Sync>(threads: usize, phases: usize, chunks: us
     }
     shared.open(first, threads, chunks);
     let end = first.wrapping_add(phases as u32);
+    let mut last = None;
     loop {
-        if shared.claim_and_run(0) {
+        if shared.claim_and_run(0, &mut last) {
             continue;
         }
         let over = || Work::unpack(shared.work.load(Ordering::Acquire)).phase == end;
@@ -149,13 +162,19 @@ pub(crate) fn run<F: Fn(Chunk) + Sync>(threads: usize, phases: usize, chunks: us
         }
         wait(PARK_AFTER, || over() || shared.claimable(0));
     }
+    if let Some(last) = last {
+        last.check_wait(shared, first);
+    }
+    if shared.stalled.swap(false, Ordering::AcqRel) {
+        schedule.stalled();
+    }
     shared.panicked.store(false, Ordering::Relaxed);
     let payload = shared
         .payload
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .take();
-    drop(spawned);
+    drop(schedule);
     if let Some(payload) = payload {
         panic::resume_unwind(payload);
     }
@@ -166,8 +185,8 @@ static POOL: OnceLock<Pool> = OnceLock::new();
 #[derive(Default)]
 struct Pool {
     shared: Arc<Shared>,
-    /// Workers started so far (they are numbered from 1); held for the whole of a pass.
-    spawned: Mutex<usize>,
+    /// Held for the whole of a pass.
+    schedule: Mutex<Schedule>,
 }
 
 /// The pass in progress, on [`run`]'s stack.
@@ -233,6 +252,8 @@ struct Shared {
     pass: AtomicPtr<()>,
     /// Set by a chunk that panicked, so that the rest are skipped.
     panicked: AtomicBool,
+    /// Set by a thread that waited too long in the middle of the pass (see [`STALL`](schedule::STALL)).
+    stalled: AtomicBool,
     /// The first panic's payload, for the caller to re-raise.
     payload: Mutex<Option<Box<dyn Any + Send>>>,
     /// The caller of the pass in progress, to wake when a phase opens or the pass ends.
@@ -250,6 +271,7 @@ impl Default for Shared {
             finished: Padded::default(),
             pass: AtomicPtr::default(),
             panicked: AtomicBool::default(),
+            stalled: AtomicBool::default(),
             payload: Mutex::default(),
             caller: Mutex::default(),
             workers: (0..=MAX_THREADS).map(|_| OnceLock::new()).collect(),
@@ -287,7 +309,7 @@ impl Shared {
     /// its home one on (worker `w` of `t` starts at chunk `w·chunks/t`), so that when all
     /// threads run, each does the same rows of every layer in every pass, and they stay in
     /// its core's cache.
-    fn claim_and_run(&self, worker: usize) -> bool {
+    fn claim_and_run(&self, worker: usize, last: &mut Option<LastChunk>) -> bool {
         let mut word = self.work.load(Ordering::Acquire);
         let work = loop {
             let work = Work::unpack(word);
@@ -328,6 +350,11 @@ impl Shared {
             index,
             worker,
         };
+        let (number, last_phase) = (pass.first, chunk.phase + 1 == pass.phases);
+        if let Some(last) = *last {
+            last.check_wait(self, number);
+        }
+        let start = Instant::now();
         if !self.panicked.load(Ordering::Acquire) {
             if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| (pass.job)(chunk))) {
                 self.panicked.store(true, Ordering::Release);
@@ -335,19 +362,25 @@ impl Shared {
                 first.get_or_insert(payload);
             }
         }
+        let ended = Instant::now();
+        *last = Some(LastChunk {
+            pass: number,
+            ended,
+            took: ended - start,
+        });
         if self.finished.fetch_add(1, Ordering::AcqRel) + 1 == work.chunks {
             self.finished.store(0, Ordering::Relaxed);
-            let last = chunk.phase + 1 == pass.phases;
             let next = work.phase.wrapping_add(1);
-            self.open(next, work.threads, if last { 0 } else { work.chunks });
+            self.open(next, work.threads, if last_phase { 0 } else { work.chunks });
         }
         true
     }
 }
 
 fn worker(shared: &Shared, index: usize) {
+    let mut last = None;
     loop {
-        if !shared.claim_and_run(index) {
+        if !shared.claim_and_run(index, &mut last) {
             wait(IDLE_WAIT, || shared.claimable(index));
         }
     }
