@@ -1,7 +1,8 @@
 //! The SGD epoch of every engine this CPU runs, next to libtorch's on the same threads, as
 //! ratios: the default network (784-500-250-100-10, ReLU, batch 64) on 60 000 images of
 //! MNIST's shape (uniform random pixels and labels: the products cost the same whatever the
-//! pixels are). Run with `cargo bench -p scratch`; `-- 1` runs on one thread instead of all.
+//! pixels are). Run with `cargo bench -p scratch`; `-- 1` runs on one thread instead of all,
+//! and an engine's name (`-- avx512`) times that engine alone.
 //!
 //! scratch: the median of five epochs after a warm-up one. libtorch: `benches/torch_epoch.py`
 //! run by the PyTorch 2.13 that `scripts/setup` installs (or `$TORCH_PYTHON`), the median of
@@ -33,10 +34,15 @@ const BATCH: usize = 64;
 const EPOCHS: usize = 5;
 
 fn main() {
-    let threads = match std::env::args().skip(1).find(|a| !a.starts_with("--")) {
-        Some(n) => n.parse().expect("the argument is a thread count"),
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let mut threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut only = None;
+    for arg in std::env::args().skip(1).filter(|a| !a.starts_with("--")) {
+        match (arg.parse(), arg.parse::<Engine>()) {
+            (Ok(n), _) => threads = n,
+            (_, Ok(engine)) => only = Some(engine),
+            _ => panic!("{arg:?} is neither a thread count nor an engine"),
+        }
+    }
     let contention = std::env::args().any(|a| a == "--contention");
     let (images, labels) = workload::random_images(IMAGES);
     let config = workload::sgd_config();
@@ -55,7 +61,10 @@ fn main() {
         );
     }
     println!();
-    for engine in Engine::CONCRETE {
+    for engine in Engine::CONCRETE
+        .into_iter()
+        .filter(|&e| only.is_none_or(|o| o == e))
+    {
         let Ok(mut mlp) = Mlp::new(&config, 1).with_engine(engine) else {
             println!("{engine:<10} SKIPPED: this CPU cannot run it");
             continue;

@@ -56,9 +56,11 @@ pub struct Rate {
 }
 
 /// What `t` threads must reach, at least, against one thread alone: `SCALING · t` times its
-/// rate (1.5 for two threads). Two threads of the FMA chains or of the stream, each on its
-/// own core and its own data, measured 1.94-2.0 times one on the 2-core Zen 5 VM when it ran
-/// them at once, and 1.0 when it did not.
+/// rate (1.5 for two threads). Issue 28's sweeps on the 2-core Zen 5 VM measured the FMA peak
+/// at 235 GFLOP/s on one thread and 456.5 on two when the VM ran both at once (1.94×), and
+/// 234.5 on two when it did not (1.0×). Each thread streams its own data, so the bandwidth of
+/// a per-core cache should scale as well; from a shared L3 or memory it may not, and such a
+/// cell then gets no ratio rather than a floor above what the machine can do.
 const SCALING: f64 = 0.75;
 /// Tries of [`best_of_three`] before a rate is reported as unreliable.
 const TRIES: usize = 3;
