@@ -162,10 +162,8 @@ pub(crate) fn run<F: Fn(Chunk) + Sync>(threads: usize, phases: usize, chunks: us
         }
         wait(PARK_AFTER, || over() || shared.claimable(0));
     }
-    if let Some(last) = last {
-        last.check_wait(shared, first);
-    }
-    if shared.stalled.swap(false, Ordering::AcqRel) {
+    let stalled_at_the_end = last.is_some_and(|last| last.stalled_in(first));
+    if shared.stalled.swap(false, Ordering::AcqRel) || stalled_at_the_end {
         schedule.stalled();
     }
     shared.panicked.store(false, Ordering::Relaxed);
@@ -351,8 +349,8 @@ impl Shared {
             worker,
         };
         let (number, last_phase) = (pass.first, chunk.phase + 1 == pass.phases);
-        if let Some(last) = *last {
-            last.check_wait(self, number);
+        if last.is_some_and(|last| last.stalled_in(number)) {
+            self.stalled.store(true, Ordering::Relaxed);
         }
         let start = Instant::now();
         if !self.panicked.load(Ordering::Acquire) {

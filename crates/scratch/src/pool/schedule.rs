@@ -1,10 +1,7 @@
 //! When passes run on the caller alone: after a stall, a long wait in the middle of a pass for
 //! a chunk that a descheduled thread holds (see the `pool` module's docs).
 
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-
-use super::Shared;
 
 /// A wait in the middle of a pass this long is a stall: 10 times the longest wait at a phase's
 /// end in a quiet pass of the default network at batch 64 (each thread's chunk takes about
@@ -53,10 +50,9 @@ pub(super) struct LastChunk {
 }
 
 impl LastChunk {
-    /// Reports a stall if the thread has waited too long since this chunk, in pass `pass`.
-    pub(super) fn check_wait(self, shared: &Shared, pass: u32) {
-        if self.pass == pass && self.ended.elapsed() > STALL.max(self.took) {
-            shared.stalled.store(true, Ordering::Relaxed);
-        }
+    /// Whether the thread has waited so long since this chunk, in pass `pass`, that it is a
+    /// stall.
+    pub(super) fn stalled_in(self, pass: u32) -> bool {
+        self.pass == pass && self.ended.elapsed() > STALL.max(self.took)
     }
 }
