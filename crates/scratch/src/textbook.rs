@@ -143,7 +143,7 @@ pub fn forward<T: Float>(layers: &[Dense<T>], activation: Activation, x: Array2<
 }
 
 /// Loss: `J = (1/m)·Σ_i −ln softmax(z_i)_{y_i} + λ/(2m)·Σ_l ‖W_l‖²`, with
-/// `−ln softmax(z)_y = ln Σ_k e^(z_k − max(z)) − (z_y − max(z))` ([`log_softmax_parts`]).
+/// `−ln softmax(z)_y = ln Σ_k e^(z_k − max(z)) − (z_y − max(z))`, the logits shifted before anything is added to them.
 pub fn loss<T: Float>(
     layers: &[Dense<T>],
     l2: T,
