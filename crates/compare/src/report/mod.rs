@@ -3,6 +3,7 @@
 pub mod files;
 pub mod junit;
 pub mod page;
+pub mod parity_csv;
 pub mod plots;
 pub mod tables;
 
