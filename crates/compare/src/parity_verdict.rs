@@ -261,6 +261,12 @@ impl ParityVerdict {
         if let Some(finding) = &self.first_over_bound {
             return departs_line(candidate, self.bound, finding);
         }
+        if self.fault.is_some() {
+            return format!(
+                "parity: {candidate} stopped after {} steps compared, none of them over {}× libtorch's own float32 error in what --check gates",
+                self.steps_compared, self.bound
+            );
+        }
         let gated: Vec<ParityPart> = (ParityPart::ALL.into_iter())
             .filter(|&part| self.checks.gates(part) && self.worst(part).is_some())
             .collect();
@@ -298,11 +304,15 @@ impl ParityVerdict {
                 format!("{}; {LOSS_ONLY}", found.finding)
             }
             (Some(found), _) => found.finding.clone(),
+            _ if self.steps_compared == 0 => "no step compared".to_owned(),
             (None, Some(worst)) => format!(
                 "within {}× libtorch's own error at every step, worst {}",
                 self.bound,
                 times(worst)
             ),
+            (None, None) if self.fault.is_some() => {
+                "none compared before the check stopped".to_owned()
+            }
             (None, None) => {
                 "not checked (--check-update=false, or the candidate has no update rule)".to_owned()
             }
@@ -462,5 +472,21 @@ mod tests {
             Some(fault.into()),
         );
         assert!(clean.first_over_bound.is_none() && !clean.passed());
+        let lines = clean.lines("model.py");
+        assert_eq!(lines[0], "parity: model.py stopped after 1 steps compared, none of them over 8× libtorch's own float32 error in what --check gates");
+        assert_eq!(
+            lines[3],
+            "  the optimiser step: none compared before the check stopped"
+        );
+        let none = parity_verdict(
+            &compared(Vec::new()),
+            8.0,
+            &ParityChecks::default(),
+            Some(fault.into()),
+        );
+        assert_eq!(
+            none.lines("model.py")[1],
+            "  the gradients: no step compared"
+        );
     }
 }

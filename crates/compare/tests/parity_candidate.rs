@@ -407,6 +407,8 @@ fn impossible_candidate_flags_exit_2() {
         &["--candidate-timeout", "1e300"],
         &["--candidate-cmd", " "],
         &["--candidate", "scratch-textbook", "--candidate-cmd", "true"],
+        &["--check", "weights"],
+        &["--check", ","],
     ] {
         let output = parity(out.path(), extra);
         assert_eq!(
@@ -416,6 +418,20 @@ fn impossible_candidate_flags_exit_2() {
             text(&output.stderr)
         );
     }
+}
+
+/// `--check update` with the optimiser step not compared would gate on nothing: refused
+/// before any step, exit 1.
+#[test]
+fn a_check_of_an_update_not_compared_is_refused() {
+    let out = tempfile::tempdir().expect("temporary folder");
+    let output = parity(out.path(), &["--check", "update", "--check-update=false"]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: --check update: the optimiser step is not compared (--check-update=false, or scratch has no update rule), so nothing would gate"),
+        "{stderr}"
+    );
 }
 
 /// Without the venv of scripts/setup, --candidate-python says where it looked and what to
