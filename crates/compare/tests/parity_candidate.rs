@@ -285,12 +285,15 @@ fn adam_with_another_epsilon_passes_only_with_the_matching_flag() {
 }
 
 /// A candidate that crashes in step 3's update, after a finding at step 2: the finding heads the
-/// verdict, the fault follows it, parity.csv, verdict.json and report.html hold both, and the
-/// exit code is the fault's (1), run.json `failed`.
+/// verdict, the fault follows it, parity.csv, verdict.json, report.html and --junit's file
+/// hold both, and the exit code is the fault's (1), run.json `failed`.
 #[test]
 fn a_crash_after_a_finding_still_writes_the_report_with_the_finding_first() {
     let out = tempfile::tempdir().expect("temporary folder");
-    let output = numpy(out.path(), "fault_crash_after_finding.py", &["--l2", "0.8"]);
+    let junit = out.path().join("junit.xml");
+    let junit_flag = junit.to_str().expect("a UTF-8 path");
+    let flags = ["--l2", "0.8", "--junit", junit_flag];
+    let output = numpy(out.path(), "fault_crash_after_finding.py", &flags);
     let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
     assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
     let fault = "candidate step 3, update: the process crashed (exit status: 3)";
@@ -307,6 +310,9 @@ fn a_crash_after_a_finding_still_writes_the_report_with_the_finding_first() {
         "{stdout}"
     );
 
+    let xml = std::fs::read_to_string(&junit).expect("junit.xml");
+    assert!(xml.contains("<error") && xml.contains(fault), "{xml}");
+    std::fs::remove_file(&junit).expect("junit.xml removed");
     let folder = only_folder(out.path());
     let verdict = json(&folder.join("verdict.json"));
     assert_eq!(verdict["steps_compared"], 3, "{verdict}");
