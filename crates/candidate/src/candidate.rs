@@ -31,6 +31,14 @@ const ONE_THREAD: [&str; 3] = ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_N
 /// The NumPy adapter (`adapters/numpy_adapter.py`), run by [`Candidate::python`].
 const NUMPY_ADAPTER: &str = include_str!("../../../adapters/numpy_adapter.py");
 
+/// Runs the adapter's source, its first argument, under its own file name, with its lines
+/// where tracebacks look for them: the adapter's frames then read `File
+/// "adapters/numpy_adapter.py", line N, in answer` with the source line, not `<string>`.
+const ADAPTER_UNDER_ITS_NAME: &str = r#"import linecache, sys
+source, name = sys.argv.pop(1), "adapters/numpy_adapter.py"
+linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+exec(compile(source, name, "exec"), {"__name__": "__main__"})"#;
+
 /// The Python of the venv `scripts/setup` keeps (PyTorch and NumPy) in the
 /// project's home (`project_home::dir`), for [`Candidate::python`].
 pub fn default_python() -> PathBuf {
@@ -177,7 +185,9 @@ impl Candidate {
         options: &Options,
     ) -> Result<Self, CandidateError> {
         let mut command = Command::new(interpreter);
-        command.arg("-c").arg(NUMPY_ADAPTER).arg(script);
+        (command.arg("-c").arg(ADAPTER_UNDER_ITS_NAME))
+            .arg(NUMPY_ADAPTER)
+            .arg(script);
         let name = script.file_stem().map_or_else(
             || script.display().to_string(),
             |stem| stem.to_string_lossy().into_owned(),

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use candidate::{Candidate, CandidateError, Fault, Options, When};
-use common::{numpy, teacher_forced, Found};
+use common::{model, numpy, teacher_forced, Found};
 use contract::{Activation, ModelConfig, Optimizer};
 
 fn small() -> ModelConfig {
@@ -72,6 +72,27 @@ fn an_exception_in_the_model_is_reported_with_its_traceback() {
     );
     assert!(
         error.stderr.iter().any(|l| l.starts_with("Traceback")),
+        "{error}"
+    );
+    // The adapter loads the model from its file (importlib's spec_from_file_location), so
+    // the frame that raised names that file and line and shows its source; the adapter's own
+    // frames name the adapter.
+    let file = model("fault_raise.py");
+    let frame = format!("  File \"{}\", line 5, in loss_and_grads", file.display());
+    let at = (error.stderr.iter().position(|l| *l == frame))
+        .unwrap_or_else(|| panic!("no frame {frame:?}: {error}"));
+    assert_eq!(
+        error.stderr[at + 1].trim(),
+        r#"raise ValueError("shapes (64,784) and (500,) not aligned")"#
+    );
+    let adapter = (error.stderr[..at].iter())
+        .position(|l| {
+            l.starts_with("  File \"adapters/numpy_adapter.py\", line ")
+                && l.ends_with(", in answer")
+        })
+        .unwrap_or_else(|| panic!("no frame of the adapter's: {error}"));
+    assert!(
+        error.stderr[adapter + 1].contains("model.loss_and_grads("),
         "{error}"
     );
 }

@@ -11,6 +11,8 @@ use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 use sweep::{SeedList, SeedSpec, ShardSpec};
 
+use crate::parity_checks::ParityChecks;
+
 /// The configuration of whichever job ran, as `run.json` saves it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
@@ -65,8 +67,10 @@ pub struct ParityConfig {
     /// Whether the last step is moved to the epoch's last, smaller batch when no earlier
     /// step reaches one.
     pub short_batch: bool,
-    /// Largest gradient difference allowed, relative to the tensor's largest |gradient|.
+    /// The largest error ratio allowed: how many times libtorch's own float32 error.
     pub bound: f64,
+    /// The parts whose findings fail the check (`--check`).
+    pub checks: ParityChecks,
     #[serde(flatten)]
     pub common: Common,
 }
@@ -166,6 +170,8 @@ pub struct Common {
     pub epochs: usize,
     pub batch_size: usize,
     pub lr: f32,
+    /// Every Adam optimiser's other settings.
+    pub adam: AdamSettings,
     pub seed: u64,
     pub seeds: Option<SeedSpec>,
     /// This process's share of `seeds` (`I/N` or from a Slurm array); the seeds go directly
@@ -193,6 +199,20 @@ pub struct Common {
 }
 
 impl Common {
+    /// `optimizer` with this run's learning rate and Adam settings.
+    pub fn optimizer(&self, optimizer: Optimizer) -> contract::Optimizer {
+        let lr = self.lr;
+        match optimizer {
+            Optimizer::Sgd => contract::Optimizer::Sgd { lr },
+            Optimizer::Adam => contract::Optimizer::Adam {
+                lr,
+                beta1: self.adam.beta1,
+                beta2: self.adam.beta2,
+                eps: self.adam.eps,
+            },
+        }
+    }
+
     /// The seeds of a multi-seed run (`--seeds`), in order; `None` for a single run. The flags
     /// were refused where a count from `--seed` would pass the largest seed.
     pub fn seed_list(&self) -> Option<SeedList> {
@@ -230,17 +250,18 @@ pub struct Spec {
 pub enum Optimizer {
     /// Plain SGD (the assignment's scratch optimiser).
     Sgd,
-    /// Adam with torch's defaults β1 0.9, β2 0.999, ε 1e-8 (the assignment's torch optimiser).
+    /// Adam, by default with torch's β1 0.9, β2 0.999, ε 1e-8 (the assignment's torch
+    /// optimiser; `--adam-beta1`, `--adam-beta2`, `--adam-eps` set them).
     Adam,
 }
 
-impl Optimizer {
-    pub fn with_lr(self, lr: f32) -> contract::Optimizer {
-        match self {
-            Optimizer::Sgd => contract::Optimizer::Sgd { lr },
-            Optimizer::Adam => contract::Optimizer::adam(lr),
-        }
-    }
+/// Adam's settings besides the learning rate (`--adam-beta1`, `--adam-beta2`, `--adam-eps`);
+/// torch's defaults unless set.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct AdamSettings {
+    pub beta1: f32,
+    pub beta2: f32,
+    pub eps: f32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
@@ -305,7 +326,7 @@ impl Network {
 impl RunConfig {
     /// The model configuration of one side of the comparison.
     pub fn model_config(&self, optimizer: Optimizer) -> contract::ModelConfig {
-        self.network.model_config(optimizer.with_lr(self.common.lr))
+        self.network.model_config(self.common.optimizer(optimizer))
     }
 
     /// The models `--models` asks for, each with its optimiser.
@@ -345,7 +366,7 @@ impl ParityConfig {
     /// The model configuration of both models.
     pub fn model_config(&self) -> contract::ModelConfig {
         self.network
-            .model_config(self.optimizer.with_lr(self.common.lr))
+            .model_config(self.common.optimizer(self.optimizer))
     }
 }
 

@@ -17,6 +17,8 @@ mod jobs;
 mod kinks;
 mod pair;
 mod parity_candidate;
+mod parity_checks;
+mod parity_verdict;
 mod prepare;
 mod progress;
 mod record;

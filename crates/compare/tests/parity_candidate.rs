@@ -70,6 +70,13 @@ fn numpy(out: &Path, script: &str, extra: &[&str]) -> Output {
     parity(out, &[&["--candidate-python", script][..], extra].concat())
 }
 
+/// A JSON file the run wrote (`run.json`, `verdict.json`).
+fn json(path: &Path) -> serde_json::Value {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    serde_json::from_str(&text).expect("JSON")
+}
+
 fn only_folder(out: &Path) -> PathBuf {
     let mut folders = std::fs::read_dir(out).expect("the output folder exists");
     let folder = folders
@@ -195,6 +202,150 @@ fn a_hard_coded_batch_size_is_named_on_the_short_batch() {
     assert!(output.status.success(), "{}", text(&output.stdout));
 }
 
+/// A loss that departs while every gradient is within the bound (the batch's sum reported
+/// with the mean's gradients): its own verdict line says so and names the likely causes;
+/// `--check gradients,update` leaves it out of the exit code, still reported.
+#[test]
+fn a_loss_only_finding_names_its_likely_causes_and_check_leaves_it_out() {
+    let out = tempfile::tempdir().expect("temporary folder");
+    let stdout = differs(&numpy(out.path(), "bug_summed_loss.py", &[]));
+    let line = |start: &str| {
+        (stdout.lines())
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no line {start:?}: {stdout}"))
+            .to_owned()
+    };
+    assert!(
+        line("parity: ").contains(
+            "departs from torchref beyond 10× libtorch's own float32 error: step 1, the loss is "
+        ),
+        "{stdout}"
+    );
+    assert!(line("  the gradients: ").contains("within 10× libtorch's own error at every step"));
+    assert!(line("  the optimiser step: ").contains("within 10×"));
+    let loss = line("  the loss: step 1, the loss is ");
+    for cause in [
+        "every gradient of every step compared is within the bound",
+        "probabilities clipped",
+        "summed over the batch",
+        "L2 term counted another way",
+    ] {
+        assert!(loss.contains(cause), "{cause}: {loss}");
+    }
+    let verdict = json(&only_folder(out.path()).join("verdict.json"));
+    assert_eq!(verdict["findings"][0]["part"], "loss", "{verdict}");
+    assert_eq!(verdict["findings"][0]["step"], 1, "{verdict}");
+
+    let out = tempfile::tempdir().expect("temporary folder");
+    let flags = ["--check", "gradients,update"];
+    let output = numpy(out.path(), "bug_summed_loss.py", &flags);
+    let stdout = text(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        text(&output.stderr)
+    );
+    assert!(
+        stdout.contains(
+            "within 10× libtorch's own float32 error over 3 steps: gradients and optimiser steps"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  the loss (not gating: --check gradients,update): step 1, the loss is "),
+        "{stdout}"
+    );
+}
+
+/// Adam with ε = 1e-7 where torch's is 1e-8: a correct update reported as different at step
+/// 1, and within the bound once `--adam-eps 1e-7` says what the model uses.
+#[test]
+fn adam_with_another_epsilon_passes_only_with_the_matching_flag() {
+    let out = tempfile::tempdir().expect("temporary folder");
+    let stdout = differs(&numpy(out.path(), "adam_eps_1e7.py", &[]));
+    assert!(
+        stdout.contains("float32 error: step 1, layer ")
+            && stdout.contains("after the optimiser step"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("  the gradients: within 10×"), "{stdout}");
+    let out = tempfile::tempdir().expect("temporary folder");
+    let output = numpy(out.path(), "adam_eps_1e7.py", &["--adam-eps", "1e-7"]);
+    let stdout = text(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        text(&output.stderr)
+    );
+    let record = json(&only_folder(out.path()).join("run.json"));
+    let eps = record["config"]["adam"]["eps"]
+        .as_f64()
+        .expect("adam.eps in run.json");
+    assert!((eps - 1e-7).abs() < 1e-12, "{record}");
+}
+
+/// A candidate that crashes in step 3's update, after a finding at step 2: the finding heads the
+/// verdict, the fault follows it, parity.csv, verdict.json, report.html and --junit's file
+/// hold both, and the exit code is the fault's (1), run.json `failed`.
+#[test]
+fn a_crash_after_a_finding_still_writes_the_report_with_the_finding_first() {
+    let out = tempfile::tempdir().expect("temporary folder");
+    let junit = out.path().join("junit.xml");
+    let junit_flag = junit.to_str().expect("a UTF-8 path");
+    let flags = ["--l2", "0.8", "--junit", junit_flag];
+    let output = numpy(out.path(), "fault_crash_after_finding.py", &flags);
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    let fault = "candidate step 3, update: the process crashed (exit status: 3)";
+    assert!(stderr.contains(&format!("error: {fault}")), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    let at = |start: &str| {
+        (lines.iter().position(|l| l.starts_with(start)))
+            .unwrap_or_else(|| panic!("no line {start:?}: {stdout}"))
+    };
+    let finding = at("parity: fault_crash_after_finding.py departs from torchref beyond 10× libtorch's own float32 error: step 2, layer 3 bias: the gradient is ");
+    let stopped = at("the check stopped after 3 steps compared, the findings above being theirs: ");
+    assert!(
+        finding < stopped && lines[stopped].contains(fault),
+        "{stdout}"
+    );
+
+    let xml = std::fs::read_to_string(&junit).expect("junit.xml");
+    assert!(xml.contains("<error") && xml.contains(fault), "{xml}");
+    std::fs::remove_file(&junit).expect("junit.xml removed");
+    let folder = only_folder(out.path());
+    let verdict = json(&folder.join("verdict.json"));
+    assert_eq!(verdict["steps_compared"], 3, "{verdict}");
+    let said = verdict["fault"].as_str().unwrap_or_default();
+    assert!(
+        said.starts_with(fault) && said.contains("about to crash"),
+        "{verdict}"
+    );
+    assert!(
+        verdict["first_over_bound"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("step 2, layer 3 bias")),
+        "{verdict}"
+    );
+    let mut reader = csv::Reader::from_path(folder.join("parity.csv")).expect("parity.csv");
+    let checks: Vec<String> = (reader.records())
+        .map(|r| r.expect("a row")[1].to_owned())
+        .collect();
+    let count = |check: &str| checks.iter().filter(|c| *c == check).count();
+    assert_eq!(
+        (count("gradient"), count("update")),
+        (3 * 6, 2 * 6),
+        "3 steps' gradients, 2 updates"
+    );
+    let page = std::fs::read_to_string(folder.join("report.html")).expect("report.html");
+    assert!(
+        page.contains("step 2, layer 3 bias") && page.contains(fault),
+        "{page}"
+    );
+    let record = json(&folder.join("run.json"));
+    assert_eq!(record["status"], "failed");
+}
+
 /// A candidate that crashes: exit 1, one line naming the step and the fault, its stderr
 /// shown, run.json `failed`.
 #[test]
@@ -210,9 +361,7 @@ fn a_crashing_candidate_exits_1_naming_the_step_and_its_stderr() {
         "{stderr}"
     );
     assert!(stderr.contains("about to crash"), "{stderr}");
-    let record =
-        std::fs::read_to_string(only_folder(out.path()).join("run.json")).expect("run.json");
-    let record: serde_json::Value = serde_json::from_str(&record).expect("JSON");
+    let record = json(&only_folder(out.path()).join("run.json"));
     assert_eq!(record["status"], "failed");
 }
 
@@ -264,6 +413,8 @@ fn impossible_candidate_flags_exit_2() {
         &["--candidate-timeout", "1e300"],
         &["--candidate-cmd", " "],
         &["--candidate", "scratch-textbook", "--candidate-cmd", "true"],
+        &["--check", "weights"],
+        &["--check", ","],
     ] {
         let output = parity(out.path(), extra);
         assert_eq!(
@@ -273,6 +424,20 @@ fn impossible_candidate_flags_exit_2() {
             text(&output.stderr)
         );
     }
+}
+
+/// `--check update` with the optimiser step not compared would gate on nothing: refused
+/// before any step, exit 1.
+#[test]
+fn a_check_of_an_update_not_compared_is_refused() {
+    let out = tempfile::tempdir().expect("temporary folder");
+    let output = parity(out.path(), &["--check", "update", "--check-update=false"]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: --check update: the optimiser step is not compared (--check-update=false, or scratch has no update rule), so nothing would gate"),
+        "{stderr}"
+    );
 }
 
 /// Without the venv of scripts/setup, --candidate-python says where it looked and what to

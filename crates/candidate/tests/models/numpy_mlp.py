@@ -1,6 +1,7 @@
 """A correct NumPy MLP for the candidate tests, written as a course student would (CS231n's
 params/grads dictionaries, weights (out, in)), for the NumPy adapter. DTYPE is float32; the
-float64 copy (numpy_mlp_f64.py) and the planted-bug copies (bug_*.py) change DTYPE or BUG.
+float64 copy (numpy_mlp_f64.py) and the planted-bug copies (bug_*.py) change DTYPE or BUG,
+adam_eps_1e7.py fixes EPS.
 
 The maths is docs/candidate-protocol.md's: Z_l = A_{l-1} W_l^T + b_l, A_l = f(Z_l) on hidden
 layers; loss = mean cross-entropy of softmax(Z_L) + l2/(2m) sum ||W||^2; backprop with
@@ -11,6 +12,7 @@ import numpy as np
 
 DTYPE = np.float32
 BUG = None  # one of the bug_*.py names, planted below where it belongs
+EPS = None  # Adam's ε fixed by the model (adam_eps_1e7.py); None takes the harness's
 CONFIG = {}
 
 
@@ -54,6 +56,8 @@ def loss_and_grads(params, x, y):
     shifted = logits - logits.max(axis=1, keepdims=True)
     log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     loss = -log_softmax[np.arange(m), y].mean()
+    if BUG == "summed_loss":
+        loss *= m
     loss += l2 / (2 * m_l2) * sum((p[f"W{l}"] ** 2).sum() for l in range(1, layers + 1))
     if BUG == "l2_on_biases":
         loss += l2 / (2 * m) * sum((p[f"b{l}"] ** 2).sum() for l in range(1, layers + 1))
@@ -78,6 +82,7 @@ def update(params, grads, state, config):
         return {name: params[name] - config["lr"] * grads[name] for name in params}
     t = state["t"]
     beta1, beta2, lr, eps = config["beta1"], config["beta2"], config["lr"], config["eps"]
+    eps = eps if EPS is None else EPS
     correction1 = 1 - beta1 ** (t + 1 if BUG == "adam_correction" else t)
     correction2 = 1 - beta2**t
     new = {}

@@ -4,8 +4,8 @@
 use super::{AggregateArgs, CommonArgs, DataArgs, GateArgs, NetworkArgs, ParityArgs, RunArgs};
 use crate::bad_flag::BadFlag;
 use crate::config::{
-    AggregateConfig, Common, DataConfig, Model, Network, ParityCandidate, ParityConfig, RunConfig,
-    SeedsGate, UpdateCheck,
+    AdamSettings, AggregateConfig, Common, DataConfig, Model, Network, ParityCandidate,
+    ParityConfig, RunConfig, SeedsGate, UpdateCheck,
 };
 
 impl DataArgs {
@@ -33,6 +33,20 @@ impl CommonArgs {
             refuse!(
                 "--lr must be a positive number, got {} (the assignment used 0.01)",
                 self.lr
+            );
+        }
+        for (flag, beta) in [
+            ("--adam-beta1", self.adam_beta1),
+            ("--adam-beta2", self.adam_beta2),
+        ] {
+            if !(0.0..1.0).contains(&beta) {
+                refuse!("{flag} must be at least 0 and below 1, got {beta} (torch's default is 0.9 for β1, 0.999 for β2)");
+            }
+        }
+        if !(self.adam_eps.is_finite() && self.adam_eps >= 0.0) {
+            refuse!(
+                "--adam-eps must be 0 or a positive number, got {} (torch's default is 1e-8)",
+                self.adam_eps
             );
         }
         if !(1..=scratch::MAX_THREADS).contains(&self.threads) {
@@ -71,6 +85,11 @@ impl CommonArgs {
             epochs: self.epochs,
             batch_size: self.batch_size,
             lr: self.lr,
+            adam: AdamSettings {
+                beta1: self.adam_beta1,
+                beta2: self.adam_beta2,
+                eps: self.adam_eps,
+            },
             seed: self.seed,
             seeds: self.seeds,
             shard: self.shard,
@@ -302,6 +321,7 @@ impl ParityArgs {
             steps: self.steps,
             short_batch: !self.no_short_batch,
             bound: self.bound,
+            checks: self.check,
             common,
         })
     }
@@ -334,6 +354,37 @@ mod tests {
         assert!(!run.common.shuffle);
         assert_eq!(run.models, vec![Model::Scratch, Model::Torchref]);
         assert_eq!(run.common.seeds, None);
+    }
+
+    #[test]
+    fn adam_settings_reach_every_adam_optimiser_and_default_to_torchs() {
+        assert_eq!(
+            parse(&[])
+                .expect("valid")
+                .model_config(Optimizer::Adam)
+                .optimizer,
+            contract::Optimizer::adam(0.01)
+        );
+        let run = parse(&[
+            "--adam-eps",
+            "1e-7",
+            "--adam-beta1",
+            "0.8",
+            "--adam-beta2",
+            "0.99",
+        ])
+        .expect("valid");
+        let adam = contract::Optimizer::Adam {
+            lr: 0.01,
+            beta1: 0.8,
+            beta2: 0.99,
+            eps: 1e-7,
+        };
+        assert_eq!(run.model_config(Optimizer::Adam).optimizer, adam);
+        assert_eq!(
+            run.model_config(Optimizer::Sgd).optimizer,
+            contract::Optimizer::Sgd { lr: 0.01 }
+        );
     }
 
     #[test]
@@ -429,6 +480,10 @@ mod tests {
             (&["--hidden", "100000000"][..], "--hidden"),
             (&["--models", "torchref,torchref"][..], "--models"),
             (&["--lr", "-1"][..], "--lr"),
+            (&["--adam-beta1", "1"][..], "--adam-beta1"),
+            (&["--adam-beta2=-0.1"][..], "--adam-beta2"),
+            (&["--adam-eps=-1e-7"][..], "--adam-eps"),
+            (&["--adam-eps", "inf"][..], "--adam-eps"),
             (&["--min-accuracy", "-5"][..], "--min-accuracy"),
             (&["--seeds", "3,x"][..], "--seeds"),
             (&["--seeds", "4,5,4"][..], "--seeds"),

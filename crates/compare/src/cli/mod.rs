@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use sweep::{SeedSpec, ShardSpec};
 
 use crate::config::{Engine, Model, Optimizer};
+use crate::parity_checks::ParityChecks;
 
 /// Returns a [`BadFlag`](crate::bad_flag::BadFlag) error with the formatted message.
 macro_rules! refuse {
@@ -49,7 +50,8 @@ pub enum Command {
     /// gradients are compared (parity.csv, parity.svg); libtorch's optimiser then advances the
     /// trajectory. Each tensor's error is measured against libtorch's own: its distance from
     /// the same step in float64, over libtorch's float32 distance from it. Exits with code 3
-    /// when a gradient, the loss or an optimiser step is more than --bound times as far.
+    /// when a gradient, the loss or an optimiser step (those --check names) is more than
+    /// --bound times as far; with 1 when the candidate fails, after reporting the steps before.
     Parity(ParityArgs),
     /// Pool seed folders from any number of shards or machines (`compare --seeds ... --shard
     /// I/N --out DIR`) into one report over the seeds: seeds.csv, stats.csv, the equivalence
@@ -126,6 +128,12 @@ pub struct ParityArgs {
     /// crates/parity/README.md.
     #[arg(long, default_value_t = parity::DEFAULT_MAX_RATIO, allow_negative_numbers = true)]
     pub bound: f64,
+    /// Which parts of a step decide the exit code, comma-separated: gradients, update (the
+    /// parameters after the optimiser step), loss. Each part gets its own verdict line
+    /// whatever this says; `--check gradients,update` passes a model whose loss alone is
+    /// computed another way (such as from clipped probabilities).
+    #[arg(long, value_name = "PARTS", default_value_t = ParityChecks::default())]
+    pub check: ParityChecks,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -247,6 +255,31 @@ pub struct CommonArgs {
     /// Learning rate of every optimiser.
     #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
     pub lr: f32,
+    /// Adam's β1 (torch.optim.Adam's betas[0]), the first moment's decay, for every Adam
+    /// optimiser; sent to an external candidate in the hello and with every update request.
+    #[arg(
+        long,
+        value_name = "BETA1",
+        default_value_t = 0.9,
+        allow_negative_numbers = true
+    )]
+    pub adam_beta1: f32,
+    /// Adam's β2 (torch.optim.Adam's betas[1]), the second moment's decay.
+    #[arg(
+        long,
+        value_name = "BETA2",
+        default_value_t = 0.999,
+        allow_negative_numbers = true
+    )]
+    pub adam_beta2: f32,
+    /// Adam's ε, added to √v̂ (torch.optim.Adam's eps; Keras and some books use 1e-7).
+    #[arg(
+        long,
+        value_name = "EPS",
+        default_value_t = 1e-8,
+        allow_negative_numbers = true
+    )]
+    pub adam_eps: f32,
     /// Seed of the shared initial weights and of --shuffle.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,

@@ -10,71 +10,23 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use contract::{AdamState, Optimizer, UpdateRequest, UpdateRule};
 use mnist::{Batcher, EpochOrder};
-use parity::{StepReport, TensorKind, TensorReport, UpdateReport};
-use serde::Serialize;
+use parity::{StepReport, TensorKind};
 
 use crate::config::{Common, JobConfig, Model, ParityCandidate, ParityConfig, Spec, UpdateCheck};
 use crate::execute::guarded;
 use crate::exit::JobEnd;
-use crate::gate::ShortBatchStep;
-use crate::kinks::PreActivations;
+use crate::gate::interrupted_line;
 use crate::parity_candidate::Watched;
+use crate::parity_verdict::{parity_verdict, Compared, ShortBatchStep};
 use crate::progress::Progress;
 use crate::record::RunRecord;
 use crate::report::files::{create_run_folder, write_json_atomically};
 use crate::report::outputs::{Output, OutputErrors};
+use crate::report::parity_csv::{gradient_rows, update_rows};
 use crate::report::tables::CsvLog;
 use crate::status::RunEnd;
 use crate::terminal::SmallestCaught;
-use crate::{gate, parity_candidate, terminal};
-
-/// What a row of `parity.csv` compares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Check {
-    /// The gradient at the step's parameters.
-    Gradient,
-    /// The parameters after the optimiser step.
-    Update,
-}
-
-/// One row of `parity.csv`: one tensor's gradient, or its parameters after the optimiser
-/// step, at one step.
-#[derive(Serialize)]
-struct ParityRow {
-    step: usize,
-    check: Check,
-    /// Images in the step's batch (the epoch's last one may be smaller).
-    batch_images: usize,
-    /// 1 is the layer nearest the input (784 → first hidden width).
-    layer: usize,
-    /// `weight` or `bias`.
-    tensor: &'static str,
-    /// ‖candidate − exact‖ / ‖torchref − exact‖ (floored at ε·‖exact‖), the exact value
-    /// being libtorch's same computation in float64: what the verdict reads.
-    error_ratio: f64,
-    /// ‖candidate − exact‖₂ and ‖torchref − exact‖₂, in the tensor's units.
-    candidate_error: f64,
-    torchref_error: f64,
-    /// max |candidate − torchref| over the tensor (gradient, or parameters after the step).
-    max_abs_diff: f64,
-    /// `max_abs_diff` / max |torchref value| of the tensor.
-    max_rel_diff: f64,
-    cosine: f64,
-    torchref_norm: f64,
-    candidate_norm: f64,
-    /// ReLU units of this layer (summed over the batch) on in one model and off in the other,
-    /// with a pre-activation within rounding of 0 in both (gradient rows); when the candidate
-    /// sent no pre-activations, its units within rounding of 0 in libtorch's pass.
-    kink_units: usize,
-    /// Images left out of this step's comparison because they hold such units.
-    excluded_images: usize,
-    /// Gradient rows only.
-    torchref_loss: Option<f32>,
-    candidate_loss: Option<f32>,
-    /// The loss's error ratio (gradient rows only).
-    loss_error_ratio: Option<f64>,
-}
+use crate::{parity_candidate, terminal};
 
 pub fn run(args: &ParityConfig) -> Result<JobEnd> {
     let external;
@@ -140,6 +92,9 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
         UpdateCheck::On => true,
         UpdateCheck::Off => false,
     };
+    if !check_update && args.checks.only_update() {
+        bail!("--check {}: the optimiser step is not compared (--check-update=false, or {name} has no update rule), so nothing would gate: add gradients or loss", args.checks);
+    }
 
     let started = chrono::Utc::now();
     let folder = create_run_folder(&common.out, &started)?;
@@ -179,13 +134,14 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
                 order = order_of(epoch);
             }
             let last_step = step + 1 == args.steps;
-            if args.short_batch && short_batch_exists && last_step && run.short_batch.is_none() {
+            let found = &mut run.compared;
+            if args.short_batch && short_batch_exists && last_step && found.short_batch.is_none() {
                 index = per_epoch - 1;
             }
             let batch = batcher.batch(train, &order, index);
             let images = batch.labels.len();
             if index == per_epoch - 1 && images < common.batch_size {
-                run.short_batch = Some(ShortBatchStep {
+                found.short_batch = Some(ShortBatchStep {
                     step: step + 1,
                     images,
                 });
@@ -200,15 +156,24 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
                 config.activation,
                 schedule,
             );
-            run.pre_activations.push(watched.pre_activations());
-            if let Some(fault) = candidate.fault() {
-                return Err(fault.clone().into());
-            }
+            let pre_activations = watched.pre_activations();
+            // What the candidate did wrong ends the steps, not the report: the findings so far
+            // are written with it.
+            let compared = match (candidate.fault(), compared) {
+                (Some(fault), _) => Err(fault.clone().into()),
+                (None, compared) => compared
+                    .with_context(|| format!("step {}: the models cannot be compared", step + 1)),
+            };
             let parity::ComparedStep {
                 report,
                 reference_gradient: gradient,
-            } = compared
-                .with_context(|| format!("step {}: the models cannot be compared", step + 1))?;
+            } = match compared {
+                Ok(compared) => compared,
+                Err(fault) => {
+                    run.fault = Some(fault);
+                    break;
+                }
+            };
             for row in gradient_rows(step + 1, images, &report) {
                 csv.append(&row)?;
             }
@@ -221,15 +186,24 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
             let (update, stepped) = if check_update {
                 let compared =
                     parity::compare_update(&mut reference, candidate.as_mut(), &request, schedule);
-                if let Some(fault) = candidate.fault() {
-                    return Err(fault.clone().into());
-                }
-                let (update, stepped) = compared.with_context(|| {
-                    format!(
-                        "step {}: the parameters after the optimiser step cannot be compared",
-                        step + 1
-                    )
-                })?;
+                let compared = match (candidate.fault(), compared) {
+                    (Some(fault), _) => Err(fault.clone().into()),
+                    (None, compared) => compared.with_context(|| {
+                        format!(
+                            "step {}: the parameters after the optimiser step cannot be compared",
+                            step + 1
+                        )
+                    }),
+                };
+                let (update, stepped) = match compared {
+                    Ok(compared) => compared,
+                    Err(fault) => {
+                        // The gradients of this step were compared: they count.
+                        run.compared.push(report, None, pre_activations);
+                        run.fault = Some(fault);
+                        break;
+                    }
+                };
                 for row in update_rows(step + 1, images, &update.tensors) {
                     csv.append(&row)?;
                 }
@@ -242,14 +216,14 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
             loss_sum += f64::from(report.reference_loss);
             let seconds = clock.elapsed().as_secs_f64();
             bar.step(step + 1, loss_sum / (step + 1) as f64, seconds);
-            run.reports.push(report);
-            run.updates.push(update);
+            run.compared.push(report, update, pre_activations);
         }
         csv.flush()?;
-        bar.finish(&format!("{} steps compared", run.reports.len()));
+        let steps = run.compared.reports.len();
+        bar.finish(&format!("{steps} steps compared"));
         crate::report::plots::parity_chart(
             &folder.join("parity.svg"),
-            &worst_per_layer(&run.reports),
+            &worst_per_layer(&run.compared.reports),
             args.bound,
         )?;
         Ok(run)
@@ -258,26 +232,29 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
         Ok(run) => run,
         Err(error) => return Err(record.fail(&folder, error)),
     };
-
-    let verdict = gate::parity_verdict(
-        &run.reports,
-        &run.updates,
-        &run.pre_activations,
-        run.short_batch,
-        args.bound,
-    );
-    let layers = worst_per_layer(&run.reports);
-    let caught = smallest_caught(&run.reports, args.bound);
+    let found = &run.compared;
+    let fault_text = run.fault.as_ref().map(|fault| format!("{fault:#}"));
+    let verdict = parity_verdict(found, args.bound, &args.checks, fault_text);
+    let layers = worst_per_layer(&found.reports);
+    let caught = smallest_caught(&found.reports, args.bound);
     terminal::print_parity(&layers, &caught, &verdict, &name);
     let end = crate::stop::requested().map_or(RunEnd::Completed, RunEnd::Interrupted);
-    record.end(end, None);
-    record.write(&folder)?;
+    // A fault exits as a failed run does (1), after the reports of the steps before it.
+    let fault = match run.fault {
+        Some(fault) => Some(record.fail(&folder, fault)),
+        None => {
+            record.end(end, None);
+            record.write(&folder)?;
+            None
+        }
+    };
     write_json_atomically(&folder.join("verdict.json"), &verdict)?;
     let mut outputs = OutputErrors::default();
     if let Some(path) = &common.junit {
-        let interrupted = end.interrupted_by();
+        let stopped =
+            (verdict.fault.clone()).or_else(|| end.interrupted_by().map(interrupted_line));
         outputs.write(Output::Junit, || {
-            crate::report::junit::write_parity(path, &name, &run.reports, args.bound, interrupted)
+            crate::report::junit::write_parity(path, &name, &found.reports, args.bound, stopped)
         });
     }
     let page = crate::report::page::write_parity_page(&crate::report::page::ParityPage {
@@ -285,8 +262,8 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
         record: &record,
         candidate: &name,
         verdict: &verdict,
-        reports: &run.reports,
-        updates: &run.updates,
+        reports: &found.reports,
+        updates: &found.updates,
     })?;
     outputs.write(Output::StepSummary, || {
         terminal::append_step_summary(|| {
@@ -295,6 +272,9 @@ pub fn run(args: &ParityConfig) -> Result<JobEnd> {
     });
     outputs.record_in(&mut record, &folder)?;
     terminal::print_reports_written(&folder);
+    if let Some(fault) = fault {
+        return Err(fault);
+    }
     Ok(JobEnd {
         run: end,
         gate_failed: verdict.first_over_bound.is_some(),
@@ -308,12 +288,10 @@ struct Trajectory {
     parameters: contract::Parameters,
     /// libtorch's Adam state, handed to both optimisers at the next step.
     adam: Option<AdamState>,
-    reports: Vec<StepReport>,
-    /// Per step, the optimiser check if it was made.
-    updates: Vec<Option<UpdateReport>>,
-    /// Per step, whether the candidate's answer carried its pre-activations.
-    pre_activations: Vec<PreActivations>,
-    short_batch: Option<ShortBatchStep>,
+    compared: Compared,
+    /// What the candidate did that ended the steps early (a crash, a timeout, a protocol
+    /// fault, an answer that cannot be compared).
+    fault: Option<anyhow::Error>,
 }
 
 impl Trajectory {
@@ -323,58 +301,14 @@ impl Trajectory {
         Trajectory {
             parameters,
             adam,
-            reports: Vec::with_capacity(steps),
-            updates: Vec::with_capacity(steps),
-            pre_activations: Vec::with_capacity(steps),
-            short_batch: None,
+            compared: Compared {
+                reports: Vec::with_capacity(steps),
+                updates: Vec::with_capacity(steps),
+                pre_activations: Vec::with_capacity(steps),
+                short_batch: None,
+            },
+            fault: None,
         }
-    }
-}
-
-fn gradient_rows(
-    step: usize,
-    batch_images: usize,
-    report: &StepReport,
-) -> impl Iterator<Item = ParityRow> + '_ {
-    report.tensors.iter().map(move |t| ParityRow {
-        torchref_loss: Some(report.reference_loss),
-        candidate_loss: Some(report.candidate_loss),
-        loss_error_ratio: Some(report.loss_error.ratio),
-        excluded_images: report.excluded_images,
-        ..row(step, Check::Gradient, batch_images, t)
-    })
-}
-
-fn update_rows(
-    step: usize,
-    batch_images: usize,
-    tensors: &[TensorReport],
-) -> impl Iterator<Item = ParityRow> + '_ {
-    tensors
-        .iter()
-        .map(move |t| row(step, Check::Update, batch_images, t))
-}
-
-fn row(step: usize, check: Check, batch_images: usize, t: &TensorReport) -> ParityRow {
-    ParityRow {
-        step,
-        check,
-        batch_images,
-        layer: t.layer + 1,
-        tensor: t.tensor.name(),
-        error_ratio: t.error.ratio,
-        candidate_error: t.error.candidate_error,
-        torchref_error: t.error.reference_error,
-        max_abs_diff: t.difference.max_abs,
-        max_rel_diff: t.difference.max_rel,
-        cosine: t.difference.cosine,
-        torchref_norm: t.difference.reference_norm,
-        candidate_norm: t.difference.candidate_norm,
-        kink_units: t.kink_units,
-        excluded_images: 0,
-        torchref_loss: None,
-        candidate_loss: None,
-        loss_error_ratio: None,
     }
 }
 

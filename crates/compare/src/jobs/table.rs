@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 use sweep::SeedList;
 
-use crate::config::{Common, JobConfig, Model, Spec, TableConfig};
+use crate::config::{Common, JobConfig, Model, Optimizer, Spec, TableConfig};
 use crate::execute::{execute, write_page, RunFolder};
 use crate::exit::JobEnd;
 use crate::progress::Progress;
@@ -99,11 +99,11 @@ pub fn run(common: Common) -> Result<JobEnd> {
             config: contract::ModelConfig {
                 hidden: HIDDEN.to_vec(),
                 activation: e.activation,
-                optimizer: if e.adam {
-                    contract::Optimizer::adam(common.lr)
+                optimizer: common.optimizer(if e.adam {
+                    Optimizer::Adam
                 } else {
-                    contract::Optimizer::Sgd { lr: common.lr }
-                },
+                    Optimizer::Sgd
+                }),
                 l2: e.l2,
             },
         })

@@ -1,8 +1,9 @@
 //! `--junit FILE`: the gates as JUnit XML, the format CI systems (GitHub Actions, GitLab,
 //! Jenkins) show as test results: one test case per gate of a run or of a run over seeds, per
 //! layer and tensor of `compare parity`, or per experiment of `compare table`; a failed one is
-//! a `<failure>` whose message is the terminal's verdict line. A run stopped by a signal adds
-//! one `<error>` case saying so, so that CI finds a file saying what happened.
+//! a `<failure>` whose message is the terminal's verdict line. A run stopped by a signal (or a
+//! parity check by its candidate's fault) adds one `<error>` case saying so, so that CI finds
+//! a file saying what happened.
 
 use std::path::Path;
 
@@ -10,7 +11,8 @@ use anyhow::{Context, Result};
 use parity::StepReport;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use crate::gate::{departs_line, failed_line, interrupted_line, tensor_finding, GateCheck};
+use crate::gate::{failed_line, interrupted_line, GateCheck};
+use crate::parity_verdict::{departs_line, tensor_finding};
 use crate::status::Signal;
 
 /// The gates of one run, or of a run over seeds (`compare --seeds`, `compare aggregate`), as
@@ -24,17 +26,23 @@ pub fn write_gates(path: &Path, checks: &[GateCheck], interrupted: Option<Signal
         });
         case(check.gate.name(), message)
     });
-    write(path, "compare gates", cases, interrupted)
+    write(
+        path,
+        "compare gates",
+        cases,
+        interrupted.map(interrupted_line),
+    )
 }
 
 /// `compare parity`: one case per layer and tensor, failed at its first step over `bound`,
-/// over the steps compared before a signal, if one stopped it (`interrupted`).
+/// over the steps compared before something stopped the check, if it did (`stopped`: a
+/// signal's [`interrupted_line`], or the candidate's fault).
 pub fn write_parity(
     path: &Path,
     candidate: &str,
     reports: &[StepReport],
     bound: f64,
-    interrupted: Option<Signal>,
+    stopped: Option<String>,
 ) -> Result<()> {
     let tensors = reports.first().map_or(0, |r| r.tensors.len());
     let cases = (0..tensors).map(|index| {
@@ -50,12 +58,7 @@ pub fn write_parity(
             over.map(|finding| departs_line(candidate, bound, &finding)),
         )
     });
-    write(
-        path,
-        &format!("compare parity {candidate}"),
-        cases,
-        interrupted,
-    )
+    write(path, &format!("compare parity {candidate}"), cases, stopped)
 }
 
 /// `compare table`, which has no gate: one passed case per experiment named by it, with its
@@ -70,7 +73,12 @@ pub fn write_table(
         case.set_system_out(figures.as_str());
         case
     });
-    write(path, "compare table", cases, interrupted)
+    write(
+        path,
+        "compare table",
+        cases,
+        interrupted.map(interrupted_line),
+    )
 }
 
 /// A passed case, or a failed one with `failure` as its message.
@@ -86,11 +94,11 @@ fn case(name: &str, failure: Option<String>) -> TestCase {
     TestCase::new(name, status)
 }
 
-/// The case of a run a signal stopped: an error (the run did not get to its verdict), not a
-/// failure (a gate that failed).
-fn interrupted_case(signal: Signal) -> TestCase {
+/// The case of a run that something stopped (`why`: a signal, a candidate's fault): an error
+/// (the run did not get to its verdict), not a failure (a gate that failed).
+fn stopped_case(why: String) -> TestCase {
     let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-    status.set_message(interrupted_line(signal));
+    status.set_message(why);
     TestCase::new("run finished", status)
 }
 
@@ -98,10 +106,10 @@ fn write(
     path: &Path,
     suite_name: &str,
     cases: impl Iterator<Item = TestCase>,
-    interrupted: Option<Signal>,
+    stopped: Option<String>,
 ) -> Result<()> {
     let mut suite = TestSuite::new(suite_name);
-    suite.add_test_cases(cases.chain(interrupted.map(interrupted_case)));
+    suite.add_test_cases(cases.chain(stopped.map(stopped_case)));
     let mut report = Report::new("compare");
     report.add_test_suite(suite);
     let xml = report

@@ -5,6 +5,7 @@ pub mod junit;
 pub mod leftovers;
 pub mod outputs;
 pub mod page;
+pub mod parity_csv;
 pub mod plots;
 pub mod tables;
 

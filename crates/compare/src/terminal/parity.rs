@@ -1,7 +1,7 @@
 //! `compare parity`'s output: the worst error ratio per layer, what the check can see, and the
 //! verdict against the bound.
 
-use crate::gate::{times, ParityVerdict};
+use crate::parity_verdict::{times, ParityVerdict};
 
 /// Per layer, the smallest error of its weight's and its bias's gradient (relative to the
 /// tensor's norm) that the check caught at every step.

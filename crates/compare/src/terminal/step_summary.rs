@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use super::parity::worst_point;
 use super::run::summary_lines;
 use super::seeds::{equivalence_line, spread};
-use crate::gate::{times, ParityVerdict};
+use crate::parity_verdict::{times, ParityVerdict};
 use crate::seed_stats::{ModelStats, PairStats};
 use crate::summary::SummaryRow;
 use crate::train::Contender;

@@ -11,7 +11,8 @@ use parity::{StepReport, TensorReport, UpdateReport};
 use super::parts::{
     configuration, files_section, head, inline_svg, subtitle, verdict, write, Header,
 };
-use crate::gate::{times, ParityVerdict, Verdict};
+use crate::gate::Verdict;
+use crate::parity_verdict::{times, ParityVerdict};
 use crate::record::RunRecord;
 
 /// What the page of a parity run shows.
@@ -30,7 +31,7 @@ pub fn write_parity_page(page: &ParityPage<'_>) -> Result<PathBuf> {
     let header = Header::from(page.record);
     let title = format!("Parity of {} against torchref", page.candidate);
     let gate = Verdict {
-        passed: page.verdict.first_over_bound.is_none(),
+        passed: page.verdict.passed(),
         lines: page.verdict.lines(page.candidate),
     };
     let gradients: Vec<&[TensorReport]> = page.reports.iter().map(|r| &r.tensors[..]).collect();
