@@ -255,7 +255,7 @@ pub struct CommonArgs {
     /// Learning rate of every optimiser.
     #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
     pub lr: f32,
-    /// Adam's β1 (torch.optim.Adam's betas[0]), the first moment's decay, for every Adam
+    /// Adam's β1 (torch.optim.Adam's `betas[0]`), the first moment's decay, for every Adam
     /// optimiser; sent to an external candidate in the hello and with every update request.
     #[arg(
         long,
@@ -264,7 +264,7 @@ pub struct CommonArgs {
         allow_negative_numbers = true
     )]
     pub adam_beta1: f32,
-    /// Adam's β2 (torch.optim.Adam's betas[1]), the second moment's decay.
+    /// Adam's β2 (torch.optim.Adam's `betas[1]`), the second moment's decay.
     #[arg(
         long,
         value_name = "BETA2",
