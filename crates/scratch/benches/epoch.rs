@@ -1,19 +1,13 @@
 //! The SGD epoch of every engine this CPU runs, next to libtorch's on the same threads, as
 //! ratios: the default network (784-500-250-100-10, ReLU, batch 64) on 60 000 images of
 //! MNIST's shape (uniform random pixels and labels: the products cost the same whatever the
-//! pixels are). Run with `cargo bench -p scratch`; `-- 1` runs on one thread instead of all,
-//! and an engine's name (`-- avx512`) times that engine alone.
+//! pixels are). Run with `cargo bench -p scratch`; `-- 1` runs on one thread instead of all.
 //!
 //! scratch: the median of five epochs after a warm-up one. libtorch: `benches/torch_epoch.py`
 //! run by the PyTorch 2.13 that `scripts/setup` installs (or `$TORCH_PYTHON`), the median of
 //! its three epochs after a warm-up, one process at a time (never beside scratch's threads).
 //! For the AVX2 row libtorch is limited to AVX2 as well (`ATEN_CPU_CAPABILITY=avx2`,
 //! `MKL_ENABLE_INSTRUCTIONS=AVX2`), so that both sides use the same instructions.
-//!
-//! `-- --contention` adds, for every engine, its epoch on one thread, and both its epoch and
-//! libtorch's with one core held by a busy thread of the bench's own (`shared/busy.rs`), and
-//! the ratio of the busy epoch to the quiet one-thread one: with a core taken, the most an
-//! engine on all threads should cost is what it costs on the core that is left.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -24,8 +18,6 @@ use contract::{Batch, Trainer};
 use ndarray::s;
 use scratch::{set_threads, Engine, Mlp};
 
-#[path = "shared/busy.rs"]
-mod busy;
 #[path = "shared/workload.rs"]
 mod workload;
 
@@ -34,43 +26,27 @@ const BATCH: usize = 64;
 const EPOCHS: usize = 5;
 
 fn main() {
-    let mut threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut only = None;
-    for arg in std::env::args().skip(1).filter(|a| !a.starts_with("--")) {
-        match (arg.parse(), arg.parse::<Engine>()) {
-            (Ok(n), _) => threads = n,
-            (_, Ok(engine)) => only = Some(engine),
-            _ => panic!("{arg:?} is neither a thread count nor an engine"),
-        }
-    }
-    let contention = std::env::args().any(|a| a == "--contention");
+    let threads = match std::env::args().skip(1).find(|a| !a.starts_with("--")) {
+        Some(n) => n.parse().expect("the argument is a thread count"),
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
     let (images, labels) = workload::random_images(IMAGES);
     let config = workload::sgd_config();
     println!(
         "SGD epoch of 784-500-250-100-10, batch {BATCH}, {IMAGES} images, {threads} threads \
          (scratch: median of {EPOCHS}; libtorch 2.13: median of 3)"
     );
-    print!(
+    println!(
         "{:<10} {:>10} {:>11} {:>15} {:>8}",
         "engine", "scratch s", "libtorch s", "libtorch uses", "ratio"
     );
-    if contention {
-        print!(
-            " | {:>11} {:>14} {:>11} {:>15}",
-            "scratch 1 s", "scratch busy s", "busy / 1", "libtorch busy s"
-        );
-    }
-    println!();
-    for engine in Engine::CONCRETE
-        .into_iter()
-        .filter(|&e| only.is_none_or(|o| o == e))
-    {
+    set_threads(threads);
+    for engine in Engine::CONCRETE {
         let Ok(mut mlp) = Mlp::new(&config, 1).with_engine(engine) else {
             println!("{engine:<10} SKIPPED: this CPU cannot run it");
             continue;
         };
-        let mut epoch = |threads: usize| {
-            set_threads(threads);
+        let mut epoch = || {
             let start = Instant::now();
             for first in (0..IMAGES).step_by(BATCH) {
                 let rows = first..(first + BATCH).min(IMAGES);
@@ -82,36 +58,20 @@ fn main() {
             }
             start.elapsed().as_secs_f64()
         };
-        let mut median_epoch = |threads: usize| {
-            epoch(threads);
-            median((0..EPOCHS).map(|_| epoch(threads)).collect())
-        };
-        let scratch = median_epoch(threads);
+        epoch();
+        let scratch = median((0..EPOCHS).map(|_| epoch()).collect());
         let limit = (engine == Engine::Avx2).then_some("AVX2");
         // The scratch figure first: libtorch's epochs take a while.
         print!("{engine:<10} {scratch:>10.3}");
         std::io::stdout().flush().expect("stdout");
         match torch_epoch(threads, limit) {
-            Ok(torch) => print!(
+            Ok(torch) => println!(
                 " {torch:>11.3} {:>15} {:>8.2}",
                 limit.unwrap_or("its best"),
                 scratch / torch
             ),
-            Err(why) => print!("  libtorch SKIPPED: {why}"),
+            Err(why) => println!("  libtorch SKIPPED: {why}"),
         }
-        if contention {
-            let alone = median_epoch(1);
-            let busy = busy::Busy::start();
-            let crowded = median_epoch(threads);
-            print!(" | {alone:>11.3} {crowded:>14.3} {:>11.2}", crowded / alone);
-            std::io::stdout().flush().expect("stdout");
-            match torch_epoch(threads, limit) {
-                Ok(torch) => print!(" {torch:>15.3}"),
-                Err(why) => print!("  libtorch SKIPPED: {why}"),
-            }
-            drop(busy);
-        }
-        println!();
     }
     set_threads(0);
 }

@@ -86,8 +86,8 @@ pub fn dot<T: Float>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Array2<T> {
         .zip(out.axis_chunks_iter_mut(Axis(1), width))
         .map(Mutex::new)
         .collect();
-    pool::run(blocks.len(), 1, blocks.len(), |chunk| {
-        let mut block = blocks[chunk.index]
+    pool::run(blocks.len(), |ctx| {
+        let mut block = blocks[ctx.tid]
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let (b, out) = &mut *block;

@@ -45,45 +45,24 @@ impl StepCost {
     }
 }
 
-/// A rate that threads reached together, and whether they are known to have run at once.
-#[derive(Debug, Clone, Copy)]
-pub struct Rate {
-    pub per_second: f64,
-    /// False when, in every try, the threads' runs did not overlap in time or together they
-    /// fell short of [`SCALING`] times the rate of one of them running alone: the VM did not
-    /// run them at once, and the figure would make a floor above what the machine can do.
-    pub reliable: bool,
-}
-
-/// What `t` threads must reach, at least, against one thread alone: `SCALING · t` times its
-/// rate (1.5 for two threads). Issue 28's sweeps on the 2-core Zen 5 VM measured the FMA peak
-/// at 235 GFLOP/s on one thread and 456.5 on two when the VM ran both at once (1.94×), and
-/// 234.5 on two when it did not (1.0×). Each thread streams its own data, so the bandwidth of
-/// a per-core cache should scale as well; from a shared L3 or memory it may not, and such a
-/// cell then gets no ratio rather than a floor above what the machine can do.
-const SCALING: f64 = 0.75;
-/// Tries of [`best_of_three`] before a rate is reported as unreliable.
-const TRIES: usize = 3;
-
 /// Floating-point operations per second that `threads` threads reach together with fused
 /// multiply-adds on operands held in registers (independent chains, enough to fill every FMA
 /// pipe): the most any matrix product can reach on them, so the floor it gives is a true lower
 /// bound. AVX-512 where the CPU has it, else AVX2 with FMA, else whatever the compiler makes
 /// of plain code.
-pub fn fma_peak(threads: usize) -> Rate {
-    let mut state = vec![(); threads];
-    together(&mut state, |(), reps| fma_chains(reps) as f64)
+pub fn fma_peak(threads: usize) -> f64 {
+    best_of_three(threads, |reps| fma_chains(reps) as f64)
 }
 
 /// Bytes per second that `threads` threads move together streaming `w −= 0.5·g` (two reads
 /// and one write per element, as the SGD update does) over `bytes` bytes split among them,
 /// again and again: the bandwidth of whichever cache level or memory holds that working set.
-pub fn bandwidth(threads: usize, bytes: f64) -> Rate {
+pub fn bandwidth(threads: usize, bytes: f64) -> f64 {
     let elements = ((bytes / 8.0) as usize / threads).max(1024);
     let mut buffers: Vec<(Vec<f32>, Vec<f32>)> = (0..threads)
         .map(|_| (vec![1.0; elements], vec![1e-30; elements]))
         .collect();
-    together(&mut buffers, |(w, g), reps| {
+    best_of_three_with(&mut buffers, |(w, g), reps| {
         for _ in 0..reps {
             stream(w, g);
             black_box(&mut *w);
@@ -92,88 +71,42 @@ pub fn bandwidth(threads: usize, bytes: f64) -> Rate {
     })
 }
 
-/// The rate of `work` on `state.len()` threads at once (one state each), checked against the
-/// rate of the first thread's work alone: see [`Rate::reliable`].
-fn together<S: Send>(state: &mut [S], work: impl Fn(&mut S, usize) -> f64 + Sync) -> Rate {
-    let reps = calibrate(&mut state[0], &work);
-    let (alone, _) = best_of_three(&mut state[..1], reps, &work);
-    if state.len() == 1 {
-        return Rate {
-            per_second: alone,
-            reliable: true,
-        };
-    }
-    let needed = SCALING * state.len() as f64 * alone;
-    let mut best = 0.0f64;
-    for _ in 0..TRIES {
-        let (rate, overlapped) = best_of_three(state, reps, &work);
-        if overlapped && rate >= needed {
-            return Rate {
-                per_second: rate,
-                reliable: true,
-            };
-        }
-        best = best.max(rate);
-    }
-    Rate {
-        per_second: best,
-        reliable: false,
-    }
+/// The best rate of three runs of `work` (which returns what it did) on `threads` threads,
+/// each run sized to take about [`MEASURE`].
+fn best_of_three(threads: usize, work: impl Fn(usize) -> f64 + Sync) -> f64 {
+    let mut state = vec![(); threads];
+    best_of_three_with(&mut state, |(), reps| work(reps))
 }
 
-/// Repetitions of `work` that take about [`MEASURE`] on one thread.
-fn calibrate<S>(state: &mut S, work: &impl Fn(&mut S, usize) -> f64) -> usize {
+/// [`best_of_three`] with a state of its own for each thread (`state.len()` threads).
+fn best_of_three_with<S: Send>(state: &mut [S], work: impl Fn(&mut S, usize) -> f64 + Sync) -> f64 {
+    // Calibrate on one thread: repetitions that take about MEASURE.
     let mut reps = 1;
     loop {
         let start = Instant::now();
-        work(state, reps);
+        work(&mut state[0], reps);
         if start.elapsed() >= MEASURE / 4 {
-            return reps * 4;
+            break;
         }
         reps *= 2;
     }
-}
-
-/// The best rate of three runs of `reps` repetitions of `work` on `state.len()` threads at
-/// once, and whether in that run the threads overlapped for 90% of its time.
-fn best_of_three<S: Send>(
-    state: &mut [S],
-    reps: usize,
-    work: &(impl Fn(&mut S, usize) -> f64 + Sync),
-) -> (f64, bool) {
+    reps *= 4;
     (0..3)
         .map(|_| {
             let start = Instant::now();
-            let runs: Vec<(Instant, Instant, f64)> = std::thread::scope(|scope| {
+            let done: f64 = std::thread::scope(|scope| {
                 let handles: Vec<_> = state
                     .iter_mut()
-                    .map(|s| {
-                        scope.spawn(|| {
-                            let begun = Instant::now();
-                            let done = work(s, reps);
-                            (begun, Instant::now(), done)
-                        })
-                    })
+                    .map(|s| scope.spawn(|| work(s, reps)))
                     .collect();
                 handles
                     .into_iter()
                     .map(|h| h.join().expect("a bench thread"))
-                    .collect()
+                    .sum()
             });
-            let elapsed = start.elapsed();
-            let last_start = runs.iter().map(|r| r.0).max().expect("threads");
-            let first_end = runs.iter().map(|r| r.1).min().expect("threads");
-            let overlap = first_end.saturating_duration_since(last_start);
-            let done: f64 = runs.iter().map(|r| r.2).sum();
-            (
-                done / elapsed.as_secs_f64(),
-                overlap >= elapsed.mul_f64(0.9),
-            )
+            done / start.elapsed().as_secs_f64()
         })
-        .fold(
-            (0.0, false),
-            |best, run| if run.0 > best.0 { run } else { best },
-        )
+        .fold(0.0, f64::max)
 }
 
 /// `w −= 0.5·g`, vectorised for the widest instruction set the CPU has.

@@ -9,15 +9,6 @@
 //! Run with `cargo bench -p scratch --bench sweep [-- FOLDER]`; it writes `sweep.csv` and
 //! `sweep.svg` to FOLDER, else `$SCRATCH_SWEEP_OUT`, else `target/sweep/`.
 //!
-//! The floor is only as good as its measurements: on a VM that did not run the threads at
-//! once, the two-thread peak once came out at the one-thread one, and the sweep printed
-//! fused / floor ratios of 0.62-0.98. So each multi-thread rate is checked (`floor::Rate`),
-//! measured again if it fails, and a cell whose floor still rests on a failed one, or whose
-//! ratio would come out below 1, gives no ratio and says why.
-//!
-//! Contention: after the quiet cells, the sweep times every batch again on all threads with
-//! one core held by a busy thread of its own (rows marked "busy"; they have no floor).
-//!
 //! Timing: the three engines take turns, in blocks of steps (at least 3, about 25 ms), nine
 //! blocks each per cell, in a rotating order and with a pause between blocks so that neither
 //! engine's spinning threads (scratch's pool, libtorch's OpenMP) linger into another's block.
@@ -32,8 +23,6 @@
 //! are uniform random (the arithmetic is the same whatever the pixels), from a pool of 16 384
 //! images that batches walk through.
 
-#[path = "../shared/busy.rs"]
-mod busy;
 mod floor;
 mod report;
 #[path = "../shared/workload.rs"]
@@ -81,10 +70,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         BLOCK_TIME.as_millis()
     );
     println!(
-        "{:>5} {:>3} {:>4} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9} {:>8} {:>6} {:>9} {:>9}",
+        "{:>5} {:>3} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9} {:>8} {:>6} {:>9} {:>9}",
         "batch",
         "thr",
-        "",
         "fused",
         "textbook",
         "libtorch",
@@ -98,17 +86,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "GB/s"
     );
     let mut cells = Vec::new();
-    let mut runs: Vec<(usize, bool)> = THREADS
-        .into_iter()
-        .filter(|&t| t <= cpus)
-        .map(|t| (t, false))
-        .collect();
-    runs.push((cpus.min(THREADS[THREADS.len() - 1]), true));
-    for (threads, contention) in runs {
+    for threads in THREADS.into_iter().filter(|&t| t <= cpus) {
         scratch::set_threads(threads);
         torchref::set_threads(threads);
-        let peak = (!contention).then(|| floor::fma_peak(threads));
-        let busy = contention.then(busy::Busy::start);
+        let peak = floor::fma_peak(threads);
         for m in BATCHES {
             // Every cell starts from the same weights, so that none trains for long.
             let mut fused = Mlp::from_parameters(&config, &start).with_engine(fused_engine)?;
@@ -124,80 +105,60 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let engines: [&mut dyn Trainer; 3] = [&mut fused, &mut textbook, &mut torch];
             let [fused_time, textbook_time, libtorch_time] = time_steps(engines, &batch_at);
             let cost = StepCost::new(&sizes, m);
-            let floor = peak.map(|peak| {
-                let bandwidth = floor::bandwidth(threads, cost.working_set);
-                Floor::new(&cost, peak, bandwidth, fused_time.fastest_ms)
-            });
+            let bandwidth = floor::bandwidth(threads, cost.working_set);
+            let flops_floor_ms = cost.flops / peak * 1e3;
+            let memory_floor_ms = cost.bytes / bandwidth * 1e3;
+            let floor_ms = flops_floor_ms.max(memory_floor_ms);
             let cell = Cell {
                 batch: m,
                 threads,
-                one_core_busy: contention,
                 fused_engine: fused_engine.name().to_owned(),
                 fused_threads: fused.threads_for_batch(m),
                 fused_ms: fused_time.fastest_ms,
                 textbook_ms: textbook_time.fastest_ms,
                 libtorch_ms: libtorch_time.fastest_ms,
-                floor_ms: floor.map(|f| f.ms),
+                floor_ms,
                 fused_over_libtorch: fused_time.fastest_ms / libtorch_time.fastest_ms,
-                fused_over_floor: floor.and_then(|f| f.fused_over),
-                floor_note: match floor {
-                    None => "none: one core busy",
-                    Some(f) => f.note,
-                },
+                fused_over_floor: fused_time.fastest_ms / floor_ms,
                 textbook_over_libtorch: textbook_time.fastest_ms / libtorch_time.fastest_ms,
                 fused_median_ms: fused_time.median_ms,
                 textbook_median_ms: textbook_time.median_ms,
                 libtorch_median_ms: libtorch_time.median_ms,
                 median_fused_over_libtorch: fused_time.median_ms / libtorch_time.median_ms,
-                flops_floor_ms: floor.map(|f| f.flops_ms),
-                memory_floor_ms: floor.map(|f| f.memory_ms),
+                flops_floor_ms,
+                memory_floor_ms,
                 mflop: cost.flops / 1e6,
                 traffic_mb: cost.bytes / 1e6,
                 working_set_mb: cost.working_set / 1e6,
-                peak_gflops: peak.map(|p| p.per_second / 1e9),
-                bandwidth_gbs: floor.map(|f| f.bandwidth / 1e9),
-            };
-            let or_dash = |x: Option<f64>, digits: usize| {
-                x.map_or_else(|| "-".to_owned(), |x| format!("{x:.digits$}"))
+                peak_gflops: peak / 1e9,
+                bandwidth_gbs: bandwidth / 1e9,
             };
             println!(
-                "{:>5} {:>3} {:>4} {:>9.4} {:>9.4} {:>9.4} {:>9} {:>8.2} {:>8} {:>9.4} {:>8.2} {:>6} {:>9} {:>9}",
+                "{:>5} {:>3} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>8.2} {:>8.2} {:>9.4} {:>8.2} {:>6} {:>9.1} {:>9.1}",
                 cell.batch,
                 cell.threads,
-                if contention { "busy" } else { "" },
                 cell.fused_ms,
                 cell.textbook_ms,
                 cell.libtorch_ms,
-                or_dash(cell.floor_ms, 4),
+                cell.floor_ms,
                 cell.fused_over_libtorch,
-                match (cell.fused_over_floor, floor) {
-                    (Some(r), _) => format!("{r:.2}"),
-                    (None, Some(_)) => "unrel.".to_owned(),
-                    (None, None) => "-".to_owned(),
-                },
+                cell.fused_over_floor,
                 cell.fused_median_ms,
                 cell.median_fused_over_libtorch,
                 cell.fused_threads,
-                or_dash(cell.peak_gflops, 1),
-                or_dash(cell.bandwidth_gbs, 1)
+                cell.peak_gflops,
+                cell.bandwidth_gbs
             );
             cells.push(cell);
         }
-        drop(busy);
     }
     scratch::set_threads(0);
-    let quiet: Vec<&Cell> = cells.iter().filter(|c| !c.one_core_busy).collect();
-    let worst = |f: fn(&Cell) -> f64| quiet.iter().map(|&c| f(c)).fold(0.0, f64::max);
-    let unreliable = quiet
-        .iter()
-        .filter(|c| c.fused_over_floor.is_none())
-        .count();
+    let worst = |f: fn(&Cell) -> f64| cells.iter().map(f).fold(0.0, f64::max);
     println!(
-        "worst quiet cell (fastest steps): fused / libtorch {:.2}, fused / floor {:.2} ({unreliable} \
-         cells without a reliable floor), textbook / libtorch {:.2}; fused / libtorch on median \
-         steps {:.2}",
+        "worst cell (fastest steps): fused / libtorch {:.2}, fused / floor {:.2}, textbook / \
+         libtorch {:.2}; fused / libtorch on median steps {:.2}",
         worst(|c| c.fused_over_libtorch),
-        worst(|c| c.fused_over_floor.unwrap_or(0.0)),
+        worst(|c| c.fused_over_floor),
         worst(|c| c.textbook_over_libtorch),
         worst(|c| c.median_fused_over_libtorch)
     );
@@ -211,44 +172,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     report::write_svg(&svg, &cells, &title)?;
     println!("wrote {} and {}", csv.display(), svg.display());
     Ok(())
-}
-
-/// A cell's floor: the larger of its FLOPs at the FMA peak and its bytes at the bandwidth of
-/// its working set, and the fused engine's fastest step against it where that can be trusted.
-#[derive(Debug, Clone, Copy)]
-struct Floor {
-    ms: f64,
-    flops_ms: f64,
-    memory_ms: f64,
-    bandwidth: f64,
-    /// `None` where a rate it rests on failed its check, or where the ratio would be below 1
-    /// (no step beats a true floor, so then the floor is wrong).
-    fused_over: Option<f64>,
-    note: &'static str,
-}
-
-impl Floor {
-    fn new(cost: &StepCost, peak: floor::Rate, bandwidth: floor::Rate, fused_ms: f64) -> Floor {
-        let flops_ms = cost.flops / peak.per_second * 1e3;
-        let memory_ms = cost.bytes / bandwidth.per_second * 1e3;
-        let ms = flops_ms.max(memory_ms);
-        let ratio = fused_ms / ms;
-        let (fused_over, note) = if !(peak.reliable && bandwidth.reliable) {
-            (None, "unreliable: the threads did not run at once")
-        } else if ratio < 1.0 {
-            (None, "unreliable: the step beat it")
-        } else {
-            (Some(ratio), "measured")
-        };
-        Floor {
-            ms,
-            flops_ms,
-            memory_ms,
-            bandwidth: bandwidth.per_second,
-            fused_over,
-            note,
-        }
-    }
 }
 
 /// One engine's time per step in a cell, over every step of its [`BLOCKS`] blocks.

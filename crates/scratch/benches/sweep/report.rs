@@ -1,6 +1,6 @@
 //! The sweep's table as CSV (one row per batch size and thread count, units in the headers)
 //! and as a log–log plot of milliseconds per step against batch size, one panel per thread
-//! count (and one for the contention rows), one line per engine, the floor dashed.
+//! count, one line per engine, the floor dashed.
 
 use std::path::Path;
 
@@ -12,9 +12,6 @@ pub struct Cell {
     #[serde(rename = "batch size (images)")]
     pub batch: usize,
     pub threads: usize,
-    /// Whether a busy thread held one core (the contention rows, which have no floor).
-    #[serde(rename = "one core busy")]
-    pub one_core_busy: bool,
     /// The fused engine's kernel set (`avx2`, `avx512`), or `textbook` where the CPU has none.
     #[serde(rename = "fused engine")]
     pub fused_engine: String,
@@ -30,20 +27,17 @@ pub struct Cell {
     #[serde(rename = "libtorch (ms/step, fastest step)")]
     pub libtorch_ms: f64,
     #[serde(rename = "floor (ms/step)")]
-    pub floor_ms: Option<f64>,
+    pub floor_ms: f64,
     #[serde(rename = "fused / libtorch")]
     pub fused_over_libtorch: f64,
-    /// Empty where the floor could not be trusted; `floor_note` says why.
     #[serde(rename = "fused / floor")]
-    pub fused_over_floor: Option<f64>,
-    #[serde(rename = "floor")]
-    pub floor_note: &'static str,
+    pub fused_over_floor: f64,
     #[serde(rename = "textbook / libtorch")]
     pub textbook_over_libtorch: f64,
     #[serde(rename = "FLOPs floor (ms/step)")]
-    pub flops_floor_ms: Option<f64>,
+    pub flops_floor_ms: f64,
     #[serde(rename = "memory floor (ms/step)")]
-    pub memory_floor_ms: Option<f64>,
+    pub memory_floor_ms: f64,
     #[serde(rename = "step FLOPs (MFLOP)")]
     pub mflop: f64,
     #[serde(rename = "step traffic (MB)")]
@@ -51,9 +45,9 @@ pub struct Cell {
     #[serde(rename = "working set (MB)")]
     pub working_set_mb: f64,
     #[serde(rename = "FMA peak (GFLOP/s)")]
-    pub peak_gflops: Option<f64>,
+    pub peak_gflops: f64,
     #[serde(rename = "bandwidth at this working set (GB/s)")]
-    pub bandwidth_gbs: Option<f64>,
+    pub bandwidth_gbs: f64,
     #[serde(rename = "fused (ms/step, median step)")]
     pub fused_median_ms: f64,
     #[serde(rename = "textbook (ms/step, median step)")]
@@ -80,41 +74,28 @@ pub fn write_svg(
     cells: &[Cell],
     title: &str,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let mut runs: Vec<(usize, bool)> = cells.iter().map(|c| (c.threads, c.one_core_busy)).collect();
-    runs.dedup();
-    let no_floor = f64::NAN;
+    let mut thread_counts: Vec<usize> = cells.iter().map(|c| c.threads).collect();
+    thread_counts.dedup();
     let times = cells
         .iter()
-        .flat_map(|c| {
-            [
-                c.fused_ms,
-                c.textbook_ms,
-                c.libtorch_ms,
-                c.floor_ms.unwrap_or(no_floor),
-            ]
-        })
+        .flat_map(|c| [c.fused_ms, c.textbook_ms, c.libtorch_ms, c.floor_ms])
         .filter(|t| t.is_finite() && *t > 0.0);
     let (low, high) = times.fold((f64::MAX, f64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
     let largest = cells.iter().map(|c| c.batch).max().unwrap_or(2) as f64;
     let root = SVGBackend::new(path, (1200, 560)).into_drawing_area();
     root.fill(&WHITE)?;
     let root = root.titled(title, ("sans-serif", 20))?;
-    let panels = root.split_evenly((1, runs.len().max(1)));
+    let panels = root.split_evenly((1, thread_counts.len().max(1)));
     type Value = fn(&Cell) -> f64;
     let lines: [(&str, RGBColor, bool, Value); 4] = [
         ("fused", RGBColor(0, 90, 200), false, |c| c.fused_ms),
         ("textbook", RGBColor(0, 150, 70), false, |c| c.textbook_ms),
         ("libtorch", RGBColor(220, 60, 20), false, |c| c.libtorch_ms),
-        ("floor", BLACK, true, |c| c.floor_ms.unwrap_or(f64::NAN)),
+        ("floor", BLACK, true, |c| c.floor_ms),
     ];
-    for (panel, &(threads, busy)) in panels.iter().zip(&runs) {
-        let caption = if busy {
-            format!("{threads} thread(s), one core busy")
-        } else {
-            format!("{threads} thread(s)")
-        };
+    for (panel, &threads) in panels.iter().zip(&thread_counts) {
         let mut chart = ChartBuilder::on(panel)
-            .caption(caption, ("sans-serif", 18))
+            .caption(format!("{threads} thread(s)"), ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(44)
             .y_label_area_size(64)
@@ -132,7 +113,7 @@ pub fn write_svg(
         for (name, color, dashed, value) in lines {
             let points: Vec<(f64, f64)> = cells
                 .iter()
-                .filter(|c| (c.threads, c.one_core_busy) == (threads, busy))
+                .filter(|c| c.threads == threads)
                 .map(|c| (c.batch as f64, value(c)))
                 .filter(|(_, t)| t.is_finite() && *t > 0.0)
                 .collect();

@@ -1,28 +1,25 @@
-//! The backward phases of a pass: a chunk's deltas of its rows of a layer, its part of the
+//! The backward phases of a pass: each thread's deltas of its rows of a layer, its part of the
 //! product to the layer below, and the update (or the stored gradient) of its rows, the last
 //! two in one call of the weight step.
 
-use super::{Pass, Task};
+use super::{Pass, Task, TILE_ROWS};
 use crate::fused::kernels::{Backward, Epilogue, Mat, MatMut, Update};
-use crate::pool::{Chunk, Disjoint};
+use crate::pool::{Ctx, Disjoint};
 
 // SAFETY: see the note on `impl Pass` in `mod.rs`, which every `Disjoint::get`/`get_mut` here
 // follows.
 impl Pass<'_> {
-    /// `ΔZᵀ` of the chunk's rows of layer `l`, in its thread's `deltas`: the sum of every
-    /// chunk's part of `W_{l+1}ᵀ·ΔZᵀ_{l+1}`, in the order of the chunks, times `f′(Z_l)`.
-    pub(super) fn gather(&self, chunk: Chunk, l: usize) {
-        let rows = self.rows(l, chunk.index);
+    /// `ΔZᵀ` of this thread's rows of layer `l`: the sum of every thread's part of
+    /// `W_{l+1}ᵀ·ΔZᵀ_{l+1}`, times `f′(Z_l)`.
+    pub(super) fn gather(&self, ctx: &Ctx<'_>, l: usize) {
+        let rows = ctx.share(self.layers[l].outputs, TILE_ROWS);
         let (n, ldm, cols) = (rows.len(), self.ldm, self.cols);
         let output = unsafe { self.outputs.get(self.block(0, l, rows.clone())) };
         let output = Mat::new(output, n, cols, ldm);
-        for t in 0..self.threads {
-            let dst = unsafe {
-                self.deltas
-                    .get_mut(self.block(chunk.worker, l, rows.clone()))
-            };
+        for t in 0..ctx.threads {
+            let dst = unsafe { self.deltas.get_mut(self.block(ctx.tid, l, rows.clone())) };
             let src = unsafe { self.parts.get(self.block(t, l, rows.clone())) };
-            let derivative = (t + 1 == self.threads).then_some((self.activation, output));
+            let derivative = (t + 1 == ctx.threads).then_some((self.activation, output));
             self.kernels.accumulate(
                 MatMut::new(dst, n, cols, ldm),
                 Mat::new(src, n, cols, ldm),
@@ -32,21 +29,20 @@ impl Pass<'_> {
         }
     }
 
-    /// Where the chunk's part of `W_lᵀ·ΔZᵀ_l` goes, the sum over its rows of layer `l`: its
-    /// region of `parts`; with one chunk that is all of it, and it goes straight on to
-    /// `ΔZᵀ_{l−1} = (W_lᵀ·ΔZᵀ_l) ⊙ f′(Z_{l−1})`, in its thread's `deltas`.
-    fn backward(&self, chunk: Chunk, l: usize) -> Backward<'_, f32> {
+    /// Where this thread's part of `W_lᵀ·ΔZᵀ_l` goes, the sum over its own rows of layer
+    /// `l`: its region of `parts`; with one thread that is all of it, and it goes straight on
+    /// to `ΔZᵀ_{l−1} = (W_lᵀ·ΔZᵀ_l) ⊙ f′(Z_{l−1})`.
+    fn backward(&self, ctx: &Ctx<'_>, l: usize) -> Backward<'_, f32> {
         let layer = &self.layers[l];
-        let (out, epilogue) = if self.threads == 1 {
+        let below = self.block(ctx.tid, l - 1, 0..layer.inputs);
+        let (out, epilogue) = if ctx.threads == 1 {
             let output = unsafe { self.outputs.get(self.block(0, l - 1, 0..layer.inputs)) };
             let epilogue = Epilogue::Derivative {
                 activation: self.activation,
                 output: Mat::new(output, layer.inputs, self.cols, self.ldm),
             };
-            let below = self.block(chunk.worker, l - 1, 0..layer.inputs);
             (unsafe { self.deltas.get_mut(below) }, epilogue)
         } else {
-            let below = self.block(chunk.index, l - 1, 0..layer.inputs);
             (unsafe { self.parts.get_mut(below) }, Epilogue::Store)
         };
         Backward {
@@ -55,21 +51,26 @@ impl Pass<'_> {
         }
     }
 
-    /// The update (or the stored gradient) of the chunk's rows of layer `l`, and, above the
+    /// The update (or the stored gradient) of this thread's rows of layer `l`, and, above the
     /// first layer, their part of the backward product to the layer below (see
     /// [`Pass::backward`]), made from the weights before the update.
-    pub(super) fn update_layer(&self, chunk: Chunk, l: usize) {
+    pub(super) fn update_layer(&self, ctx: &Ctx<'_>, l: usize) {
+        if !self.task.backward() {
+            return;
+        }
         let layer = &self.layers[l];
-        let rows = self.rows(l, chunk.index);
+        let rows = ctx.share(layer.outputs, TILE_ROWS);
         let (n, ld) = (rows.len(), layer.ld());
         let shaped = |data| MatMut::new(data, n, layer.inputs, ld);
         let weight_rows = layer.weight_rows(rows.clone());
         let weights = shaped(unsafe { self.weights.get_mut(weight_rows.clone()) });
-        let input = match l {
-            0 => self.images(chunk.worker),
-            _ => self.hidden(chunk.worker, l - 1),
+        let deltas = unsafe { self.deltas.get(self.block(ctx.tid, l, rows.clone())) };
+        let input = if l == 0 {
+            let start = ctx.tid * self.regions.inputs;
+            unsafe { self.inputs.get(start..start + self.m * ld) }
+        } else {
+            unsafe { self.hidden_rows.get(self.hidden_block(ctx.tid, l - 1)) }
         };
-        let deltas = unsafe { self.deltas.get(self.block(chunk.worker, l, rows.clone())) };
         let weight_update = match self.task {
             Task::Logits | Task::Loss => unreachable!("a pass without a backward part"),
             Task::Gradient => Update::Store {
@@ -89,9 +90,9 @@ impl Pass<'_> {
             self.decay,
             weight_update,
             self.sum_squares,
-            (l >= 1).then(|| self.backward(chunk, l)),
+            (l >= 1).then(|| self.backward(ctx, l)),
         );
-        unsafe { self.sums.get_mut(chunk.index..chunk.index + 1)[0][1] += squares };
+        unsafe { self.sums.get_mut(ctx.tid..ctx.tid + 1)[0][1] += squares };
 
         let biases = unsafe { self.biases.get_mut(layer.bias_rows(rows.clone())) };
         for (r, (b, delta)) in biases.iter_mut().zip(deltas.chunks(self.ldm)).enumerate() {

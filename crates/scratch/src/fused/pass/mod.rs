@@ -5,26 +5,23 @@
 //! product `Aᵀ = f(W·Xᵀ + b)` and the backward one `Wᵀ·ΔZᵀ` vectorise along the batch. The
 //! weight gradient `ΔZᵀ·A` needs each layer's input batch-major as well.
 //!
-//! A pass on `t` threads splits every layer into `t` chunks of output features (rows of `W`),
-//! which the threads take from a shared counter (`pool::run`), each preferring the same chunk
-//! in every phase, so that when all run, the rows of the weights each touches, forward,
-//! backward and in the update, stay in its core's cache. The backward product is split by
-//! those rows too: each chunk sums over its rows into its own part of `Wᵀ·ΔZᵀ`, and the parts
-//! are added up, in the order of the chunks, by the chunk that holds the rows of the result.
-//! What a thread can cheaply do alone it does alone, the first time one of its chunks needs
-//! it, rather than share and synchronise: it converts and transposes the whole batch of
-//! images, makes its own batch-major copies of the activations, and works out the softmax of
-//! all the logits. A training pass is then these phases, each over when all its chunks are:
+//! The threads split every layer by output features (rows of `W`) and each thread only ever
+//! touches its own rows of the weights, forward, backward and in the update, so they stay in
+//! its core's cache: the backward product is split by those rows too, each thread summing
+//! over its own rows into a part of `Wᵀ·ΔZᵀ`, and the parts are added up by the thread that
+//! owns the rows of the result. What a thread can cheaply do alone it does alone rather than
+//! share and synchronise: each converts and transposes the whole batch of images, makes its
+//! own batch-major copies of the activations, and works out the softmax of all the logits. A
+//! training pass is then these phases, with a barrier after each:
 //!
-//! | phase | a chunk reads | a chunk writes |
+//! | phase | reads | writes (each thread) |
 //! | --- | --- | --- |
-//! | forward `l` | its rows of `W_l`, all of `Aᵀ_{l−1}` | its rows of `Aᵀ_l` |
-//! | loss and last layer | all logits | its part of `W_Lᵀ·ΔZᵀ_L`; its rows of `W_L` |
-//! | backward `l` | every part of `W_{l+1}ᵀ·ΔZᵀ_{l+1}` for its rows | its part of `W_lᵀ·ΔZᵀ_l`; its rows of `W_l` |
+//! | forward `l` | its rows of `W_l`, all of `Aᵀ_{l−1}` | its rows of `Aᵀ_l`; its copy of `A_{l−1}` |
+//! | loss and last layer | all logits | `ΔZᵀ` of the logits; its part of `W_Lᵀ·ΔZᵀ_L`; its rows of `W_L` |
+//! | backward `l` | every part of `W_{l+1}ᵀ·ΔZᵀ_{l+1}` for its rows | its `ΔZᵀ_l` rows; its part of `W_lᵀ·ΔZᵀ_l`; its rows of `W_l` |
 //!
-//! (and its thread's copies, and `ΔZᵀ` of its rows in its thread's buffer). Every chunk's
-//! arithmetic, and the order of every sum, is fixed by its index, so a pass gives the same
-//! bits whichever thread takes which chunk, and run to run. Each chunk's weight step computes
+//! (the first forward phase also makes the thread's copies of the images, and the last
+//! backward phase, of the first layer, needs no barrier). Each thread's weight step computes
 //! its part of the backward product from its rows of `W_l` as they were before it updates
 //! them, so the gradient uses the weights of the forward pass; for a batch narrower than a
 //! vector, in the same pass over those rows.
@@ -38,7 +35,7 @@ use super::adam::AdamState;
 use super::buffer::{batch_stride, padded, Buffer};
 use super::kernels::Kernels;
 use super::layout::{first_row, Dense};
-use crate::pool::{self, Chunk, Disjoint};
+use crate::pool::{self, Ctx, Disjoint};
 
 mod backward;
 mod forward;
@@ -113,8 +110,6 @@ impl Workspace {
         let narrow = m <= model.kernels.narrow_batch();
         let regions = Regions::new(model.layers, ldm);
         self.reserve(regions, threads);
-        let made = &mut self.made[..threads * regions.made];
-        made.fill(false);
         let store_gradient = matches!(task, Task::Gradient);
         if store_gradient && self.weight_gradient.len() != model.weights.len() {
             self.weight_gradient = Buffer::zeros(model.weights.len());
@@ -149,7 +144,6 @@ impl Workspace {
                 activation: model.config.activation,
                 m,
                 ldm,
-                threads,
                 narrow,
                 cols: if narrow { m } else { padded(m) },
                 images: images
@@ -174,12 +168,10 @@ impl Workspace {
                 deltas: Disjoint::new(self.deltas.as_mut_slice()),
                 parts: Disjoint::new(self.parts.as_mut_slice()),
                 sums: Disjoint::new(&mut self.sums),
-                made: Disjoint::new(made),
-                softmax_loss: Disjoint::new(&mut self.softmax_loss),
                 regions,
                 kernels: model.kernels,
             };
-            pool::run(threads, pass.phases(), threads, |chunk| pass.run(chunk));
+            pool::run(threads, |ctx| pass.run(ctx));
         }
         let sums = &self.sums[..threads];
         Sums {
@@ -196,8 +188,6 @@ struct Pass<'a> {
     m: usize,
     /// The row stride of every `(features, batch)` buffer ([`batch_stride`]).
     ldm: usize,
-    /// Threads, and chunks of every phase.
-    threads: usize,
     /// Whether the batch is narrower than a vector, so that the forward product vectorises
     /// along the depth rather than along the batch, and the weight step, which makes the
     /// backward product on its way, goes row by row.
@@ -224,92 +214,57 @@ struct Pass<'a> {
     hidden_rows: Disjoint<'a, f32>,
     deltas: Disjoint<'a, f32>,
     parts: Disjoint<'a, f32>,
-    /// Per chunk: its part of the loss sum and of `Σ‖W‖²`.
     sums: Disjoint<'a, [f64; 2]>,
-    /// Per thread: whether it has made each of its copies in this pass (see [`Made`]).
-    made: Disjoint<'a, bool>,
-    /// Per thread: the loss its softmax found.
-    softmax_loss: Disjoint<'a, f64>,
     regions: Regions,
     kernels: &'a dyn Kernels<f32>,
 }
 
-/// What a thread makes for itself, once a pass, the first time one of its chunks needs it.
-#[derive(Debug, Clone, Copy)]
-enum Made {
-    /// The images, batch-major and (for a wide batch) transposed.
-    Images,
-    /// Hidden layer `l`'s output, batch-major.
-    Hidden(usize),
-    /// The softmax of the logits: the loss and `ΔZᵀ` of the logits.
-    Softmax,
-}
-
 // The phases below take their pieces of the shared buffers with `Disjoint::get`/`get_mut`.
-// SAFETY (for every such call): within a phase, a chunk writes only its own rows of the
-// shared buffers (`outputs`, the parameters and their state), its own part of `parts` and its
-// own `sums` entry, and its thread writes only its own regions of the per-thread buffers; a
-// chunk reads only what no chunk writes in that phase (the table in the module docs), and the
-// per-thread regions its thread made; every chunk of a phase finishes before any chunk of the
-// next starts, which orders the writes before the reads.
+// SAFETY (for every such call): within a phase, a thread writes only its own rows of the
+// shared buffers (`outputs`, the parameters and their state), its own regions of the
+// per-thread ones, and its own `sums` entry; it reads only what no thread writes in that
+// phase (the table in the module docs); the barriers between phases order the writes before
+// the reads.
 impl Pass<'_> {
-    /// Phases of the pass: forward through every layer, then (for [`Task::Loss`]) the loss, or
-    /// backward through every layer.
-    fn phases(&self) -> usize {
-        let layers = self.layers.len();
-        match self.task {
-            Task::Logits => layers,
-            Task::Loss => layers + 1,
-            Task::Gradient | Task::Sgd { .. } | Task::Adam(_) => 2 * layers,
+    fn run(&self, ctx: &Ctx<'_>) {
+        let last = self.layers.len() - 1;
+        self.input(ctx);
+        for l in 0..=last {
+            self.forward(ctx, l);
+            if l < last || !matches!(self.task, Task::Logits) {
+                ctx.barrier();
+            }
         }
-    }
-
-    fn run(&self, chunk: Chunk) {
-        let layers = self.layers.len();
-        if chunk.phase < layers {
-            return self.forward(chunk, chunk.phase);
+        if matches!(self.task, Task::Logits) {
+            return;
         }
-        if chunk.phase == layers {
-            self.loss(chunk);
-        }
+        self.loss(ctx);
         if !self.task.backward() {
             return;
         }
-        let l = 2 * layers - 1 - chunk.phase;
-        if l + 1 < layers && self.threads > 1 {
-            self.gather(chunk, l);
+        for l in (0..=last).rev() {
+            if l < last && ctx.threads > 1 {
+                self.gather(ctx, l);
+            }
+            self.update_layer(ctx, l);
+            if l >= 1 {
+                ctx.barrier();
+            }
         }
-        self.update_layer(chunk, l);
-    }
-
-    /// The rows of layer `l` that chunk `index` computes.
-    fn rows(&self, l: usize, index: usize) -> Range<usize> {
-        pool::share(self.layers[l].outputs, TILE_ROWS, index, self.threads)
-    }
-
-    /// Whether thread `worker` has yet to make `made` in this pass; from now on it has.
-    fn first_time(&self, worker: usize, made: Made) -> bool {
-        let item = match made {
-            Made::Images => 0,
-            Made::Hidden(l) => 1 + l,
-            Made::Softmax => self.layers.len(),
-        };
-        let i = worker * self.regions.made + item;
-        !std::mem::replace(unsafe { &mut self.made.get_mut(i..i + 1)[0] }, true)
     }
 
     /// Rows `rows` of layer `l`'s block of a `(outputs, batch)` buffer: `outputs`, or
-    /// region `region` (a thread's) of `deltas` or (a chunk's) of `parts`.
-    fn block(&self, region: usize, l: usize, rows: Range<usize>) -> Range<usize> {
+    /// thread `tid`'s region of `deltas` or `parts`.
+    fn block(&self, tid: usize, l: usize, rows: Range<usize>) -> Range<usize> {
         let first = first_row(self.layers, l);
-        let start = region * self.regions.deltas + (first + rows.start) * self.ldm;
+        let start = tid * self.regions.deltas + (first + rows.start) * self.ldm;
         start..start + rows.len() * self.ldm
     }
 
-    /// Thread `worker`'s batch-major copy of hidden layer `l`'s output, `(m, padded(outputs))`.
-    fn hidden_block(&self, worker: usize, l: usize) -> Range<usize> {
+    /// Thread `tid`'s batch-major copy of hidden layer `l`'s output, `(m, padded(outputs))`.
+    fn hidden_block(&self, tid: usize, l: usize) -> Range<usize> {
         let first: usize = self.layers[..l].iter().map(|l| padded(l.outputs)).sum();
-        let start = worker * self.regions.hidden_rows + first * self.m;
+        let start = tid * self.regions.hidden_rows + first * self.m;
         start..start + self.m * padded(self.layers[l].outputs)
     }
 }

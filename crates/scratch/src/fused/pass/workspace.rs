@@ -20,16 +20,12 @@ pub(crate) struct Workspace {
     pub(super) hidden_rows: Buffer<f32>,
     /// Per thread: each layer's `ΔZᵀ`, shaped like `outputs` (a thread fills its own rows).
     pub(super) deltas: Buffer<f32>,
-    /// Per chunk: its part of each backward product `Wᵀ·ΔZᵀ`, shaped like `outputs`.
+    /// Per thread: its part of each backward product `Wᵀ·ΔZᵀ`, shaped like `outputs`.
     pub(super) parts: Buffer<f32>,
     pub(crate) weight_gradient: Buffer<f32>,
     pub(crate) bias_gradient: Vec<f32>,
-    /// Per chunk: its part of the loss sum and of `Σ‖W‖²`.
+    /// Per thread: its part of the loss sum and of `Σ‖W‖²`.
     pub(super) sums: Vec<[f64; 2]>,
-    /// Per thread: which of its own copies it has made in the current pass.
-    pub(super) made: Vec<bool>,
-    /// Per thread: the loss its softmax found.
-    pub(super) softmax_loss: Vec<f64>,
 }
 
 /// Elements of one thread's region of each per-thread buffer, for a batch whose rows are `ldm` apart.
@@ -40,8 +36,6 @@ pub(super) struct Regions {
     pub(super) hidden_rows: usize,
     /// Also the size of `outputs`.
     pub(super) deltas: usize,
-    /// Flags in `made`: the images, each hidden layer, the softmax.
-    pub(super) made: usize,
 }
 
 impl Regions {
@@ -52,7 +46,6 @@ impl Regions {
             inputs_t: INPUT_SIZE * ldm,
             hidden_rows: ldm * hidden.iter().map(|l| padded(l.outputs)).sum::<usize>(),
             deltas: layers.iter().map(|l| l.outputs).sum::<usize>() * ldm,
-            made: layers.len() + 1,
         }
     }
 }
@@ -69,12 +62,10 @@ impl Workspace {
             weight_gradient: Buffer::zeros(0),
             bias_gradient: Vec::new(),
             sums: Vec::new(),
-            made: Vec::new(),
-            softmax_loss: Vec::new(),
         }
     }
 
-    /// Makes room for `threads` threads' (and chunks') regions of `regions` size.
+    /// Makes room for `threads` threads' regions of `regions` size.
     pub(super) fn reserve(&mut self, regions: Regions, threads: usize) {
         let grow = |buffer: &mut Buffer<f32>, len: usize| {
             if buffer.len() < len {
@@ -89,10 +80,6 @@ impl Workspace {
         grow(&mut self.parts, threads * regions.deltas);
         if self.sums.len() < threads {
             self.sums.resize(threads, [0.0; 2]);
-            self.softmax_loss.resize(threads, 0.0);
-        }
-        if self.made.len() < threads * regions.made {
-            self.made.resize(threads * regions.made, false);
         }
     }
 }
